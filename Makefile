@@ -1,0 +1,157 @@
+# libaxdevice: one non-recursive Makefile.
+#
+#   make              build/libaxdevice.a, build/libaxdevice.so, build/axdevice.pc
+#   make test         every test: unit (plain, ASan+UBSan), concurrency (TSan),
+#                     freestanding link, cppcheck, clang-format check
+#   make bench        benchmarks (release build)
+#   make freestanding src/ built -ffreestanding -nostdinc, linked -nostdlib -static, run
+#   make install PREFIX=/usr/local
+#   make run          boot the demo VM (not yet: needs axvm)
+
+CC       ?= gcc
+AR       ?= ar
+PREFIX   ?= /usr/local
+VERSION  := 0.1.0
+BUILD    := build
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-missing-field-initializers
+CFLAGS   ?= -O2 -g
+BASE_CFLAGS := -std=c11 $(WARN) -Iinclude -fPIC
+# Test, bench and host code may use POSIX.
+HOST_CFLAGS := -D_GNU_SOURCE -Itests/support
+
+LIB_SRCS   := $(sort $(wildcard src/core/*.c src/dev/*.c src/dev/virtio/*.c))
+TEST_SRCS  := $(sort $(wildcard tests/test_*.c))
+TSAN_SRCS  := $(sort $(wildcard tests/test_concurrency*.c))
+SUPPORT_SRCS := $(sort $(wildcard tests/support/*.c))
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+HEADERS    := $(wildcard include/axdevice/*.h)
+
+SAN_ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_TSAN := -fsanitize=thread -fno-omit-frame-pointer
+
+TEST_DEPS := libcmocka-dev pkg-config cppcheck clang-format
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+.PHONY: all test bench freestanding install run clean deps-test check-format format cppcheck \
+        test-unit test-asan test-tsan
+all: $(BUILD)/libaxdevice.a $(BUILD)/libaxdevice.so $(BUILD)/axdevice.pc
+
+# --- one build variant: objects, static library, test binaries ---------------
+# $(1) variant name, $(2) its directory, $(3) extra compiler/linker flags
+define variant
+$(1)_DIR   := $(2)
+$(1)_FLAGS := $(3)
+$(1)_OBJS  := $$(LIB_SRCS:%.c=$(2)/obj/%.o)
+$(1)_SUPPORT := $$(SUPPORT_SRCS:%.c=$(2)/obj/%.o)
+
+$(2)/obj/src/%.o: src/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) $(3) -MMD -MP -c $$< -o $$@
+
+$(2)/obj/tests/%.o: tests/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) $$(HOST_CFLAGS) $$(CFLAGS) $(3) -Isrc -MMD -MP -c $$< -o $$@
+
+$(2)/obj/bench/%.o: bench/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) $$(HOST_CFLAGS) $$(CFLAGS) $(3) -MMD -MP -c $$< -o $$@
+
+$(2)/libaxdevice.a: $$($(1)_OBJS)
+	@mkdir -p $$(@D)
+	$$(AR) rcs $$@ $$^
+
+$(2)/tests/%: $(2)/obj/tests/%.o $$($(1)_SUPPORT) $(2)/libaxdevice.a
+	@mkdir -p $$(@D)
+	$$(CC) $(3) -o $$@ $$< $$($(1)_SUPPORT) $(2)/libaxdevice.a $$(CMOCKA_LIBS) -pthread
+
+-include $$($(1)_OBJS:.o=.d) $$($(1)_SUPPORT:.o=.d)
+endef
+
+$(eval $(call variant,plain,$(BUILD),))
+$(eval $(call variant,asan,$(BUILD)/asan,$(SAN_ASAN)))
+$(eval $(call variant,tsan,$(BUILD)/tsan,$(SAN_TSAN)))
+
+TEST_NAMES := $(TEST_SRCS:tests/%.c=%)
+TSAN_NAMES := $(TSAN_SRCS:tests/%.c=%)
+-include $(TEST_NAMES:%=$(BUILD)/obj/tests/%.d) $(TEST_NAMES:%=$(BUILD)/asan/obj/tests/%.d)
+
+$(BUILD)/libaxdevice.so: $(plain_OBJS)
+	$(CC) -shared -Wl,-soname,libaxdevice.so.0 -o $@ $^
+
+$(BUILD)/axdevice.pc: Makefile
+	@mkdir -p $(@D)
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' \
+	  'Name: axdevice' 'Description: Device emulation library for hypervisors' \
+	  'Version: $(VERSION)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -laxdevice' > $@
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/axdevice $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/axdevice/
+	install -m 644 $(BUILD)/libaxdevice.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libaxdevice.so $(DESTDIR)$(PREFIX)/lib/libaxdevice.so.$(VERSION)
+	ln -sf libaxdevice.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libaxdevice.so.0
+	ln -sf libaxdevice.so.0 $(DESTDIR)$(PREFIX)/lib/libaxdevice.so
+	install -m 644 $(BUILD)/axdevice.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+# --- tests -------------------------------------------------------------------
+deps-test:
+	@tools/install-deps.sh $(TEST_DEPS)
+
+test-unit: deps-test $(TEST_NAMES:%=$(BUILD)/tests/%)
+	@tools/run-tests.sh "unit" $(TEST_NAMES:%=$(BUILD)/tests/%)
+
+test-asan: deps-test $(TEST_NAMES:%=$(BUILD)/asan/tests/%)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  tools/run-tests.sh "asan+ubsan" $(TEST_NAMES:%=$(BUILD)/asan/tests/%)
+
+test-tsan: deps-test $(TSAN_NAMES:%=$(BUILD)/tsan/tests/%)
+	@TSAN_OPTIONS=halt_on_error=1 tools/run-tests.sh "tsan" $(TSAN_NAMES:%=$(BUILD)/tsan/tests/%)
+
+test: test-unit test-asan test-tsan freestanding cppcheck check-format
+	@echo "make test: all passed"
+
+cppcheck: deps-test
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -Isrc src tests bench
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find include src tests bench -name '*.[ch]')
+check-format: deps-test
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "clang-format: clean"
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+# --- freestanding proof ------------------------------------------------------
+# src/ sees only the compiler's own headers (-nostdinc) and links with no libc.
+FS_DIR   := $(BUILD)/freestanding
+FS_FLAGS := -std=c11 $(WARN) -O2 -ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+            -Iinclude -fno-stack-protector -fno-pic -mno-red-zone
+FS_OBJS  := $(LIB_SRCS:%.c=$(FS_DIR)/%.o) $(FS_DIR)/tests/freestanding/shim.o
+
+$(FS_DIR)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(FS_FLAGS) -c $< -o $@
+
+$(FS_DIR)/freestanding-demo: $(FS_OBJS)
+	$(CC) -nostdlib -static -no-pie -o $@ $^ -lgcc
+
+freestanding: $(FS_DIR)/freestanding-demo
+	$(FS_DIR)/freestanding-demo && echo "freestanding: src/ links and runs with no libc"
+
+# --- benchmarks --------------------------------------------------------------
+BENCH_DIR := $(BUILD)/bench
+$(BENCH_DIR)/bench_dispatch: $(BUILD)/obj/bench/bench_dispatch.o $(BUILD)/obj/bench/linear_dispatch.o \
+                             $(BUILD)/obj/tests/support/host_posix.o $(BUILD)/libaxdevice.a
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ -pthread -lm
+
+bench: $(BENCH_DIR)/bench_dispatch
+	$(BENCH_DIR)/bench_dispatch
+
+run:
+	@echo "make run: not yet - axvm (issue 4) has not landed" >&2; exit 1
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The built-in device kinds: one entry per device model in src/dev/. */
+#include <axdevice/kind.h>
+
+#include "kinds.h"
+
+static const struct ax_device_kind builtin_kinds[] = {
+	{ AX_EMU_META, "meta", ax_meta_create },
+	/* device models register here, one line each */
+};
+
+const struct ax_device_kind *ax_builtin_kind(uint32_t type)
+{
+	for (size_t i = 0; i < sizeof(builtin_kinds) / sizeof(builtin_kinds[0]); i++)
+		if (builtin_kinds[i].type == type)
+			return &builtin_kinds[i];
+	return NULL;
+}

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Constructors of the built-in device models, for the kind table. */
+#ifndef AXDEVICE_SRC_DEV_KINDS_H
+#define AXDEVICE_SRC_DEV_KINDS_H
+
+#include <axdevice/emu_type.h>
+#include <axdevice/kind.h>
+
+enum ax_err ax_meta_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+			   struct ax_device_desc *out, struct ax_diag *diag);
+/* device models declare their constructors here, one each */
+
+#endif
