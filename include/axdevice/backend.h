@@ -44,18 +44,19 @@ struct ax_block_request {
 	uint64_t length; /* bytes; for READ/WRITE the sum of the iovecs */
 	const struct ax_iovec *iov;
 	uint32_t iovcnt;
-	bool unmap;	 /* WRITE_ZEROES: the backend may deallocate */
+	bool unmap; /* WRITE_ZEROES: the backend may deallocate */
 	void (*complete)(struct ax_block_request *req, enum ax_err err);
 	void *opaque; /* the device's */
 };
 
 struct ax_block_backend {
 	void *ctx;
-	uint64_t capacity;     /* bytes; a multiple of 512 */
+	uint64_t capacity; /* bytes; a multiple of 512 */
 	bool read_only;
 	bool can_discard;
 	bool can_write_zeroes;
-	/* Returns OK once the request is accepted (completion follows), else an error and no completion. */
+	/* Returns OK once the request is accepted (completion follows), else an error and no
+	 * completion. */
 	enum ax_err (*submit)(void *ctx, struct ax_block_request *req);
 };
 

@@ -19,7 +19,7 @@
 
 /* Everything a device learns about one trapped access. */
 struct ax_access {
-	uint32_t vcpu;	     /* trapping vCPU: banked registers key on it */
+	uint32_t vcpu; /* trapping vCPU: banked registers key on it */
 	enum ax_bus bus;
 	enum ax_width width; /* bytes */
 	uint32_t range;	     /* which of the device's ranges was hit */
@@ -38,13 +38,13 @@ struct ax_device_ops {
 	void (*destroy)(void *priv);
 };
 
-#define AX_NAME_MAX 32		/* device names, including the terminating NUL */
+#define AX_NAME_MAX	     32 /* device names, including the terminating NUL */
 #define AX_DEVICE_MAX_RANGES 4	/* ranges one device may own */
 
 /* What it takes to add a device to a set. The set copies all of it. */
 struct ax_device_desc {
-	const char *name;  /* unique within the set, 1..AX_NAME_MAX-1 chars */
-	uint32_t type;	   /* enum ax_emu_type or a host kind number */
+	const char *name; /* unique within the set, 1..AX_NAME_MAX-1 chars */
+	uint32_t type;	  /* enum ax_emu_type or a host kind number */
 	enum ax_bus bus;
 	bool removable;
 	uint32_t nr_ranges;

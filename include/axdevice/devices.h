@@ -132,42 +132,18 @@ enum ax_err ax_devices_handle_read(struct ax_devices *set, enum ax_bus bus, uint
 enum ax_err ax_devices_handle_write(struct ax_devices *set, enum ax_bus bus, uint32_t vcpu,
 				    uint64_t addr, unsigned width, uint64_t val);
 
-static inline enum ax_err ax_devices_handle_mmio_read(struct ax_devices *set, uint32_t vcpu,
-						      ax_gpa_t addr, unsigned width, uint64_t *val)
-{
-	return ax_devices_handle_read(set, AX_BUS_MMIO, vcpu, addr, width, val);
-}
-
-static inline enum ax_err ax_devices_handle_mmio_write(struct ax_devices *set, uint32_t vcpu,
-						       ax_gpa_t addr, unsigned width, uint64_t val)
-{
-	return ax_devices_handle_write(set, AX_BUS_MMIO, vcpu, addr, width, val);
-}
-
-static inline enum ax_err ax_devices_handle_port_read(struct ax_devices *set, uint32_t vcpu,
-						      ax_port_t port, unsigned width, uint64_t *val)
-{
-	return ax_devices_handle_read(set, AX_BUS_PORT, vcpu, port, width, val);
-}
-
-static inline enum ax_err ax_devices_handle_port_write(struct ax_devices *set, uint32_t vcpu,
-						       ax_port_t port, unsigned width, uint64_t val)
-{
-	return ax_devices_handle_write(set, AX_BUS_PORT, vcpu, port, width, val);
-}
-
-static inline enum ax_err ax_devices_handle_sysreg_read(struct ax_devices *set, uint32_t vcpu,
-							ax_sysreg_t reg, unsigned width,
-							uint64_t *val)
-{
-	return ax_devices_handle_read(set, AX_BUS_SYSREG, vcpu, reg, width, val);
-}
-
-static inline enum ax_err ax_devices_handle_sysreg_write(struct ax_devices *set, uint32_t vcpu,
-							 ax_sysreg_t reg, unsigned width,
-							 uint64_t val)
-{
-	return ax_devices_handle_write(set, AX_BUS_SYSREG, vcpu, reg, width, val);
-}
+/* The same, one entry point per bus and direction. */
+enum ax_err ax_devices_handle_mmio_read(struct ax_devices *set, uint32_t vcpu, ax_gpa_t addr,
+					unsigned width, uint64_t *val);
+enum ax_err ax_devices_handle_mmio_write(struct ax_devices *set, uint32_t vcpu, ax_gpa_t addr,
+					 unsigned width, uint64_t val);
+enum ax_err ax_devices_handle_port_read(struct ax_devices *set, uint32_t vcpu, ax_port_t port,
+					unsigned width, uint64_t *val);
+enum ax_err ax_devices_handle_port_write(struct ax_devices *set, uint32_t vcpu, ax_port_t port,
+					 unsigned width, uint64_t val);
+enum ax_err ax_devices_handle_sysreg_read(struct ax_devices *set, uint32_t vcpu, ax_sysreg_t reg,
+					  unsigned width, uint64_t *val);
+enum ax_err ax_devices_handle_sysreg_write(struct ax_devices *set, uint32_t vcpu, ax_sysreg_t reg,
+					   unsigned width, uint64_t val);
 
 #endif

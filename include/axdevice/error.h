@@ -8,20 +8,20 @@
 
 enum ax_err {
 	AX_OK = 0,
-	AX_ERR_ADDR_IN_USE,	   /* an address range is already claimed */
-	AX_ERR_ALREADY_EXISTS,	   /* a unique name or id is taken */
-	AX_ERR_BAD_ADDRESS,	   /* address outside what the target covers */
-	AX_ERR_BAD_STATE,	   /* operation not valid in the current state */
-	AX_ERR_INVALID_DATA,	   /* malformed data (e.g. from a guest ring) */
-	AX_ERR_INVALID_INPUT,	   /* bad argument or config value */
-	AX_ERR_IO,		   /* a backend failed */
-	AX_ERR_NO_MEMORY,	   /* the host allocator refused */
-	AX_ERR_NOT_FOUND,	   /* nothing at that address / with that id */
-	AX_ERR_PERMISSION_DENIED,  /* e.g. removing a non-removable device */
-	AX_ERR_RESOURCE_BUSY,	   /* temporarily unavailable */
-	AX_ERR_STORAGE_FULL,	   /* a fixed-size table is full */
-	AX_ERR_UNSUPPORTED,	   /* valid request we do not implement */
-	AX_ERR_WOULD_BLOCK,	   /* would have to wait */
+	AX_ERR_ADDR_IN_USE,	  /* an address range is already claimed */
+	AX_ERR_ALREADY_EXISTS,	  /* a unique name or id is taken */
+	AX_ERR_BAD_ADDRESS,	  /* address outside what the target covers */
+	AX_ERR_BAD_STATE,	  /* operation not valid in the current state */
+	AX_ERR_INVALID_DATA,	  /* malformed data (e.g. from a guest ring) */
+	AX_ERR_INVALID_INPUT,	  /* bad argument or config value */
+	AX_ERR_IO,		  /* a backend failed */
+	AX_ERR_NO_MEMORY,	  /* the host allocator refused */
+	AX_ERR_NOT_FOUND,	  /* nothing at that address / with that id */
+	AX_ERR_PERMISSION_DENIED, /* e.g. removing a non-removable device */
+	AX_ERR_RESOURCE_BUSY,	  /* temporarily unavailable */
+	AX_ERR_STORAGE_FULL,	  /* a fixed-size table is full */
+	AX_ERR_UNSUPPORTED,	  /* valid request we do not implement */
+	AX_ERR_WOULD_BLOCK,	  /* would have to wait */
 	AX_ERR_COUNT
 };
 

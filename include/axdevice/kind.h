@@ -23,8 +23,8 @@ struct ax_kind_env {
 };
 
 struct ax_device_kind {
-	uint32_t type;		  /* enum ax_emu_type or a host kind number */
-	const char *short_name;	  /* config name, e.g. "virtio-blk" */
+	uint32_t type;		/* enum ax_emu_type or a host kind number */
+	const char *short_name; /* config name, e.g. "virtio-blk" */
 	/*
 	 * Builds the device for `cfg`: fills `out` (name, type, bus, ranges,
 	 * ops, priv, removable). On failure it frees what it allocated and

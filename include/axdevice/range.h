@@ -27,8 +27,8 @@ typedef uint16_t ax_port_t;
 typedef uint32_t ax_sysreg_t;
 
 /* Highest address on each bus. */
-#define AX_MMIO_LIMIT UINT64_MAX
-#define AX_PORT_LIMIT UINT64_C(0xffff)
+#define AX_MMIO_LIMIT	UINT64_MAX
+#define AX_PORT_LIMIT	UINT64_C(0xffff)
 #define AX_SYSREG_LIMIT UINT64_C(0xffffffff)
 
 /*
@@ -37,7 +37,7 @@ typedef uint32_t ax_sysreg_t;
  * families (e.g. all ICC_* registers).
  */
 #define AX_SYSREG_ARM64(op0, op1, crn, crm, op2)                                                   \
-	((ax_sysreg_t)((((op0)&3u) << 14) | (((op1)&7u) << 11) | (((crn)&15u) << 7) |             \
+	((ax_sysreg_t)((((op0)&3u) << 14) | (((op1)&7u) << 11) | (((crn)&15u) << 7) |              \
 		       (((crm)&15u) << 3) | ((op2)&7u)))
 
 /* Access width in bytes: the only four sizes a trapped access can have. */
@@ -85,8 +85,7 @@ static inline bool ax_range_contains(const struct ax_range *r, uint64_t addr, ui
 {
 	uint64_t off = addr - r->base;
 
-	return addr >= r->base && off <= r->last - r->base &&
-	       r->last - r->base - off >= span - 1;
+	return addr >= r->base && off <= r->last - r->base && r->last - r->base - off >= span - 1;
 }
 
 static inline bool ax_range_overlaps(const struct ax_range *a, const struct ax_range *b)

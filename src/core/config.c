@@ -16,10 +16,11 @@ enum ax_err ax_emu_config_validate(const struct ax_emu_config *cfg, size_t index
 				   struct ax_diag *diag)
 {
 	if (!cfg)
-		return ax_fail(diag, AX_ERR_INVALID_INPUT, "emu_devices[%zu]: missing entry", index);
-	if (!cfg->name || !cfg->name[0])
-		return ax_fail(diag, AX_ERR_INVALID_INPUT, "emu_devices[%zu]: name: must not be empty",
+		return ax_fail(diag, AX_ERR_INVALID_INPUT, "emu_devices[%zu]: missing entry",
 			       index);
+	if (!cfg->name || !cfg->name[0])
+		return ax_fail(diag, AX_ERR_INVALID_INPUT,
+			       "emu_devices[%zu]: name: must not be empty", index);
 	if (ax_strnlen(cfg->name, AX_NAME_MAX) >= AX_NAME_MAX)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "emu_devices[%zu]: name: longer than %d characters", index,
@@ -32,7 +33,8 @@ enum ax_err ax_emu_config_validate(const struct ax_emu_config *cfg, size_t index
 				       index, cfg->name, *p >= 0x20 && *p < 0x7f ? *p : '?');
 	if (cfg->length == 0)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "emu_devices[%zu] \"%s\": length: must not be zero", index, cfg->name);
+			       "emu_devices[%zu] \"%s\": length: must not be zero", index,
+			       cfg->name);
 	if (cfg->length - 1 > UINT64_MAX - cfg->base_gpa)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "emu_devices[%zu] \"%s\": length: base_gpa 0x%llx + length 0x%llx "

@@ -83,6 +83,7 @@ static enum ax_err republish(struct ax_devices *set, enum ax_bus bus)
 			tmp[k].read = dev->ops->read;
 			tmp[k].write = dev->ops->write;
 			tmp[k].priv = dev->priv;
+			tmp[k].counters = dev->counters;
 			tmp[k].dev = dev;
 			tmp[k].range = r;
 			k++;
@@ -98,7 +99,7 @@ static enum ax_err republish(struct ax_devices *set, enum ax_bus bus)
 	ax_free(set->hooks, tmp);
 
 	const struct ax_index *old =
-		atomic_exchange_explicit(&set->index[bus], fresh, memory_order_acq_rel);
+		atomic_exchange_explicit(&set->index[bus], fresh, memory_order_seq_cst);
 
 	ax_drain_wait(set);
 	ax_index_free(set->hooks, old);
@@ -231,7 +232,7 @@ static void unlink_dev(struct ax_devices *set, uint32_t pos)
 enum ax_err ax_devices_add(struct ax_devices *set, const struct ax_device_desc *desc,
 			   uint32_t *id_out, struct ax_diag *diag)
 {
-	struct ax_dev *dev;
+	struct ax_dev *dev = NULL;
 	enum ax_err err;
 
 	if (!set || !desc)
@@ -295,7 +296,7 @@ static enum ax_err build_entry(struct ax_devices *set, const struct ax_emu_confi
 enum ax_err ax_devices_add_from_config(struct ax_devices *set, const struct ax_emu_config *cfg,
 				       uint32_t *id_out, struct ax_diag *diag)
 {
-	struct ax_dev *dev;
+	struct ax_dev *dev = NULL;
 	enum ax_err err;
 
 	if (!set)
@@ -307,8 +308,7 @@ enum ax_err ax_devices_add_from_config(struct ax_devices *set, const struct ax_e
 		if (err) {
 			unlink_dev(set, set->nr_devs - 1);
 			dev_destroy(set, dev);
-			ax_fail(diag, err, "device \"%s\": out of memory for the index",
-				cfg->name);
+			ax_fail(diag, err, "device \"%s\": out of memory for the index", cfg->name);
 		} else if (id_out) {
 			*id_out = dev->id;
 		}
@@ -341,7 +341,7 @@ enum ax_err ax_devices_create(const struct ax_devices_params *params,
 			return err;
 	}
 
-	set = ax_zalloc(hooks, sizeof(*set));
+	set = ax_zalloc(hooks, sizeof(*set) + (size_t)params->max_vcpus * sizeof(set->vcpus[0]));
 	if (!set)
 		return ax_fail(diag, AX_ERR_NO_MEMORY, "create: out of memory");
 	set->hooks = hooks;
@@ -350,14 +350,10 @@ enum ax_err ax_devices_create(const struct ax_devices_params *params,
 	set->kinds = params->kinds;
 	set->nr_kinds = params->nr_kinds;
 	set->next_id = 1;
+	atomic_init(&set->epoch, 1);
 	atomic_flag_clear(&set->lock);
 	for (unsigned b = 0; b < AX_BUS_COUNT; b++)
 		atomic_init(&set->index[b], &ax_index_empty);
-	set->vcpus = ax_zalloc(hooks, (size_t)set->max_vcpus * sizeof(*set->vcpus));
-	if (!set->vcpus) {
-		ax_free(hooks, set);
-		return ax_fail(diag, AX_ERR_NO_MEMORY, "create: out of memory");
-	}
 
 	for (size_t i = 0; cfg && i < cfg->nr_emu_configs && !err; i++) {
 		struct ax_dev *dev;
@@ -387,13 +383,12 @@ void ax_devices_destroy(struct ax_devices *set)
 	for (unsigned b = 0; b < AX_BUS_COUNT; b++)
 		ax_index_free(set->hooks, atomic_load(&set->index[b]));
 	ax_free(set->hooks, set->devs);
-	ax_free(set->hooks, set->vcpus);
 	ax_free(set->hooks, set);
 }
 
 enum ax_err ax_devices_remove(struct ax_devices *set, uint32_t id, struct ax_diag *diag)
 {
-	struct ax_dev *dev;
+	struct ax_dev *dev = NULL;
 	uint32_t pos;
 	enum ax_err err;
 
@@ -455,7 +450,7 @@ enum ax_err ax_devices_find(struct ax_devices *set, enum ax_bus bus, uint64_t ad
 
 enum ax_err ax_devices_find_by_id(struct ax_devices *set, uint32_t id, struct ax_device_info *out)
 {
-	struct ax_dev *dev;
+	struct ax_dev *dev = NULL;
 
 	if (!set || !out)
 		return AX_ERR_INVALID_INPUT;
@@ -470,7 +465,7 @@ enum ax_err ax_devices_find_by_id(struct ax_devices *set, uint32_t id, struct ax
 enum ax_err ax_devices_find_by_name(struct ax_devices *set, const char *name,
 				    struct ax_device_info *out)
 {
-	struct ax_dev *dev;
+	struct ax_dev *dev = NULL;
 
 	if (!set || !out || !name)
 		return AX_ERR_INVALID_INPUT;
@@ -484,7 +479,7 @@ enum ax_err ax_devices_find_by_name(struct ax_devices *set, const char *name,
 
 enum ax_err ax_devices_priv(struct ax_devices *set, uint32_t id, void **priv_out)
 {
-	struct ax_dev *dev;
+	struct ax_dev *dev = NULL;
 
 	if (!set || !priv_out)
 		return AX_ERR_INVALID_INPUT;
@@ -507,8 +502,8 @@ enum ax_err ax_devices_foreach(struct ax_devices *set, enum ax_bus bus, ax_devic
 		if (bus != AX_BUS_COUNT && b != (unsigned)bus)
 			continue;
 		/* the index is sorted by base and stable while we hold the lock */
-		const struct ax_index *ix = atomic_load_explicit(&set->index[b],
-								 memory_order_acquire);
+		const struct ax_index *ix =
+			atomic_load_explicit(&set->index[b], memory_order_acquire);
 
 		for (uint32_t i = 0; i < ix->nr_entries && !err; i++) {
 			struct ax_device_info info;
@@ -537,7 +532,7 @@ size_t ax_devices_count(struct ax_devices *set)
 
 enum ax_err ax_devices_stats(struct ax_devices *set, uint32_t id, struct ax_device_stats *out)
 {
-	struct ax_dev *dev;
+	struct ax_dev *dev = NULL;
 
 	if (!set || !out)
 		return AX_ERR_INVALID_INPUT;

@@ -60,12 +60,21 @@ static uint32_t first_reaching(const struct ax_index_entry *e, uint32_t n, uint6
 	return lo;
 }
 
-const struct ax_index_entry *ax_index_search(const struct ax_index *ix, uint64_t addr)
+const struct ax_index_entry *ax_index_search_large(const struct ax_index *ix, uint64_t addr)
 {
-	uint32_t i = first_reaching(ix->entries, ix->nr_entries, addr);
+	uint32_t lo = 0, hi = ix->nr_large;
 
-	if (i < ix->nr_entries && ax_index_entry_has(&ix->entries[i], addr))
-		return &ix->entries[i];
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const struct ax_index_entry *e = &ix->entries[ix->large[mid]];
+
+		if (e->base + e->span < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < ix->nr_large && ax_index_entry_has(&ix->entries[ix->large[lo]], addr))
+		return &ix->entries[ix->large[lo]];
 	return NULL;
 }
 
@@ -93,24 +102,31 @@ struct ax_index *ax_index_build(const struct ax_host_hooks *hooks, enum ax_bus b
 {
 	uint32_t shift = ax_index_shift(bus);
 	uint64_t keys = 0, nr_slots = 2;
+	uint32_t nr_large = 0;
 	unsigned log2_slots = 1;
 
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
 		if (hashed(&entries[i], shift))
 			keys += granules(&entries[i], shift);
+		else
+			nr_large++;
+	}
 	while (nr_slots < 2 * keys) { /* load factor <= 1/2 keeps probes short */
 		nr_slots <<= 1;
 		log2_slots++;
 	}
 
-	size_t entries_off = (sizeof(struct ax_index) + AX_CACHELINE - 1) & ~(size_t)(AX_CACHELINE - 1);
+	size_t entries_off =
+		(sizeof(struct ax_index) + AX_CACHELINE - 1) & ~(size_t)(AX_CACHELINE - 1);
 	size_t slots_off = entries_off + (size_t)n * sizeof(struct ax_index_entry);
-	struct ax_index *ix = ax_zalloc(hooks, slots_off + nr_slots * sizeof(struct ax_index_slot));
+	size_t large_off = slots_off + nr_slots * sizeof(struct ax_index_slot);
+	struct ax_index *ix = ax_zalloc(hooks, large_off + (size_t)nr_large * sizeof(uint32_t));
 
 	if (!ix)
 		return NULL;
 	struct ax_index_entry *e = (struct ax_index_entry *)((char *)ix + entries_off);
 	struct ax_index_slot *slots = (struct ax_index_slot *)((char *)ix + slots_off);
+	uint32_t *large = (uint32_t *)((char *)ix + large_off);
 
 	ax_memcpy(e, entries, (size_t)n * sizeof(*e));
 	sort_entries(e, n);
@@ -118,14 +134,18 @@ struct ax_index *ax_index_build(const struct ax_host_hooks *hooks, enum ax_bus b
 	ix->shift = shift;
 	ix->hash_shift = 64 - log2_slots;
 	ix->slot_mask = nr_slots - 1;
+	ix->nr_large = nr_large;
 	ix->entries = e;
 	ix->slots = slots;
+	ix->large = large;
 	for (uint64_t s = 0; s < nr_slots; s++)
 		slots[s].key = AX_INDEX_EMPTY_KEY;
 
-	for (uint32_t i = 0; i < n; i++) {
-		if (!hashed(&e[i], shift))
+	for (uint32_t i = 0, k = 0; i < n; i++) {
+		if (!hashed(&e[i], shift)) {
+			large[k++] = i;
 			continue;
+		}
 		for (uint64_t g = e[i].base >> shift; g <= (e[i].base + e[i].span) >> shift; g++) {
 			struct ax_index_slot *slot = probe(ix, slots, g);
 

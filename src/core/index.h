@@ -8,9 +8,11 @@
  * access path needs), plus a hash table keyed by address granule (4 KiB on
  * MMIO) whose slots point at the run of ranges overlapping that granule.
  * A lookup is one multiply, one slot probe and one range check in the usual
- * case. Ranges spanning more than AX_INDEX_HASH_MAX_GRANULES granules are
- * not hashed; they and misses fall back to a binary search of the sorted
- * ranges. Tiny indexes are scanned directly.
+ * case. A slot's run holds every range overlapping its granule, so a key
+ * hit answers the lookup. Ranges spanning more than
+ * AX_INDEX_HASH_MAX_GRANULES granules are not hashed: granules only they
+ * cover are found by a binary search over those large ranges alone. Tiny
+ * indexes are scanned directly.
  */
 #ifndef AXDEVICE_SRC_CORE_INDEX_H
 #define AXDEVICE_SRC_CORE_INDEX_H
@@ -23,11 +25,12 @@
 #include "util.h"
 
 struct ax_dev;
+struct ax_dev_counters;
 
-#define AX_INDEX_SCAN_MAX 4	       /* up to this many ranges: scan, no hash */
+#define AX_INDEX_SCAN_MAX	   4   /* up to this many ranges: scan, no hash */
 #define AX_INDEX_HASH_MAX_GRANULES 64u /* larger ranges go to the binary search */
-#define AX_INDEX_EMPTY_KEY UINT64_MAX
-#define AX_INDEX_HASH_MUL UINT64_C(0x9e3779b97f4a7c15) /* 2^64 / golden ratio */
+#define AX_INDEX_EMPTY_KEY	   UINT64_MAX
+#define AX_INDEX_HASH_MUL	   UINT64_C(0x9e3779b97f4a7c15) /* 2^64 / golden ratio */
 
 struct ax_index_entry {
 	uint64_t base;
@@ -35,6 +38,7 @@ struct ax_index_entry {
 	enum ax_err (*read)(void *priv, const struct ax_access *acc, uint64_t *val);
 	enum ax_err (*write)(void *priv, const struct ax_access *acc, uint64_t val);
 	void *priv;
+	struct ax_dev_counters *counters; /* the device's, one per vCPU */
 	struct ax_dev *dev;
 	uint32_t range; /* index among the device's ranges */
 } __attribute__((aligned(AX_CACHELINE)));
@@ -50,8 +54,10 @@ struct ax_index {
 	uint32_t shift;	     /* granule = 1 << shift addresses */
 	uint32_t hash_shift; /* 64 - log2(number of slots) */
 	uint64_t slot_mask;
+	uint32_t nr_large;
 	const struct ax_index_entry *entries;
 	const struct ax_index_slot *slots;
+	const uint32_t *large; /* entries not hashed, in address order */
 };
 
 /* The index of a bus with no devices; never freed. */
@@ -68,8 +74,8 @@ struct ax_index *ax_index_build(const struct ax_host_hooks *hooks, enum ax_bus b
 				const struct ax_index_entry *entries, uint32_t n);
 void ax_index_free(const struct ax_host_hooks *hooks, const struct ax_index *ix);
 
-/* Binary search of the sorted ranges: the slow path. */
-const struct ax_index_entry *ax_index_search(const struct ax_index *ix, uint64_t addr);
+/* Binary search of the large (unhashed) ranges: the slow path. */
+const struct ax_index_entry *ax_index_search_large(const struct ax_index *ix, uint64_t addr);
 
 static inline bool ax_index_entry_has(const struct ax_index_entry *e, uint64_t addr)
 {
@@ -77,13 +83,14 @@ static inline bool ax_index_entry_has(const struct ax_index_entry *e, uint64_t a
 }
 
 /* The range containing `addr`, or NULL. */
-static inline const struct ax_index_entry *ax_index_lookup(const struct ax_index *ix,
-							    uint64_t addr)
+static inline const struct ax_index_entry *ax_index_lookup(const struct ax_index *ix, uint64_t addr)
 {
 	const struct ax_index_entry *e = ix->entries;
 
 	if (ix->nr_entries <= AX_INDEX_SCAN_MAX) {
-		for (uint32_t i = 0; i < ix->nr_entries; i++)
+		if (ax_likely(ix->nr_entries) && ax_index_entry_has(e, addr))
+			return e; /* the common single-device case, without a loop */
+		for (uint32_t i = 1; i < ix->nr_entries; i++)
 			if (ax_index_entry_has(&e[i], addr))
 				return &e[i];
 		return NULL;
@@ -99,13 +106,12 @@ static inline const struct ax_index_entry *ax_index_lookup(const struct ax_index
 			for (uint32_t i = s->first; i < s->first + s->count; i++)
 				if (ax_index_entry_has(&e[i], addr))
 					return &e[i];
-			break; /* may still be a large range sharing the granule */
+			return NULL;
 		}
 		if (s->key == AX_INDEX_EMPTY_KEY)
-			break;
+			return ax_index_search_large(ix, addr);
 		h = (h + 1) & ix->slot_mask;
 	}
-	return ax_index_search(ix, addr);
 }
 
 #endif

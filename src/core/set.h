@@ -35,12 +35,12 @@ struct ax_dev {
 };
 
 /*
- * Per-vCPU dispatch state: the drain sequence (odd while an access is in
- * flight, see drain.h) and counters of unmapped accesses. One cache line
- * each; written only by its vCPU's thread.
+ * Per-vCPU dispatch state: the epoch announced while an access is in flight
+ * (0 outside, see drain.h) and counters of unmapped accesses. One cache
+ * line each; written only by its vCPU's thread.
  */
 struct ax_vcpu_slot {
-	_Atomic uint64_t seq;
+	_Atomic uint64_t active;
 	_Atomic uint64_t unmapped_reads[AX_BUS_COUNT];
 	_Atomic uint64_t unmapped_writes[AX_BUS_COUNT];
 } __attribute__((aligned(AX_CACHELINE)));
@@ -48,7 +48,7 @@ struct ax_vcpu_slot {
 struct ax_devices {
 	/* read by every dispatch: kept together, written only on add/remove */
 	_Atomic(const struct ax_index *) index[AX_BUS_COUNT];
-	struct ax_vcpu_slot *vcpus;
+	_Atomic uint64_t epoch; /* bumped after every index swap; starts at 1 */
 	uint32_t max_vcpus;
 	bool reader_fence; /* no asymmetric barrier hook: readers fence themselves */
 
@@ -61,6 +61,8 @@ struct ax_devices {
 	uint32_t nr_devs;
 	uint32_t cap_devs;
 	uint32_t next_id;
+
+	struct ax_vcpu_slot vcpus[]; /* max_vcpus of them, in the same allocation */
 };
 
 #endif

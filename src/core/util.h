@@ -21,9 +21,9 @@
 #define ax_strlen __builtin_strlen
 
 #define AX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define AX_CACHELINE 64
+#define AX_CACHELINE	 64
 
-#define ax_likely(x) __builtin_expect(!!(x), 1)
+#define ax_likely(x)   __builtin_expect(!!(x), 1)
 #define ax_unlikely(x) __builtin_expect(!!(x), 0)
 
 #define AX_PRINTF(fmt_idx, arg_idx) __attribute__((format(printf, fmt_idx, arg_idx)))
