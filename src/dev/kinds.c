@@ -6,6 +6,7 @@
 
 static const struct ax_device_kind builtin_kinds[] = {
 	{ AX_EMU_META, "meta", ax_meta_create },
+	{ AX_EMU_CONSOLE, "console", ax_uart16550_create },
 	/* device models register here, one line each */
 };
 
