@@ -8,6 +8,8 @@ static const struct ax_device_kind builtin_kinds[] = {
 	{ AX_EMU_META, "meta", ax_meta_create },
 	{ AX_EMU_CONSOLE, "console", ax_uart16550_create },
 	{ AX_EMU_GICD_V2, "gicd-v2", ax_gicd_v2_create },
+	{ AX_EMU_VIRTIO_BLK, "virtio-blk", ax_virtio_blk_create },
+	{ AX_EMU_VIRTIO_CONSOLE, "virtio-console", ax_virtio_console_create },
 	/* device models register here, one line each */
 };
 

@@ -12,6 +12,10 @@ enum ax_err ax_uart16550_create(const struct ax_kind_env *env, const struct ax_e
 				struct ax_device_desc *out, struct ax_diag *diag);
 enum ax_err ax_gicd_v2_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
 			      struct ax_device_desc *out, struct ax_diag *diag);
+enum ax_err ax_virtio_blk_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+				 struct ax_device_desc *out, struct ax_diag *diag);
+enum ax_err ax_virtio_console_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+				     struct ax_device_desc *out, struct ax_diag *diag);
 /* device models declare their constructors here, one each */
 
 #endif

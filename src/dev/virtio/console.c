@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-console (EmuDeviceType VirtioConsole = 5; virtio device id 3,
+ * virtio 1.2 §5.3): one port, no multiport.
+ *
+ * cfg_list: [] (80 x 25) or [cols, rows], each in [1, 65535].
+ *
+ * Queues: 0 receiveq (host -> guest), 1 transmitq (guest -> host), 64
+ * entries at most, chains of at most 64 buffers. Features: VERSION_1,
+ * RING_INDIRECT_DESC, RING_EVENT_IDX, CONSOLE_F_SIZE. Config space
+ * (read-only): le16 cols, le16 rows, le32 max_nr_ports (1), le32 emerg_wr
+ * (not offered: reads 0, not writable).
+ *
+ * Output goes to hooks->char_backend(ctx, name); with no backend it is
+ * discarded. The backend's write is called with the device lock held, so
+ * it must not block: returning fewer bytes pauses transmission, keeping the
+ * rest of the chain, until the next transmitq notification or
+ * ax_virtio_console_tx_resume(). Input is pushed by the host with
+ * ax_virtio_console_push_input(); bytes that find no guest buffer stay with
+ * the caller. Readable buffers on receiveq are a protocol error; writable
+ * buffers on transmitq are ignored (nothing is written into them).
+ */
+#include <axdevice/virtio.h>
+
+#include "../kinds.h"
+#include "mmio.h"
+
+#include "../../core/util.h"
+
+#define VIRTIO_CONSOLE_F_SIZE 0
+
+#define RECEIVEQ   0
+#define TRANSMITQ  1
+#define QUEUE_SIZE 64u
+#define CHAIN_MAX  64u
+
+#define CFG_COLS	 0
+#define CFG_ROWS	 2
+#define CFG_MAX_NR_PORTS 4
+#define CFG_LEN		 12
+
+struct virtio_console {
+	struct virtio_dev dev; /* first: the transport hands us this pointer */
+	const struct ax_char_backend *out;
+	struct vq_buf rx_bufs[CHAIN_MAX];
+	/* The transmit chain in progress; kept across backpressure. */
+	bool tx_pending;
+	uint64_t tx_sent;
+	struct vq_chain tx_chain;
+	struct vq_buf tx_bufs[CHAIN_MAX];
+};
+
+static struct virtio_console *to_console(struct virtio_dev *dev)
+{
+	return (struct virtio_console *)dev;
+}
+
+/* Sends what is left of the pending chain; false when the backend pushed back. */
+static bool tx_send_rest(struct virtio_console *c)
+{
+	uint64_t skip = c->tx_sent;
+
+	for (uint16_t i = 0; i < c->tx_chain.nr_out; i++) {
+		const struct vq_buf *b = &c->tx_bufs[i];
+
+		if (skip >= b->len) {
+			skip -= b->len;
+			continue;
+		}
+		while (skip < b->len) {
+			size_t left = b->len - skip;
+			size_t n = c->out ? c->out->write(c->out->ctx, b->addr + skip, left) : left;
+
+			if (n > left)
+				n = left; /* a backend claiming more than offered */
+			c->tx_sent += n;
+			skip += n;
+			if (n == 0)
+				return false;
+		}
+		skip = 0;
+	}
+	return true;
+}
+
+/* Drains transmitq into the backend. Locked. */
+static void console_tx(struct virtio_console *c)
+{
+	struct virtq *q = &c->dev.queues[TRANSMITQ];
+	uint16_t used_before = q->used_idx;
+	struct vq_fault fault;
+
+	if (!c->dev.running || !q->started)
+		return;
+	for (;;) {
+		while (c->dev.running) {
+			if (!c->tx_pending) {
+				int got;
+
+				c->tx_chain =
+					(struct vq_chain){ .bufs = c->tx_bufs, .cap = CHAIN_MAX };
+				got = vq_pop(q, c->dev.hooks, &c->tx_chain, &fault);
+				if (got < 0) {
+					virtio_dev_fail(&c->dev, "transmitq: %s", fault.msg);
+					return;
+				}
+				if (got == 0)
+					break;
+				c->tx_pending = true;
+				c->tx_sent = 0;
+			}
+			if (!tx_send_rest(c))
+				goto out;
+			vq_push(q, c->tx_chain.head, 0);
+			c->tx_pending = false;
+		}
+		if (!c->dev.running || !vq_arm_notify(q))
+			break;
+	}
+out:
+	if (c->dev.running && q->used_idx != used_before)
+		virtio_dev_signal_used(&c->dev, q, TRANSMITQ);
+}
+
+static void console_queue_notify(struct virtio_dev *dev, uint16_t index)
+{
+	if (index == TRANSMITQ)
+		console_tx(to_console(dev));
+	/* receiveq: new buffers wait for the host's next push_input */
+}
+
+static void console_reset(struct virtio_dev *dev)
+{
+	to_console(dev)->tx_pending = false;
+}
+
+static void console_destroy(struct virtio_dev *dev)
+{
+	ax_free(dev->hooks, dev);
+}
+
+static const struct virtio_dev_ops console_ops = {
+	.queue_notify = console_queue_notify,
+	.reset = console_reset,
+	.destroy = console_destroy,
+};
+
+static struct virtio_console *console_of(void *priv)
+{
+	struct virtio_dev *dev = virtio_mmio_device(priv);
+
+	return dev && dev->device_id == VIRTIO_ID_CONSOLE ? to_console(dev) : NULL;
+}
+
+size_t ax_virtio_console_push_input(void *priv, const uint8_t *buf, size_t len)
+{
+	struct virtio_console *c = console_of(priv);
+	struct virtq *q;
+	uint16_t used_before;
+	struct vq_fault fault;
+	size_t taken = 0;
+
+	if (!c || !buf)
+		return 0;
+	q = &c->dev.queues[RECEIVEQ];
+	virtio_lock(&c->dev.lock, c->dev.hooks);
+	used_before = q->used_idx;
+	while (c->dev.running && q->started && taken < len) {
+		struct vq_chain chain = { .bufs = c->rx_bufs, .cap = CHAIN_MAX };
+		int got = vq_pop(q, c->dev.hooks, &chain, &fault);
+
+		if (got < 0)
+			virtio_dev_fail(&c->dev, "receiveq: %s", fault.msg);
+		else if (got > 0 && chain.nr_out)
+			virtio_dev_fail(&c->dev, "receiveq: buffer %u is not device-writable",
+					chain.head);
+		if (got <= 0 || chain.nr_out)
+			break;
+		uint64_t n = vq_chain_write(&chain, 0, buf + taken, len - taken);
+
+		vq_push(q, chain.head, (uint32_t)n);
+		taken += n;
+	}
+	if (c->dev.running && q->used_idx != used_before)
+		virtio_dev_signal_used(&c->dev, q, RECEIVEQ);
+	virtio_unlock(&c->dev.lock);
+	return taken;
+}
+
+enum ax_err ax_virtio_console_set_size(void *priv, uint16_t cols, uint16_t rows)
+{
+	struct virtio_console *c = console_of(priv);
+
+	if (!c)
+		return AX_ERR_INVALID_INPUT;
+	virtio_lock(&c->dev.lock, c->dev.hooks);
+	virtio_config_put(&c->dev, CFG_COLS, cols, 2);
+	virtio_config_put(&c->dev, CFG_ROWS, rows, 2);
+	virtio_dev_config_changed(&c->dev);
+	virtio_unlock(&c->dev.lock);
+	return AX_OK;
+}
+
+enum ax_err ax_virtio_console_tx_resume(void *priv)
+{
+	struct virtio_console *c = console_of(priv);
+
+	if (!c)
+		return AX_ERR_INVALID_INPUT;
+	virtio_lock(&c->dev.lock, c->dev.hooks);
+	console_tx(c);
+	virtio_unlock(&c->dev.lock);
+	return AX_OK;
+}
+
+enum ax_err ax_virtio_console_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+				     struct ax_device_desc *out, struct ax_diag *diag)
+{
+	const struct ax_host_hooks *hooks = env->hooks;
+	uint64_t cols = 80, rows = 25;
+	struct virtio_console *c;
+
+	if (cfg->cfg_len != 0 && cfg->cfg_len != 2)
+		return ax_fail(diag, AX_ERR_INVALID_INPUT,
+			       "device \"%s\": virtio-console cfg_list is [] or [cols, rows], got "
+			       "%zu entries",
+			       cfg->name, cfg->cfg_len);
+	if (cfg->cfg_len == 2) {
+		cols = cfg->cfg_list[0];
+		rows = cfg->cfg_list[1];
+		if (cols - 1 > 0xfffe || rows - 1 > 0xfffe)
+			return ax_fail(diag, AX_ERR_INVALID_INPUT,
+				       "device \"%s\": console size %llux%llu is not in [1, 65535]",
+				       cfg->name, (unsigned long long)cols,
+				       (unsigned long long)rows);
+	}
+	if (!hooks->guest_mem)
+		return ax_fail(diag, AX_ERR_INVALID_INPUT,
+			       "device \"%s\": virtio-console needs the guest_mem host hook",
+			       cfg->name);
+	c = ax_zalloc(hooks, sizeof(*c));
+	if (!c)
+		return ax_fail(diag, AX_ERR_NO_MEMORY, "device \"%s\": out of memory", cfg->name);
+	virtio_dev_init(&c->dev, hooks, cfg->name, VIRTIO_ID_CONSOLE,
+			VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) |
+				VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) |
+				VIRTIO_BIT(VIRTIO_CONSOLE_F_SIZE),
+			&console_ops);
+	c->dev.nr_queues = 2;
+	c->dev.queues[RECEIVEQ].num_max = QUEUE_SIZE;
+	c->dev.queues[TRANSMITQ].num_max = QUEUE_SIZE;
+	c->dev.config_len = CFG_LEN;
+	virtio_config_put(&c->dev, CFG_COLS, cols, 2);
+	virtio_config_put(&c->dev, CFG_ROWS, rows, 2);
+	virtio_config_put(&c->dev, CFG_MAX_NR_PORTS, 1, 4);
+	c->out = hooks->char_backend ? hooks->char_backend(hooks->ctx, cfg->name) : NULL;
+	if (c->out && !c->out->write)
+		c->out = NULL;
+	return virtio_mmio_create(env, cfg, AX_EMU_VIRTIO_CONSOLE, &c->dev, out, diag);
+}

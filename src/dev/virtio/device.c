@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The transport-independent half of every virtio device: feature
+ * negotiation, queue start-up, reset, config space and the protocol-error
+ * path (DEVICE_NEEDS_RESET). See virtio_dev.h.
+ */
+#include "virtio_dev.h"
+
+#include "../../core/util.h"
+
+void virtio_lock(struct virtio_lock *l, const struct ax_host_hooks *hooks)
+{
+	while (atomic_flag_test_and_set_explicit(&l->flag, memory_order_acquire))
+		if (hooks->relax)
+			hooks->relax(hooks->ctx);
+}
+
+void virtio_unlock(struct virtio_lock *l)
+{
+	atomic_flag_clear_explicit(&l->flag, memory_order_release);
+}
+
+void virtio_dev_init(struct virtio_dev *dev, const struct ax_host_hooks *hooks, const char *name,
+		     uint32_t device_id, uint64_t device_features, const struct virtio_dev_ops *ops)
+{
+	dev->ops = ops;
+	dev->hooks = hooks;
+	ax_strlcpy(dev->name, name, sizeof(dev->name));
+	dev->device_id = device_id;
+	dev->device_features = device_features | VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	atomic_init(&dev->inflight, 0);
+	atomic_flag_clear(&dev->lock.flag);
+}
+
+bool virtio_dev_accept_features(struct virtio_dev *dev, uint64_t features)
+{
+	if (features & ~dev->device_features) {
+		ax_log(dev->hooks, AX_LOG_WARN,
+		       "virtio \"%s\": driver accepted features 0x%llx it was not offered",
+		       dev->name, (unsigned long long)(features & ~dev->device_features));
+		return false;
+	}
+	if (!(features & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
+		ax_log(dev->hooks, AX_LOG_WARN,
+		       "virtio \"%s\": driver did not accept VIRTIO_F_VERSION_1 (legacy drivers "
+		       "are not supported)",
+		       dev->name);
+		return false;
+	}
+	dev->features = features;
+	return true;
+}
+
+bool virtio_dev_activate(struct virtio_dev *dev)
+{
+	bool event_idx = dev->features & VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX);
+	bool indirect = dev->features & VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC);
+
+	for (uint16_t i = 0; i < dev->nr_queues; i++) {
+		struct virtq *q = &dev->queues[i];
+		struct vq_fault fault;
+
+		if (!q->ready)
+			continue;
+		if (!vq_start(q, dev->hooks, event_idx, indirect, &fault)) {
+			virtio_dev_fail(dev, "queue %u: %s", i, fault.msg);
+			return false;
+		}
+	}
+	dev->running = true;
+	if (dev->ops->activate)
+		dev->ops->activate(dev);
+	return true;
+}
+
+void virtio_dev_drain(struct virtio_dev *dev)
+{
+	while (atomic_load_explicit(&dev->inflight, memory_order_acquire)) {
+		virtio_unlock(&dev->lock);
+		if (dev->hooks->relax)
+			dev->hooks->relax(dev->hooks->ctx);
+		virtio_lock(&dev->lock, dev->hooks);
+	}
+}
+
+void virtio_dev_reset(struct virtio_dev *dev)
+{
+	/* Stop first so that completions arriving while we drain publish nothing. */
+	dev->running = false;
+	virtio_dev_drain(dev);
+	for (uint16_t i = 0; i < dev->nr_queues; i++)
+		vq_reset(&dev->queues[i]);
+	dev->features = 0;
+	dev->broken = false;
+	if (dev->ops->reset)
+		dev->ops->reset(dev);
+}
+
+void virtio_dev_notify(struct virtio_dev *dev, uint32_t index)
+{
+	if (index >= dev->nr_queues) {
+		virtio_dev_fail(dev, "notify of queue %u, which does not exist", index);
+		return;
+	}
+	if (!dev->running || !dev->queues[index].started)
+		return; /* nothing to do yet: the driver may notify early */
+	dev->ops->queue_notify(dev, (uint16_t)index);
+}
+
+static bool config_access_ok(const struct virtio_dev *dev, uint32_t offset, uint32_t width)
+{
+	return (width == 1 || width == 2 || width == 4 || width == 8) &&
+	       (offset & (width - 1)) == 0 && offset < dev->config_len &&
+	       width <= dev->config_len - offset;
+}
+
+enum ax_err virtio_dev_config_read(struct virtio_dev *dev, uint32_t offset, uint32_t width,
+				   uint64_t *val)
+{
+	uint64_t v = 0;
+
+	if (!config_access_ok(dev, offset, width))
+		return AX_ERR_BAD_ADDRESS;
+	for (uint32_t i = 0; i < width; i++)
+		v |= (uint64_t)dev->config[offset + i] << (8 * i);
+	*val = v;
+	return AX_OK;
+}
+
+enum ax_err virtio_dev_config_write(struct virtio_dev *dev, uint32_t offset, uint32_t width,
+				    uint64_t val)
+{
+	if (!config_access_ok(dev, offset, width))
+		return AX_ERR_BAD_ADDRESS;
+	if (!dev->ops->config_write)
+		return AX_ERR_PERMISSION_DENIED;
+	return dev->ops->config_write(dev, offset, width, val);
+}
+
+void virtio_config_put(struct virtio_dev *dev, uint32_t offset, uint64_t val, uint32_t width)
+{
+	for (uint32_t i = 0; i < width && offset + i < VIRTIO_CONFIG_MAX; i++)
+		dev->config[offset + i] = (uint8_t)(val >> (8 * i));
+}
+
+void virtio_dev_config_changed(struct virtio_dev *dev)
+{
+	dev->config_generation++;
+	if (dev->running)
+		dev->transport.interrupt_config(dev->transport.ctx);
+}
+
+void virtio_dev_fail(struct virtio_dev *dev, const char *fmt, ...)
+{
+	char reason[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	ax_vformat(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	ax_log(dev->hooks, AX_LOG_ERROR,
+	       "virtio \"%s\": guest protocol error: %s; device needs reset", dev->name, reason);
+	if (dev->broken)
+		return;
+	dev->broken = true;
+	dev->running = false;
+	dev->transport.needs_reset(dev->transport.ctx);
+}
+
+void virtio_dev_signal_used(struct virtio_dev *dev, struct virtq *q, uint16_t index)
+{
+	if (vq_should_interrupt(q))
+		dev->transport.interrupt_used(dev->transport.ctx, index);
+}

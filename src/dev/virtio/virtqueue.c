@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Split virtqueue, device side. See virtqueue.h for the rules every chain
+ * must follow. Layouts (virtio 1.2 §2.7):
+ *
+ *   descriptor table  16 bytes each: le64 addr, le32 len, le16 flags, le16 next
+ *   available ring    le16 flags, le16 idx, le16 ring[num], le16 used_event
+ *   used ring         le16 flags, le16 idx, {le32 id, le32 len} ring[num],
+ *                     le16 avail_event
+ *
+ * Indices shared with the guest are read with acquire and published with
+ * release atomics; event-index checks sit behind a full fence so that a
+ * notification is never lost between the two sides' checks.
+ */
+#include "virtqueue.h"
+
+#include <stdatomic.h>
+
+#include "../../core/util.h"
+
+#define DESC_SIZE 16u
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define le16(x) __builtin_bswap16(x)
+#define le32(x) __builtin_bswap32(x)
+#else
+#define le16(x) (x)
+#define le32(x) (x)
+#endif
+
+struct desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+static uint16_t load16(const uint8_t *p)
+{
+	return le16(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_ACQUIRE));
+}
+
+static void store16(uint8_t *p, uint16_t v)
+{
+	__atomic_store_n((uint16_t *)(void *)p, le16(v), __ATOMIC_RELEASE);
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = bytes; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* One copy of the descriptor: the guest may change the table while we look. */
+static struct desc load_desc(const uint8_t *table, uint32_t i)
+{
+	uint8_t raw[DESC_SIZE];
+
+	ax_memcpy(raw, table + (size_t)i * DESC_SIZE, DESC_SIZE);
+	return (struct desc){
+		.addr = get_le(raw, 8),
+		.len = (uint32_t)get_le(raw + 8, 4),
+		.flags = (uint16_t)get_le(raw + 12, 2),
+		.next = (uint16_t)get_le(raw + 14, 2),
+	};
+}
+
+static int fault_at(struct vq_fault *fault, const char *fmt, ...) AX_PRINTF(2, 3);
+
+static int fault_at(struct vq_fault *fault, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ax_vformat(fault->msg, sizeof(fault->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void vq_reset(struct virtq *q)
+{
+	uint16_t num_max = q->num_max;
+
+	ax_memset(q, 0, sizeof(*q));
+	q->num_max = num_max;
+	q->num = num_max;
+}
+
+bool vq_num_valid(const struct virtq *q, uint32_t num)
+{
+	return num != 0 && num <= q->num_max && (num & (num - 1)) == 0;
+}
+
+/* Maps [gpa, gpa + len) for a ring; checks guest alignment and the host pointer's. */
+static uint8_t *map_ring(const struct ax_host_hooks *hooks, uint64_t gpa, uint64_t len,
+			 uint64_t align, bool write, const char *what, struct vq_fault *fault)
+{
+	uint8_t *p;
+
+	if (gpa & (align - 1)) {
+		fault_at(fault, "%s at 0x%llx is not %llu-byte aligned", what,
+			 (unsigned long long)gpa, (unsigned long long)align);
+		return NULL;
+	}
+	if (gpa + len < gpa) {
+		fault_at(fault, "%s at 0x%llx wraps the address space", what,
+			 (unsigned long long)gpa);
+		return NULL;
+	}
+	p = hooks->guest_mem ? hooks->guest_mem(hooks->ctx, gpa, len, write) : NULL;
+	if (!p) {
+		fault_at(fault, "%s [0x%llx, +0x%llx) is not in guest RAM", what,
+			 (unsigned long long)gpa, (unsigned long long)len);
+		return NULL;
+	}
+	if ((uintptr_t)p & (align - 1)) {
+		fault_at(fault, "%s at 0x%llx maps to a misaligned host address", what,
+			 (unsigned long long)gpa);
+		return NULL;
+	}
+	return p;
+}
+
+bool vq_start(struct virtq *q, const struct ax_host_hooks *hooks, bool event_idx, bool indirect,
+	      struct vq_fault *fault)
+{
+	uint64_t num = q->num;
+
+	if (!vq_num_valid(q, q->num)) {
+		fault_at(fault, "queue size %u is not a power of two in [1, %u]", q->num,
+			 q->num_max);
+		return false;
+	}
+	q->desc =
+		map_ring(hooks, q->desc_gpa, DESC_SIZE * num, 16, false, "descriptor table", fault);
+	q->avail = q->desc ? map_ring(hooks, q->avail_gpa, 6 + 2 * num, 2, false, "available ring",
+				      fault)
+			   : NULL;
+	q->used = q->avail ? map_ring(hooks, q->used_gpa, 6 + 8 * num, 4, true, "used ring", fault)
+			   : NULL;
+	if (!q->used) {
+		q->desc = q->avail = NULL;
+		return false;
+	}
+	q->event_idx = event_idx;
+	q->indirect = indirect;
+	q->last_avail = 0;
+	q->used_idx = 0;
+	q->signalled_valid = false;
+	q->started = true;
+	return true;
+}
+
+/* Checks one data descriptor and appends it to the chain. */
+static int add_buffer(const struct ax_host_hooks *hooks, struct vq_chain *c, const struct desc *d,
+		      struct vq_fault *fault)
+{
+	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
+	struct vq_buf *b;
+
+	if (d->len && d->addr + d->len - 1 < d->addr)
+		return fault_at(fault, "buffer 0x%llx+0x%x wraps the address space",
+				(unsigned long long)d->addr, d->len);
+	if (!writable && c->nr_in)
+		return fault_at(fault, "readable buffer after a writable one in chain %u", c->head);
+	if (c->nr_out + c->nr_in >= c->cap)
+		return fault_at(fault, "chain %u has more than %u buffers", c->head, c->cap);
+	if (c->out_bytes + c->in_bytes + d->len > VQ_MAX_CHAIN_BYTES)
+		return fault_at(fault, "chain %u is longer than 4 GiB", c->head);
+	b = &c->bufs[c->nr_out + c->nr_in];
+	b->len = d->len;
+	b->addr = NULL;
+	if (d->len) {
+		b->addr = hooks->guest_mem(hooks->ctx, d->addr, d->len, writable);
+		if (!b->addr)
+			return fault_at(fault, "buffer [0x%llx, +0x%x) is not in guest RAM",
+					(unsigned long long)d->addr, d->len);
+	}
+	if (writable) {
+		c->nr_in++;
+		c->in_bytes += d->len;
+	} else {
+		c->nr_out++;
+		c->out_bytes += d->len;
+	}
+	return 0;
+}
+
+int vq_pop(struct virtq *q, const struct ax_host_hooks *hooks, struct vq_chain *c,
+	   struct vq_fault *fault)
+{
+	uint16_t avail_idx = load16(q->avail + 2);
+	uint16_t pending = (uint16_t)(avail_idx - q->last_avail);
+	const uint8_t *table = q->desc;
+	uint32_t table_len = q->num;
+	uint32_t budget = table_len; /* descriptors the walk may still visit */
+	uint32_t i;
+	bool in_indirect = false;
+
+	if (pending == 0)
+		return 0;
+	if (pending > q->num)
+		return fault_at(fault, "avail idx %u is %u entries ahead of %u (queue size %u)",
+				avail_idx, pending, q->last_avail, q->num);
+	i = load16(q->avail + 4 + 2u * (q->last_avail & (q->num - 1)));
+	c->head = (uint16_t)i;
+	c->nr_out = c->nr_in = 0;
+	c->out_bytes = c->in_bytes = 0;
+	if (i >= q->num)
+		return fault_at(fault, "head %u is outside the queue (size %u)", i, q->num);
+
+	for (;;) {
+		struct desc d;
+
+		if (budget-- == 0)
+			return fault_at(fault, "chain %u loops or exceeds its table", c->head);
+		d = load_desc(table, i);
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+			if (!q->indirect)
+				return fault_at(fault, "indirect descriptor not negotiated");
+			if (in_indirect)
+				return fault_at(fault, "indirect table inside an indirect table");
+			if (d.flags & VIRTQ_DESC_F_NEXT)
+				return fault_at(fault, "indirect descriptor has NEXT set");
+			if (d.len == 0 || d.len % DESC_SIZE || d.len / DESC_SIZE > VQ_MAX_INDIRECT)
+				return fault_at(fault, "indirect table length %u is invalid",
+						d.len);
+			if (d.addr + d.len - 1 < d.addr)
+				return fault_at(fault, "indirect table wraps the address space");
+			table = hooks->guest_mem(hooks->ctx, d.addr, d.len, false);
+			if (!table)
+				return fault_at(
+					fault, "indirect table [0x%llx, +0x%x) is not in guest RAM",
+					(unsigned long long)d.addr, d.len);
+			table_len = budget = d.len / DESC_SIZE;
+			in_indirect = true;
+			i = 0;
+			continue;
+		}
+		if (add_buffer(hooks, c, &d, fault))
+			return -1;
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+			break;
+		i = d.next;
+		if (i >= table_len)
+			return fault_at(fault, "next %u is outside its table of %u", i, table_len);
+	}
+	q->last_avail++;
+	return 1;
+}
+
+void vq_push(struct virtq *q, uint16_t head, uint32_t written)
+{
+	uint8_t *elem = q->used + 4 + 8u * (q->used_idx & (q->num - 1));
+	uint32_t id = le32((uint32_t)head), len = le32(written);
+
+	ax_memcpy(elem, &id, 4);
+	ax_memcpy(elem + 4, &len, 4);
+	q->used_idx++;
+	store16(q->used + 2, q->used_idx); /* release: the element is visible first */
+}
+
+bool vq_should_interrupt(struct virtq *q)
+{
+	uint16_t old = q->signalled_used, now = q->used_idx;
+	bool valid = q->signalled_valid;
+
+	/* Our used->idx store must be visible before we read the driver's wishes. */
+	atomic_thread_fence(memory_order_seq_cst);
+	q->signalled_used = now;
+	q->signalled_valid = true;
+	if (!q->event_idx)
+		return !(load16(q->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+	if (!valid)
+		return true;
+	/* §2.7.10: interrupt if used_event lies in (old, now]. */
+	uint16_t used_event = load16(q->avail + 4 + 2u * q->num);
+
+	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
+}
+
+bool vq_arm_notify(struct virtq *q)
+{
+	if (q->event_idx)
+		store16(q->used + 4 + 8u * q->num, q->last_avail);
+	atomic_thread_fence(memory_order_seq_cst);
+	return load16(q->avail + 2) != q->last_avail;
+}
+
+bool vq_chain_read(const struct vq_chain *c, uint64_t offset, void *dst, uint64_t len)
+{
+	uint8_t *out = dst;
+
+	for (uint16_t i = 0; i < c->nr_out && len; i++) {
+		const struct vq_buf *b = &c->bufs[i];
+
+		if (offset >= b->len) {
+			offset -= b->len;
+			continue;
+		}
+		uint64_t n = b->len - offset < len ? b->len - offset : len;
+
+		ax_memcpy(out, b->addr + offset, n);
+		out += n;
+		len -= n;
+		offset = 0;
+	}
+	return len == 0;
+}
+
+uint64_t vq_chain_write(const struct vq_chain *c, uint64_t offset, const void *src, uint64_t len)
+{
+	const uint8_t *in = src;
+	uint64_t done = 0;
+
+	for (uint16_t i = c->nr_out; i < c->nr_out + c->nr_in && len; i++) {
+		const struct vq_buf *b = &c->bufs[i];
+
+		if (offset >= b->len) {
+			offset -= b->len;
+			continue;
+		}
+		uint64_t n = b->len - offset < len ? b->len - offset : len;
+
+		ax_memcpy(b->addr + offset, in + done, n);
+		done += n;
+		len -= n;
+		offset = 0;
+	}
+	return done;
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Split virtqueue, device side (virtio 1.2 §2.7), with indirect descriptors
+ * and event-index interrupt suppression.
+ *
+ * The rings live in guest memory and the guest may rewrite them at any time,
+ * so every index is loaded once, every descriptor is copied before it is
+ * checked, and every buffer address goes through hooks->guest_mem. A chain
+ * that breaks a rule below is a protocol error: vq_pop fails with a reason
+ * and the caller stops the device (DEVICE_NEEDS_RESET).
+ *
+ * Rules enforced on each chain:
+ *  - the head and every `next` index lie inside the table they index;
+ *  - the walk visits at most queue-size descriptors in the ring table and at
+ *    most the table size in an indirect table, so a loop ends in an error;
+ *  - an indirect table is allowed only if negotiated, only once per chain
+ *    (never inside another), without NEXT on its own descriptor, with a
+ *    length that is a non-zero multiple of 16 and at most VQ_MAX_INDIRECT
+ *    entries, and must lie in guest RAM;
+ *  - every buffer lies wholly in guest RAM (writable ones in writable RAM),
+ *    addr + len does not wrap, the chain totals at most VQ_MAX_CHAIN_BYTES;
+ *  - device-writable buffers come after all device-readable ones;
+ *  - the chain has no more buffers than the caller can take;
+ *  - avail->idx never runs more than queue-size entries past the last
+ *    entry the device took.
+ */
+#ifndef AXDEVICE_SRC_DEV_VIRTIO_VIRTQUEUE_H
+#define AXDEVICE_SRC_DEV_VIRTIO_VIRTQUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <axdevice/host.h>
+
+#define VIRTQ_DESC_F_NEXT     1u
+#define VIRTQ_DESC_F_WRITE    2u
+#define VIRTQ_DESC_F_INDIRECT 4u
+
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1u
+#define VIRTQ_USED_F_NO_NOTIFY	   1u
+
+#define VQ_MAX_SIZE	   32768u /* the split ring's limit */
+#define VQ_MAX_INDIRECT	   1024u  /* entries in one indirect table (our bound) */
+#define VQ_MAX_CHAIN_BYTES (UINT64_C(1) << 32)
+
+/* One buffer of a chain, already translated to host memory. */
+struct vq_buf {
+	uint8_t *addr; /* NULL when len is 0 */
+	uint32_t len;
+};
+
+/* A popped chain: readable buffers first (bufs[0 .. nr_out)), then writable ones. */
+struct vq_chain {
+	uint16_t head;
+	uint16_t nr_out, nr_in;
+	uint64_t out_bytes, in_bytes;
+	struct vq_buf *bufs; /* caller's array */
+	uint16_t cap;	     /* its length */
+};
+
+/* Why vq_pop or vq_start failed, for the device's log line. */
+struct vq_fault {
+	char msg[128];
+};
+
+struct virtq {
+	/* Set by the transport while the queue is not ready. */
+	uint16_t num_max; /* 0: the queue does not exist */
+	uint16_t num;
+	bool ready;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+
+	/* Set by vq_start. */
+	bool started;
+	bool event_idx;
+	bool indirect;
+	uint8_t *desc;	/* struct virtq_desc[num] */
+	uint8_t *avail; /* flags, idx, ring[num], used_event */
+	uint8_t *used;	/* flags, idx, ring[num] of {id, len}, avail_event */
+
+	uint16_t last_avail;	 /* next avail entry the device takes */
+	uint16_t used_idx;	 /* next used entry the device fills */
+	uint16_t signalled_used; /* used_idx when the driver was last interrupted */
+	bool signalled_valid;
+};
+
+/* Power-on state: not ready, addresses 0, num = num_max. */
+void vq_reset(struct virtq *q);
+
+/* True when num is a power of two in [1, num_max]. */
+bool vq_num_valid(const struct virtq *q, uint32_t num);
+
+/* Maps the three rings (checks size, alignment, guest RAM); false with a reason. */
+bool vq_start(struct virtq *q, const struct ax_host_hooks *hooks, bool event_idx, bool indirect,
+	      struct vq_fault *fault);
+
+/* Takes the next available chain: 1 popped, 0 none, -1 protocol error (fault set). */
+int vq_pop(struct virtq *q, const struct ax_host_hooks *hooks, struct vq_chain *chain,
+	   struct vq_fault *fault);
+
+/* Hands a chain back: `written` bytes were stored into its writable buffers. */
+void vq_push(struct virtq *q, uint16_t head, uint32_t written);
+
+/* After one or more vq_push: does the driver want an interrupt now? */
+bool vq_should_interrupt(struct virtq *q);
+
+/*
+ * Before going idle: asks the driver to notify on the next avail entry
+ * (avail_event) and returns true if entries arrived meanwhile.
+ */
+bool vq_arm_notify(struct virtq *q);
+
+/* Copies `len` bytes at `offset` of the chain's readable buffers; false if short. */
+bool vq_chain_read(const struct vq_chain *chain, uint64_t offset, void *dst, uint64_t len);
+
+/* Copies into the chain's writable buffers at `offset`; returns bytes written. */
+uint64_t vq_chain_write(const struct vq_chain *chain, uint64_t offset, const void *src,
+			uint64_t len);
+
+#endif
