@@ -6,7 +6,7 @@
 #   make bench        benchmarks (release build)
 #   make freestanding src/ built -ffreestanding -nostdinc, linked -nostdlib -static, run
 #   make install PREFIX=/usr/local
-#   make run          boot the demo VM (not yet: needs axvm)
+#   make run          build axvm, the demo guest and its disk, boot the demo VM
 
 CC       ?= gcc
 AR       ?= ar
@@ -27,6 +27,8 @@ TEST_SRCS  := $(sort $(wildcard tests/test_*.c))
 TSAN_SRCS  := $(TEST_SRCS)
 SUPPORT_SRCS := $(sort $(wildcard tests/support/*.c))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
+VMM_SRCS   := $(sort $(wildcard vmm/*.c))
+VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
 HEADERS    := $(wildcard include/axdevice/*.h)
 
 SAN_ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -37,7 +39,7 @@ TEST_DEPS := libcmocka-dev pkg-config cppcheck clang-format
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 .PHONY: all test bench freestanding install run clean deps-test check-format format cppcheck \
-        test-unit test-asan test-tsan
+        test-unit test-asan test-tsan guest
 all: $(BUILD)/libaxdevice.a $(BUILD)/libaxdevice.so $(BUILD)/axdevice.pc
 
 # --- one build variant: objects, static library, test binaries ---------------
@@ -47,6 +49,7 @@ $(1)_DIR   := $(2)
 $(1)_FLAGS := $(3)
 $(1)_OBJS  := $$(LIB_SRCS:%.c=$(2)/obj/%.o)
 $(1)_SUPPORT := $$(SUPPORT_SRCS:%.c=$(2)/obj/%.o)
+$(1)_VMM   := $$(VMM_LIB_SRCS:%.c=$(2)/obj/%.o)
 
 $(2)/obj/src/%.o: src/%.c
 	@mkdir -p $$(@D)
@@ -60,20 +63,35 @@ $(2)/obj/bench/%.o: bench/%.c
 	@mkdir -p $$(@D)
 	$$(CC) $$(BASE_CFLAGS) $$(HOST_CFLAGS) $$(CFLAGS) $(3) -Ibench -MMD -MP -c $$< -o $$@
 
+$(2)/obj/vmm/%.o: vmm/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) -D_GNU_SOURCE $$(CFLAGS) $(3) -Ivmm -MMD -MP -c $$< -o $$@
+
 $(2)/libaxdevice.a: $$($(1)_OBJS)
 	@mkdir -p $$(@D)
 	$$(AR) rcs $$@ $$^
 
-$(2)/tests/%: $(2)/obj/tests/%.o $$($(1)_SUPPORT) $(2)/libaxdevice.a
+# axvm minus its main(): linked into axvm and into the tests of vmm/ code
+$(2)/libaxvm.a: $$($(1)_VMM)
 	@mkdir -p $$(@D)
-	$$(CC) $(3) -o $$@ $$< $$($(1)_SUPPORT) $(2)/libaxdevice.a $$(CMOCKA_LIBS) -pthread
+	$$(AR) rcs $$@ $$^
 
--include $$($(1)_OBJS:.o=.d) $$($(1)_SUPPORT:.o=.d)
+$(2)/axvm: $(2)/obj/vmm/main.o $(2)/libaxvm.a $(2)/libaxdevice.a
+	$$(CC) $(3) -o $$@ $$^ -pthread
+
+$(2)/tests/%: $(2)/obj/tests/%.o $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a
+	@mkdir -p $$(@D)
+	$$(CC) $(3) -o $$@ $$< $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a $$(CMOCKA_LIBS) -pthread
+
+-include $$($(1)_OBJS:.o=.d) $$($(1)_SUPPORT:.o=.d) $$($(1)_VMM:.o=.d) $(2)/obj/vmm/main.d
 endef
 
 $(eval $(call variant,plain,$(BUILD),))
 $(eval $(call variant,asan,$(BUILD)/asan,$(SAN_ASAN)))
 $(eval $(call variant,tsan,$(BUILD)/tsan,$(SAN_TSAN)))
+
+# Keep objects that pattern rules chain through (bench, tests).
+.SECONDARY:
 
 TEST_NAMES := $(TEST_SRCS:tests/%.c=%)
 TSAN_NAMES := $(TSAN_SRCS:tests/%.c=%)
@@ -116,9 +134,10 @@ test: test-unit test-asan test-tsan freestanding cppcheck check-format
 
 cppcheck: deps-test
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
-	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -Isrc src tests bench
+	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -Isrc -Ivmm src tests bench \
+	  $(wildcard vmm guest)
 
-FORMAT_FILES = $(shell find include src tests bench -name '*.[ch]')
+FORMAT_FILES = $(shell find include src tests bench vmm guest -name '*.[ch]' 2>/dev/null)
 check-format: deps-test
 	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "clang-format: clean"
 
@@ -157,8 +176,38 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIBS:%.c=$(BUILD)/obj/%.o) $(pl
 bench: $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
-run:
-	@echo "make run: not yet - axvm (issue 4) has not landed" >&2; exit 1
+# --- demo guest: freestanding 32-bit x86, multiboot v1 ----------------------
+# Built with the host gcc (-m32, no libc, no libgcc: the guest avoids 64-bit division).
+GUEST_SRCS   := $(sort $(wildcard guest/*.c guest/*.S))
+GUEST_OBJS   := $(patsubst guest/%,$(BUILD)/guest/%.o,$(GUEST_SRCS))
+GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 $(WARN) -O2 -g -ffreestanding -nostdinc \
+                -isystem $(shell $(CC) -print-file-name=include) -Iguest -fno-pic -fno-pie \
+                -fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only
+GUEST_ELF    := $(BUILD)/guest/demo-guest.elf
+
+$(BUILD)/guest/%.c.o: guest/%.c
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/guest/%.S.o: guest/%.S
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_ELF): $(GUEST_OBJS) guest/linker.ld
+	$(LD) -m elf_i386 -nostdlib -T guest/linker.ld -o $@ $(GUEST_OBJS)
+
+-include $(GUEST_OBJS:.o=.d)
+
+guest: $(GUEST_ELF)
+
+# --- the demo VM -------------------------------------------------------------
+DEMO_DISK := $(BUILD)/demo-disk.img
+
+$(DEMO_DISK): tools/make-demo-disk.sh
+	tools/make-demo-disk.sh $@
+
+run: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
+	$(BUILD)/axvm run configs/demo.toml
 
 clean:
 	rm -rf $(BUILD)
