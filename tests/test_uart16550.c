@@ -155,15 +155,14 @@ static void fx_create(struct fixture *fx, uint64_t base, uint64_t length, const 
 {
 	struct ax_diag diag = { 0 };
 	struct ax_device_info info;
-	void *priv = NULL;
 
 	fx_init_host(fx);
 	assert_int_equal(fx_try_create(fx, base, length, cfg, cfg_len, &diag), AX_OK);
 	assert_int_equal(ax_devices_find_by_name(fx->set, "com1", &info), AX_OK);
 	assert_int_equal(info.type, AX_EMU_CONSOLE);
 	assert_false(info.removable);
-	assert_int_equal(ax_devices_priv(fx->set, info.id, &priv), AX_OK);
-	fx->uart = ax_uart16550_from_priv(priv);
+	fx->uart = NULL;
+	assert_int_equal(ax_uart16550_from_device(fx->set, info.id, &fx->uart), AX_OK);
 	assert_non_null(fx->uart);
 	fx->bus = info.bus;
 	fx->base = base;
@@ -611,6 +610,97 @@ static void test_modem_status_interrupt(void **state)
 	assert_int_equal(fx->redundant_calls, 0);
 }
 
+/*
+ * serial8250_interrupt() for one port: serial8250_handle_irq() until IIR
+ * reads "no interrupt". Each pass drains RX, reads MSR and, when THRE is up
+ * and ETBEI on, loads up to a FIFO of `*txq`, clearing ETBEI once it is
+ * empty (__stop_tx).
+ */
+static void linux_isr(struct fixture *fx, const char **txq)
+{
+	while (!(rd(fx, IIR) & IIR_NONE)) {
+		uint8_t lsr = rd(fx, LSR);
+
+		while (lsr & LSR_DR) {
+			rd(fx, RBR);
+			lsr = rd(fx, LSR);
+		}
+		rd(fx, MSR);
+		if ((lsr & LSR_THRE) && (rd(fx, IER) & IER_TX)) {
+			const char *next = *txq;
+
+			for (int n = 0; n < 16 && *next; n++)
+				wr(fx, THR, (uint8_t)*next++);
+			if (!*next)
+				wr(fx, IER, rd(fx, IER) & ~IER_TX);
+			*txq = next;
+		}
+	}
+}
+
+/*
+ * Linux registers COM1's IRQ 4 as edge-triggered (8259, I/O APIC) and sees
+ * only rising edges: the line must be low once IIR reads "no interrupt",
+ * and every new source after that must raise it again.
+ */
+static void test_irq_edges_suit_an_edge_triggered_controller(void **state)
+{
+	struct fixture *fx = *state;
+	const char *msg = "longer than one 16-byte FIFO load\n", *txq = "";
+	unsigned raises;
+
+	wr(fx, FCR, FCR_ON | FCR_TRIG_8);
+	wr(fx, MCR, MCR_OUT2 | MCR_DTR | MCR_RTS);
+	wr(fx, IER, IER_RX | IER_LINE | IER_MODEM);
+	assert_false(fx->level);
+	raises = fx->raises;
+
+	assert_int_equal(push(fx, "a", 1), 1); /* below the trigger: character timeout */
+	assert_int_equal(fx->raises, raises + 1);
+	linux_isr(fx, &txq);
+	assert_false(fx->level);
+	assert_int_equal(push(fx, "0123456789", 10), 10); /* above it: data available */
+	assert_int_equal(fx->raises, raises + 2);
+	linux_isr(fx, &txq);
+	assert_false(fx->level);
+	ax_uart16550_set_modem_lines(fx->uart, MSR_DSR | MSR_CTS); /* carrier lost */
+	assert_int_equal(fx->raises, raises + 3);
+	linux_isr(fx, &txq);
+	assert_false(fx->level);
+
+	/* start_tx: setting ETBEI with an idle transmitter is the first edge */
+	txq = msg;
+	wr(fx, IER, rd(fx, IER) | IER_TX);
+	assert_int_equal(fx->raises, raises + 4);
+	linux_isr(fx, &txq);
+	assert_false(fx->level);
+	assert_int_equal(fx->out_len, strlen(msg));
+	raises = fx->raises;
+
+	/* a source arriving while the line is high is found by the same handler */
+	assert_int_equal(push(fx, "b", 1), 1);
+	ax_uart16550_set_modem_lines(fx->uart, AX_UART16550_LINES_CONNECTED);
+	assert_int_equal(fx->raises, raises + 1);
+	linux_isr(fx, &txq);
+	assert_false(fx->level);
+	/* ... and the next one after it is a new edge again */
+	assert_int_equal(push(fx, "c", 1), 1);
+	assert_int_equal(fx->raises, raises + 2);
+	linux_isr(fx, &txq);
+	assert_false(fx->level);
+
+	/* an acknowledged THRE does not come back by itself */
+	wr(fx, IER, IER_TX);
+	assert_int_equal(fx->raises, raises + 3);
+	assert_int_equal(rd(fx, IIR) & 0x0f, IIR_THRE);
+	assert_false(fx->level);
+	assert_int_equal(rd(fx, IIR) & 0x0f, IIR_NONE);
+	wr(fx, IER, 0);
+	wr(fx, MCR, 0);
+	wr(fx, FCR, 0);
+	assert_int_equal(fx->redundant_calls, 0);
+}
+
 /* --- loopback ------------------------------------------------------------ */
 
 static void test_loopback_modem_lines_and_data(void **state)
@@ -887,13 +977,26 @@ static void test_bad_config_is_refused_with_a_reason(void **state)
 	}
 }
 
-static void test_from_priv_rejects_other_devices(void **state)
+static void test_from_device_rejects_other_devices(void **state)
 {
 	struct fixture *fx = *state;
-	int not_a_uart[16] = { 0 };
+	struct test_host host;
+	struct ax_devices *set;
+	struct ax_uart16550 *uart = NULL;
+	const struct ax_emu_config emu = {
+		.name = "meta", .base_gpa = 0x1000, .length = 0x1000, .emu_type = AX_EMU_META
+	};
+	const struct ax_vm_device_config vm = { .emu_configs = &emu, .nr_emu_configs = 1 };
+	const struct ax_devices_params params = { .hooks = &host.hooks, .max_vcpus = 1 };
 
-	assert_null(ax_uart16550_from_priv(NULL));
-	assert_null(ax_uart16550_from_priv(not_a_uart));
+	test_host_init(&host, false);
+	assert_int_equal(ax_devices_create(&params, &vm, &set, NULL), AX_OK);
+	assert_int_equal(ax_uart16550_from_device(set, 1, &uart), AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_uart16550_from_device(set, 2, &uart), AX_ERR_NOT_FOUND);
+	assert_null(uart);
+	ax_devices_destroy(set);
+	test_host_fini(&host);
+
 	assert_int_equal(ax_uart16550_push_input(NULL, (const uint8_t *)"a", 1), 0);
 	assert_int_equal(ax_uart16550_push_input(fx->uart, NULL, 1), 0);
 	assert_int_equal(ax_uart16550_poll_tx(NULL), 0);
@@ -1238,6 +1341,8 @@ int main(void)
 		MMIO_TEST(test_thre_interrupt_semantics),
 		MMIO_TEST(test_interrupt_priority),
 		MMIO_TEST(test_modem_status_interrupt),
+		MMIO_TEST(test_irq_edges_suit_an_edge_triggered_controller),
+		PORT_TEST(test_irq_edges_suit_an_edge_triggered_controller),
 		MMIO_TEST(test_loopback_modem_lines_and_data),
 		MMIO_TEST(test_tx_reaches_backend_in_order),
 		MMIO_TEST(test_tx_without_backend_is_discarded_and_counted),
@@ -1247,7 +1352,7 @@ int main(void)
 		cmocka_unit_test(test_reg_shift_2),
 		cmocka_unit_test(test_length_beyond_registers),
 		cmocka_unit_test(test_bad_config_is_refused_with_a_reason),
-		MMIO_TEST(test_from_priv_rejects_other_devices),
+		MMIO_TEST(test_from_device_rejects_other_devices),
 		MMIO_TEST(test_linux_probe_finds_a_16550a),
 		PORT_TEST(test_linux_probe_finds_a_16550a),
 		MMIO_TEST(test_input_from_another_thread),

@@ -25,7 +25,9 @@
  *    field selects edge.
  *  - ITARGETSR 0..31 is read-only and returns the accessing CPU's own bit.
  *    With num_cpus = 1 every SPI targets CPU 0 and its ITARGETSR byte reads
- *    0x01 and ignores writes; otherwise target bits of absent CPUs are RAZ/WI.
+ *    0x01 and ignores writes; otherwise SPIs reset to no target (0x00, as
+ *    the spec's reset table says; the guest routes them) and target bits of
+ *    absent CPUs are RAZ/WI.
  *  - GICD_ISPENDR0/ICPENDR0 bits of SGIs are read-only (GICv2 sets and clears
  *    SGI pending state per source CPU through SPENDSGIR/CPENDSGIR).
  *  - An SGI has one active state per target CPU, whichever source it came from.

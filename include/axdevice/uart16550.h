@@ -61,6 +61,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices.h"
+#include "error.h"
+
 /* cfg_list[0] values. */
 #define AX_UART16550_BUS_MMIO 0
 #define AX_UART16550_BUS_PORT 1
@@ -93,10 +96,12 @@ struct ax_uart16550_status {
 };
 
 /*
- * The UART behind a device's priv (from ax_devices_priv()), or NULL when
- * `priv` is not a 16550A model. Valid until the device is destroyed.
+ * The UART behind device `id` of `set`, valid until that device is removed.
+ * InvalidInput when that device is not a 16550A built by this library;
+ * NotFound for a bad id.
  */
-struct ax_uart16550 *ax_uart16550_from_priv(void *priv);
+enum ax_err ax_uart16550_from_device(struct ax_devices *set, uint32_t id,
+				     struct ax_uart16550 **out);
 
 /*
  * Offers `len` input bytes to the guest; returns how many were taken (0 when

@@ -70,7 +70,7 @@ static const uint8_t gicd_id_regs[12] = {
 
 struct irq_state {
 	uint8_t priority;
-	uint8_t targets; /* SPIs only: CPU interfaces it is forwarded to */
+	uint8_t targets; /* SPIs only: CPU interfaces it is forwarded to (reset: none) */
 	bool enabled;
 	bool group1;
 	bool edge;
@@ -175,7 +175,6 @@ static void irq_reset(struct irq_state *s, uint32_t irq)
 	s->line = line;
 	s->enabled = irq < NR_SGIS;
 	s->edge = irq < NR_SGIS;
-	s->targets = irq < NR_PRIVATE ? 0 : 1u;
 }
 
 static void gicd_reset_locked(struct ax_gicd_v2 *g)

@@ -679,11 +679,23 @@ enum ax_err ax_uart16550_create(const struct ax_kind_env *env, const struct ax_e
 
 /* --- host API ------------------------------------------------------------ */
 
-struct ax_uart16550 *ax_uart16550_from_priv(void *priv)
+enum ax_err ax_uart16550_from_device(struct ax_devices *set, uint32_t id, struct ax_uart16550 **out)
 {
-	struct ax_uart16550 *u = priv;
+	struct ax_device_info info;
+	void *priv = NULL;
+	enum ax_err err = ax_devices_find_by_id(set, id, &info);
 
-	return u && u->magic == UART_MAGIC ? u : NULL;
+	if (err != AX_OK)
+		return err;
+	if (info.type != AX_EMU_CONSOLE)
+		return AX_ERR_INVALID_INPUT;
+	err = ax_devices_priv(set, id, &priv);
+	if (err != AX_OK)
+		return err;
+	if (!priv || ((struct ax_uart16550 *)priv)->magic != UART_MAGIC)
+		return AX_ERR_INVALID_INPUT; /* a host kind replaced the built-in model */
+	*out = priv;
+	return AX_OK;
 }
 
 size_t ax_uart16550_push_input(struct ax_uart16550 *uart, const uint8_t *buf, size_t len)
