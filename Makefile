@@ -39,7 +39,7 @@ TEST_DEPS := libcmocka-dev pkg-config cppcheck clang-format
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 .PHONY: all test bench freestanding install run clean deps-test check-format format cppcheck \
-        test-unit test-asan test-tsan guest
+        test-unit test-asan test-tsan test-configs guest
 all: $(BUILD)/libaxdevice.a $(BUILD)/libaxdevice.so $(BUILD)/axdevice.pc
 
 # --- one build variant: objects, static library, test binaries ---------------
@@ -129,7 +129,11 @@ test-asan: deps-test $(TEST_NAMES:%=$(BUILD)/asan/tests/%)
 test-tsan: deps-test $(TSAN_NAMES:%=$(BUILD)/tsan/tests/%)
 	@TSAN_OPTIONS=halt_on_error=1 tools/run-tests.sh "tsan" $(TSAN_NAMES:%=$(BUILD)/tsan/tests/%)
 
-test: test-unit test-asan test-tsan freestanding cppcheck check-format
+# Every config file under tests/configs through `axvm check`: message and file:line:col.
+test-configs: deps-test $(BUILD)/axvm
+	@AXVM=$(BUILD)/axvm tests/check-configs.sh
+
+test: test-unit test-asan test-tsan test-configs freestanding cppcheck check-format
 	@echo "make test: all passed"
 
 cppcheck: deps-test

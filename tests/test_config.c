@@ -111,6 +111,26 @@ static void test_vm_config_duplicate_names(void **state)
 	assert_int_equal(ax_vm_device_config_validate(NULL, &diag), AX_ERR_INVALID_INPUT);
 }
 
+static void test_single_entry_check_names_the_device(void **state)
+{
+	struct ax_emu_config c = good;
+	struct ax_diag diag = { 0 };
+
+	(void)state;
+	assert_int_equal(ax_emu_config_check(&c, &diag), AX_OK);
+	c.length = 0;
+	assert_int_equal(ax_emu_config_check(&c, &diag), AX_ERR_INVALID_INPUT);
+	assert_string_equal(diag.msg, "device \"uart0\": length: must not be zero");
+	c.length = 1;
+	c.name = "";
+	assert_int_equal(ax_emu_config_check(&c, &diag), AX_ERR_INVALID_INPUT);
+	assert_string_equal(diag.msg, "device: name: must not be empty");
+	c.name = "a\x01b";
+	assert_int_equal(ax_emu_config_check(&c, &diag), AX_ERR_INVALID_INPUT);
+	assert_string_equal(diag.msg,
+			    "device: name: character '?' not allowed (use A-Z a-z 0-9 _ - .)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +139,7 @@ int main(void)
 		cmocka_unit_test(test_bad_ranges),
 		cmocka_unit_test(test_bad_type_and_cfg_list),
 		cmocka_unit_test(test_vm_config_duplicate_names),
+		cmocka_unit_test(test_single_entry_check_names_the_device),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

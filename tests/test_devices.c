@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,8 +103,9 @@ static void test_create_unsupported_type_names_entry(void **state)
 	test_host_init(&host, false);
 	assert_int_equal(ax_devices_create(&p, &cfg, &set, &diag), AX_ERR_UNSUPPORTED);
 	assert_null(set);
-	assert_string_equal(diag.msg,
-			    "emu_devices[1] \"iommu0\": no device model for emu_type 6 (IOMMU)");
+	assert_string_equal(
+		diag.msg,
+		"emu_devices[1]: device \"iommu0\": no device model for emu_type 6 (IOMMU)");
 	/* a host kind number nobody registered */
 	entries[1].emu_type = AX_EMU_TYPE_HOST_BASE + 1;
 	assert_int_equal(ax_devices_create(&p, &cfg, &set, &diag), AX_ERR_UNSUPPORTED);
@@ -126,8 +128,8 @@ static void test_create_invalid_config(void **state)
 	test_host_init(&host, false);
 	/* overlapping entries: the error names both devices */
 	assert_int_equal(ax_devices_create(&p, &cfg, &set, &diag), AX_ERR_ADDR_IN_USE);
-	assert_string_equal(diag.msg, "device \"b\" mmio range [0x10f0, 0x11ef] overlaps device "
-				      "\"a\" range [0x1000, 0x10ff]");
+	assert_string_equal(diag.msg, "emu_devices[1]: device \"b\": mmio range [0x10f0, 0x11ef] "
+				      "overlaps device \"a\" range [0x1000, 0x10ff]");
 	entries[1].base_gpa = 0x2000;
 	entries[1].length = 0;
 	assert_int_equal(ax_devices_create(&p, &cfg, &set, &diag), AX_ERR_INVALID_INPUT);
@@ -213,6 +215,16 @@ static void test_host_kinds_registered_and_preferred(void **state)
 	m.cfg_len = 0;
 	assert_int_equal(ax_devices_add_from_config(set, &m, &id, &diag), AX_ERR_INVALID_INPUT);
 	assert_string_equal(diag.msg, "test kind: wants one cfg value");
+	/* an entry on its own is named, never numbered */
+	m.name = "m3";
+	m.emu_type = AX_EMU_IOMMU;
+	assert_int_equal(ax_devices_add_from_config(set, &m, &id, &diag), AX_ERR_UNSUPPORTED);
+	assert_string_equal(diag.msg, "device \"m3\": no device model for emu_type 6 (IOMMU)");
+	m.emu_type = AX_EMU_META;
+	m.length = 0;
+	assert_int_equal(ax_devices_add_from_config(set, &m, &id, &diag), AX_ERR_INVALID_INPUT);
+	assert_string_equal(diag.msg, "device \"m3\": length: must not be zero");
+	m.length = 2;
 	/* a name already used */
 	m.name = "exit";
 	m.cfg_len = 1;
@@ -237,7 +249,7 @@ static void test_add_rejects_overlaps_naming_both(void **state)
 
 	assert_int_equal(ax_devices_add(f->set, &da, &id, &f->diag), AX_OK);
 	assert_int_equal(ax_devices_add(f->set, &db, &id, &f->diag), AX_ERR_ADDR_IN_USE);
-	assert_string_equal(f->diag.msg, "device \"gic\" mmio range [0x10ff, 0x110e] overlaps "
+	assert_string_equal(f->diag.msg, "device \"gic\": mmio range [0x10ff, 0x110e] overlaps "
 					 "device \"uart\" range [0x1000, 0x10ff]");
 	/* enclosing, and enclosed */
 	db = probe_desc("gic", b, AX_BUS_MMIO, 0x0, 0x10000);
@@ -614,6 +626,47 @@ static void test_reset_calls_every_device(void **state)
 	assert_int_equal(b->resets, 1);
 }
 
+struct stats_visit {
+	struct ax_devices *set;
+	unsigned visited;
+	uint64_t reads;
+};
+
+/* A visitor that uses the set: stats for every device, and removes the first one. */
+static enum ax_err visit_and_use_set(const struct ax_device_info *info, void *arg)
+{
+	struct stats_visit *v = arg;
+	struct ax_device_stats st;
+
+	assert_int_equal(ax_devices_stats(v->set, info->id, &st), AX_OK);
+	v->reads += st.reads;
+	if (v->visited++ == 0)
+		assert_int_equal(ax_devices_remove(v->set, info->id, NULL), AX_OK);
+	return AX_OK;
+}
+
+static void test_foreach_callback_may_use_the_set(void **state)
+{
+	struct fixture *f = *state;
+	struct ax_device_desc d;
+	struct stats_visit v = { f->set, 0, 0 };
+	uint64_t val;
+
+	for (unsigned i = 0; i < 3; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "p%u", i);
+		d = probe_desc(name, &f->probes[i], AX_BUS_MMIO, 0x1000 * (i + 1), 0x10);
+		assert_int_equal(ax_devices_add(f->set, &d, NULL, NULL), AX_OK);
+		assert_int_equal(ax_devices_handle_mmio_read(f->set, 0, 0x1000 * (i + 1), 4, &val),
+				 AX_OK);
+	}
+	assert_int_equal(ax_devices_foreach(f->set, AX_BUS_MMIO, visit_and_use_set, &v), AX_OK);
+	assert_int_equal(v.visited, 3);
+	assert_int_equal(v.reads, 3);
+	assert_int_equal(ax_devices_count(f->set), 2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -627,6 +680,7 @@ int main(void)
 		T(test_remove),
 		T(test_find),
 		T(test_foreach_in_address_order),
+		T(test_foreach_callback_may_use_the_set),
 		T(test_unmapped_is_not_found),
 		T(test_width_checked_before_device),
 		T(test_access_must_lie_inside_one_device),

@@ -37,6 +37,9 @@ struct ax_vm_device_config {
 enum ax_err ax_emu_config_validate(const struct ax_emu_config *cfg, size_t index,
 				   struct ax_diag *diag);
 
+/* The same checks for an entry on its own: messages start with `device "name": `. */
+enum ax_err ax_emu_config_check(const struct ax_emu_config *cfg, struct ax_diag *diag);
+
 /* Checks every entry and that names are unique. */
 enum ax_err ax_vm_device_config_validate(const struct ax_vm_device_config *cfg,
 					 struct ax_diag *diag);

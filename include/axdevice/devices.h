@@ -100,7 +100,8 @@ enum ax_err ax_devices_priv(struct ax_devices *set, uint32_t id, void **priv_out
 /*
  * Calls fn for every device on `bus` (AX_BUS_COUNT: every bus) in address
  * order of its first range; stops early and returns fn's error if it fails.
- * fn must not add or remove devices.
+ * fn runs with no lock held and may call any function of the set; a device
+ * removed before its turn is skipped.
  */
 typedef enum ax_err (*ax_device_visit_fn)(const struct ax_device_info *info, void *arg);
 enum ax_err ax_devices_foreach(struct ax_devices *set, enum ax_bus bus, ax_device_visit_fn fn,

@@ -12,50 +12,79 @@ static bool name_char_ok(char c)
 	       c == '_' || c == '-' || c == '.';
 }
 
-enum ax_err ax_emu_config_validate(const struct ax_emu_config *cfg, size_t index,
-				   struct ax_diag *diag)
+/* Checks one entry; messages start with `label` (which names the entry when its name is usable). */
+static enum ax_err check_entry(const struct ax_emu_config *cfg, const char *label,
+			       struct ax_diag *diag)
 {
 	if (!cfg)
-		return ax_fail(diag, AX_ERR_INVALID_INPUT, "emu_devices[%zu]: missing entry",
-			       index);
+		return ax_fail(diag, AX_ERR_INVALID_INPUT, "%s: missing entry", label);
 	if (!cfg->name || !cfg->name[0])
-		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "emu_devices[%zu]: name: must not be empty", index);
+		return ax_fail(diag, AX_ERR_INVALID_INPUT, "%s: name: must not be empty", label);
 	if (ax_strnlen(cfg->name, AX_NAME_MAX) >= AX_NAME_MAX)
-		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "emu_devices[%zu]: name: longer than %d characters", index,
-			       AX_NAME_MAX - 1);
+		return ax_fail(diag, AX_ERR_INVALID_INPUT, "%s: name: longer than %d characters",
+			       label, AX_NAME_MAX - 1);
 	for (const char *p = cfg->name; *p; p++)
 		if (!name_char_ok(*p))
-			return ax_fail(diag, AX_ERR_INVALID_INPUT,
-				       "emu_devices[%zu] \"%s\": name: character '%c' not allowed "
-				       "(use A-Z a-z 0-9 _ - .)",
-				       index, cfg->name, *p >= 0x20 && *p < 0x7f ? *p : '?');
+			return ax_fail(
+				diag, AX_ERR_INVALID_INPUT,
+				"%s: name: character '%c' not allowed (use A-Z a-z 0-9 _ - .)",
+				label, *p >= 0x20 && *p < 0x7f ? *p : '?');
 	if (cfg->length == 0)
-		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "emu_devices[%zu] \"%s\": length: must not be zero", index,
-			       cfg->name);
+		return ax_fail(diag, AX_ERR_INVALID_INPUT, "%s: length: must not be zero", label);
 	if (cfg->length - 1 > UINT64_MAX - cfg->base_gpa)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "emu_devices[%zu] \"%s\": length: base_gpa 0x%llx + length 0x%llx "
-			       "wraps around the address space",
-			       index, cfg->name, (unsigned long long)cfg->base_gpa,
+			       "%s: length: base_gpa 0x%llx + length 0x%llx wraps around the "
+			       "address space",
+			       label, (unsigned long long)cfg->base_gpa,
 			       (unsigned long long)cfg->length);
 	if (cfg->emu_type >= AX_EMU_TYPE_COUNT && cfg->emu_type < AX_EMU_TYPE_HOST_BASE)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "emu_devices[%zu] \"%s\": emu_type: %u is not a device type "
-			       "(0..%d, or a host kind from %u)",
-			       index, cfg->name, cfg->emu_type, AX_EMU_TYPE_COUNT - 1,
-			       AX_EMU_TYPE_HOST_BASE);
+			       "%s: emu_type: %u is not a device type (0..%d, or a host kind from "
+			       "%u)",
+			       label, cfg->emu_type, AX_EMU_TYPE_COUNT - 1, AX_EMU_TYPE_HOST_BASE);
 	if (cfg->cfg_len > AX_CFG_LIST_MAX)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "emu_devices[%zu] \"%s\": cfg_list: %zu values, at most %d allowed",
-			       index, cfg->name, cfg->cfg_len, AX_CFG_LIST_MAX);
+			       "%s: cfg_list: %zu values, at most %d allowed", label, cfg->cfg_len,
+			       AX_CFG_LIST_MAX);
 	if (cfg->cfg_len && !cfg->cfg_list)
-		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "emu_devices[%zu] \"%s\": cfg_list: %zu values but no array", index,
-			       cfg->name, cfg->cfg_len);
+		return ax_fail(diag, AX_ERR_INVALID_INPUT, "%s: cfg_list: %zu values but no array",
+			       label, cfg->cfg_len);
 	return AX_OK;
+}
+
+/* Whether the entry's name can be quoted in a message. */
+static bool name_printable(const struct ax_emu_config *cfg)
+{
+	if (!cfg || !cfg->name || !cfg->name[0] ||
+	    ax_strnlen(cfg->name, AX_NAME_MAX) >= AX_NAME_MAX)
+		return false;
+	for (const char *p = cfg->name; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			return false;
+	return true;
+}
+
+enum ax_err ax_emu_config_validate(const struct ax_emu_config *cfg, size_t index,
+				   struct ax_diag *diag)
+{
+	char label[64];
+
+	if (name_printable(cfg))
+		ax_format(label, sizeof(label), "emu_devices[%zu] \"%s\"", index, cfg->name);
+	else
+		ax_format(label, sizeof(label), "emu_devices[%zu]", index);
+	return check_entry(cfg, label, diag);
+}
+
+enum ax_err ax_emu_config_check(const struct ax_emu_config *cfg, struct ax_diag *diag)
+{
+	char label[64];
+
+	if (name_printable(cfg))
+		ax_format(label, sizeof(label), "device \"%s\"", cfg->name);
+	else
+		ax_format(label, sizeof(label), "device");
+	return check_entry(cfg, label, diag);
 }
 
 enum ax_err ax_vm_device_config_validate(const struct ax_vm_device_config *cfg,

@@ -169,7 +169,7 @@ static enum ax_err check_desc(struct ax_devices *set, const struct ax_device_des
 				if (ax_range_overlaps(a, &o->ranges[q]))
 					return ax_fail(
 						diag, AX_ERR_ADDR_IN_USE,
-						"device \"%s\" %s range [0x%llx, 0x%llx] overlaps "
+						"device \"%s\": %s range [0x%llx, 0x%llx] overlaps "
 						"device \"%s\" range [0x%llx, 0x%llx]",
 						d->name, ax_bus_name(d->bus),
 						(unsigned long long)a->base,
@@ -262,14 +262,17 @@ static const struct ax_device_kind *find_kind(const struct ax_devices *set, uint
 	return ax_builtin_kind(type);
 }
 
-/* Builds the device for one config entry and inserts it (not yet published). */
+/*
+ * Builds the device for one config entry and inserts it (not yet
+ * published). Messages start with `device "name": `.
+ */
 static enum ax_err build_entry(struct ax_devices *set, const struct ax_emu_config *cfg,
-			       size_t index, struct ax_dev **out, struct ax_diag *diag)
+			       struct ax_dev **out, struct ax_diag *diag)
 {
 	const struct ax_device_kind *kind;
 	struct ax_device_desc desc = { 0 };
 	struct ax_kind_env env = { set->hooks, set->max_vcpus };
-	enum ax_err err = ax_emu_config_validate(cfg, index, diag);
+	enum ax_err err = ax_emu_config_check(cfg, diag);
 
 	if (err)
 		return err;
@@ -278,12 +281,12 @@ static enum ax_err build_entry(struct ax_devices *set, const struct ax_emu_confi
 		const char *tname = ax_emu_type_name((enum ax_emu_type)cfg->emu_type);
 
 		return ax_fail(diag, AX_ERR_UNSUPPORTED,
-			       "emu_devices[%zu] \"%s\": no device model for emu_type %u (%s)",
-			       index, cfg->name, cfg->emu_type, tname ? tname : "host kind");
+			       "device \"%s\": no device model for emu_type %u (%s)", cfg->name,
+			       cfg->emu_type, tname ? tname : "host kind");
 	}
 	if (dev_by_name(set, cfg->name))
-		return ax_fail(diag, AX_ERR_ALREADY_EXISTS,
-			       "emu_devices[%zu] \"%s\": name already in use", index, cfg->name);
+		return ax_fail(diag, AX_ERR_ALREADY_EXISTS, "device \"%s\": name already in use",
+			       cfg->name);
 	err = kind->create(&env, cfg, &desc, diag);
 	if (err)
 		return err;
@@ -302,7 +305,7 @@ enum ax_err ax_devices_add_from_config(struct ax_devices *set, const struct ax_e
 	if (!set)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT, "add: missing set");
 	set_lock(set);
-	err = build_entry(set, cfg, set->nr_devs, &dev, diag);
+	err = build_entry(set, cfg, &dev, diag);
 	if (!err) {
 		err = republish(set, dev->bus);
 		if (err) {
@@ -358,7 +361,9 @@ enum ax_err ax_devices_create(const struct ax_devices_params *params,
 	for (size_t i = 0; cfg && i < cfg->nr_emu_configs && !err; i++) {
 		struct ax_dev *dev;
 
-		err = build_entry(set, &cfg->emu_configs[i], i, &dev, diag);
+		err = build_entry(set, &cfg->emu_configs[i], &dev, diag);
+		if (err)
+			ax_diag_prefix(diag, "emu_devices[%zu]: ", i);
 	}
 	for (unsigned b = 0; b < AX_BUS_COUNT && !err; b++) {
 		err = republish(set, (enum ax_bus)b);
@@ -493,28 +498,35 @@ enum ax_err ax_devices_priv(struct ax_devices *set, uint32_t id, void **priv_out
 enum ax_err ax_devices_foreach(struct ax_devices *set, enum ax_bus bus, ax_device_visit_fn fn,
 			       void *arg)
 {
+	uint32_t *ids, n = 0;
 	enum ax_err err = AX_OK;
 
 	if (!set || !fn || (unsigned)bus > AX_BUS_COUNT)
 		return AX_ERR_INVALID_INPUT;
+	/* snapshot the ids in address order, then call fn with no lock held */
 	set_lock(set);
-	for (unsigned b = 0; b < AX_BUS_COUNT && !err; b++) {
+	ids = ax_zalloc(set->hooks, (size_t)set->nr_devs * sizeof(*ids));
+	for (unsigned b = 0; ids && b < AX_BUS_COUNT; b++) {
 		if (bus != AX_BUS_COUNT && b != (unsigned)bus)
 			continue;
 		/* the index is sorted by base and stable while we hold the lock */
 		const struct ax_index *ix =
 			atomic_load_explicit(&set->index[b], memory_order_acquire);
 
-		for (uint32_t i = 0; i < ix->nr_entries && !err; i++) {
-			struct ax_device_info info;
-
-			if (ix->entries[i].range != 0)
-				continue;
-			fill_info(ix->entries[i].dev, &info);
-			err = fn(&info, arg);
-		}
+		for (uint32_t i = 0; i < ix->nr_entries; i++)
+			if (ix->entries[i].range == 0)
+				ids[n++] = ix->entries[i].dev->id;
 	}
 	set_unlock(set);
+	if (!ids)
+		return AX_ERR_NO_MEMORY;
+	for (uint32_t i = 0; i < n && !err; i++) {
+		struct ax_device_info info;
+
+		if (ax_devices_find_by_id(set, ids[i], &info) == AX_OK) /* not removed meanwhile */
+			err = fn(&info, arg);
+	}
+	ax_free(set->hooks, ids);
 	return err;
 }
 

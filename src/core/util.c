@@ -186,6 +186,21 @@ enum ax_err ax_fail(struct ax_diag *diag, enum ax_err err, const char *fmt, ...)
 	return err;
 }
 
+void ax_diag_prefix(struct ax_diag *diag, const char *fmt, ...)
+{
+	char msg[AX_DIAG_MAX];
+	size_t n;
+	va_list ap;
+
+	if (!diag)
+		return;
+	va_start(ap, fmt);
+	n = ax_vformat(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ax_strlcpy(msg + n, diag->msg, sizeof(msg) - n);
+	ax_memcpy(diag->msg, msg, sizeof(msg));
+}
+
 void ax_log(const struct ax_host_hooks *hooks, enum ax_log_level level, const char *fmt, ...)
 {
 	char msg[256];

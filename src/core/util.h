@@ -43,6 +43,9 @@ size_t ax_format(char *buf, size_t cap, const char *fmt, ...) AX_PRINTF(3, 4);
 /* Fills diag (if non-NULL) and returns err: `return ax_fail(diag, AX_ERR_..., "...")`. */
 enum ax_err ax_fail(struct ax_diag *diag, enum ax_err err, const char *fmt, ...) AX_PRINTF(3, 4);
 
+/* Puts formatted text in front of diag's message (no-op when diag is NULL). */
+void ax_diag_prefix(struct ax_diag *diag, const char *fmt, ...) AX_PRINTF(2, 3);
+
 /* Logs through the host's hook, if it has one. */
 void ax_log(const struct ax_host_hooks *hooks, enum ax_log_level level, const char *fmt, ...)
 	AX_PRINTF(3, 4);

@@ -577,31 +577,31 @@ enum ax_err ax_gicd_v2_create(const struct ax_kind_env *env, const struct ax_emu
 
 	if (cfg->cfg_len > 2)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "gicd-v2 \"%s\": cfg_list has %zu entries, expected at most 2 "
+			       "device \"%s\": cfg_list has %zu entries, expected at most 2 "
 			       "[num_irqs, num_cpus]",
 			       cfg->name, cfg->cfg_len);
 	if (num_irqs < 32 || num_irqs > AX_GICD_V2_MAX_IRQS || num_irqs % 32)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "gicd-v2 \"%s\": num_irqs %llu is not a multiple of 32 in 32..%u",
+			       "device \"%s\": num_irqs %llu is not a multiple of 32 in 32..%u",
 			       cfg->name, (unsigned long long)num_irqs, AX_GICD_V2_MAX_IRQS);
 	if (num_cpus < 1 || num_cpus > AX_GICD_V2_MAX_CPUS)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "gicd-v2 \"%s\": num_cpus %llu is not in 1..%u", cfg->name,
+			       "device \"%s\": num_cpus %llu is not in 1..%u", cfg->name,
 			       (unsigned long long)num_cpus, AX_GICD_V2_MAX_CPUS);
 	if (cfg->length < AX_GICD_V2_SIZE)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "gicd-v2 \"%s\": range length 0x%llx is below the 0x%x-byte "
+			       "device \"%s\": range length 0x%llx is below the 0x%x-byte "
 			       "distributor frame",
 			       cfg->name, (unsigned long long)cfg->length, AX_GICD_V2_SIZE);
 	if (ax_range_new(AX_BUS_MMIO, cfg->base_gpa, cfg->length, &out->ranges[0]) != AX_OK)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "gicd-v2 \"%s\": range base 0x%llx length 0x%llx is not valid",
+			       "device \"%s\": range base 0x%llx length 0x%llx is not valid",
 			       cfg->name, (unsigned long long)cfg->base_gpa,
 			       (unsigned long long)cfg->length);
 
 	g = ax_zalloc(env->hooks, sizeof(*g));
 	if (!g)
-		return ax_fail(diag, AX_ERR_NO_MEMORY, "gicd-v2 \"%s\": out of memory", cfg->name);
+		return ax_fail(diag, AX_ERR_NO_MEMORY, "device \"%s\": out of memory", cfg->name);
 	g->magic = GICD_MAGIC;
 	atomic_flag_clear(&g->lock);
 	g->hooks = env->hooks;

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# End-to-end tests of axvm with the demo guest. Where /dev/kvm is missing or
+# unusable they print "SKIP: /dev/kvm not available" and succeed, so the rest
+# of the suite still runs.
+#   AXVM=build/axvm tests/kvm/run.sh
+set -u
+AXVM=${AXVM:-build/axvm}
+WRAP=${WRAP:-}            # e.g. "valgrind --leak-check=full --error-exitcode=99"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+kvm_usable() {
+	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	# a VM with no RAM and no devices: axvm says 121 when KVM itself is unusable
+	cat >"$tmp/probe.toml" <<-'TOML'
+	[base]
+	cpu_num = 1
+	[kernel]
+	kernel_path = "build/guest/demo-guest.elf"
+	memory_regions = [[0x0, 0x200000, 0x7, 0]]
+	[devices]
+	emu_devices = [["exit", 0x501, 1, 0, "exit", []]]
+	TOML
+	timeout 20 "$AXVM" run "$tmp/probe.toml" --cmdline "mode=exit" >/dev/null 2>&1
+	[ $? -ne 121 ]
+}
+
+# run NAME EXPECTED_STATUS EXPECTED_TEXT [axvm args...]: boots the demo guest
+run() {
+	local name=$1 want=$2 text=$3
+	shift 3
+	cp build/demo-disk.img "$tmp/disk.img"
+	timeout 120 $WRAP "$AXVM" run configs/demo.toml --backend "disk0=file:$tmp/disk.img" "$@" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err"
+	local got=$?
+	if [ "$got" -eq "$want" ] && grep -q -- "$text" "$tmp/$name.out" "$tmp/$name.err"; then
+		echo "PASS [kvm] $name"
+	else
+		echo "FAIL [kvm] $name: status $got (want $want), looking for '$text'"
+		tail -n 30 "$tmp/$name.out" "$tmp/$name.err"
+		fail=1
+	fi
+}
+
+if ! kvm_usable; then
+	echo "SKIP: /dev/kvm not available"
+	exit 0
+fi
+
+run demo 0 "PASS: demo guest" --stats
+run hostile 0 "HOSTILE: PASS" --cmdline "mode=hostile"
+grep -q "guest protocol error" "$tmp/hostile.err" ||
+	{ echo "FAIL [kvm] hostile: no protocol error was logged"; fail=1; }
+
+# SIGTERM during a run: clean shutdown, status 128 + 15, reason printed
+cp build/demo-disk.img "$tmp/disk.img"
+"$AXVM" run configs/demo.toml --backend "disk0=file:$tmp/disk.img" \
+	--cmdline "mode=bench target=uartport count=4000000000" >"$tmp/term.out" 2>"$tmp/term.err" &
+pid=$!
+sleep 2
+kill -TERM "$pid"
+wait "$pid"
+status=$?
+if [ "$status" -eq 143 ] && grep -q "stopped by SIGTERM" "$tmp/term.err"; then
+	echo "PASS [kvm] sigterm"
+else
+	echo "FAIL [kvm] sigterm: status $status"
+	cat "$tmp/term.err"
+	fail=1
+fi
+exit $fail

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * axvm's device backends, built from the config's binding specs:
+ *   "file:PATH[,ro]"  a disk image for a block device, or an output file for a console
+ *   "stdio"           console output to stdout (and input from stdin)
+ *   "null"            console output discarded
+ */
+#ifndef AXVM_BACKENDS_H
+#define AXVM_BACKENDS_H
+
+#include <stdbool.h>
+
+#include <axdevice/backend.h>
+#include <axdevice/emu_type.h>
+
+#include "vm_config.h"
+
+struct axvm_backend {
+	char device[AX_NAME_MAX];
+	bool is_block;
+	bool is_stdio;
+	int fd;
+	struct ax_block_backend block;
+	struct ax_char_backend chr;
+};
+
+struct axvm_backends {
+	struct axvm_backend items[AXVM_MAX_BACKENDS];
+	unsigned nr;
+};
+
+/*
+ * Opens the backend of every binding; `block` tells, per binding, whether
+ * its device wants a block backend. -1 with `err` naming the device, the
+ * spec and the reason. Nothing stays open on failure.
+ */
+int axvm_backends_open(struct axvm_backends *b, const struct axvm_config *cfg, char *err,
+		       size_t err_len);
+void axvm_backends_close(struct axvm_backends *b);
+
+const struct ax_block_backend *axvm_backends_block(const struct axvm_backends *b,
+						   const char *device);
+const struct ax_char_backend *axvm_backends_char(const struct axvm_backends *b, const char *device);
+
+#endif

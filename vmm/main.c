@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* axvm: command line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "axvm.h"
+#include "log.h"
+
+static const char usage[] =
+	"usage: axvm run CONFIG.toml [options]    boot the VM the config describes\n"
+	"       axvm check CONFIG.toml [options]  validate the config and build its devices\n"
+	"       axvm --help\n"
+	"\n"
+	"options:\n"
+	"  --backend NAME=SPEC  bind a backend to device NAME, replacing the config's\n"
+	"                       (SPEC: file:PATH, file:PATH,ro, stdio, null)\n"
+	"  --cmdline STRING     replace [kernel] cmdline\n"
+	"  --stats              print device and VM-exit counters at exit\n"
+	"  -v                   more log (repeat for debug)\n"
+	"\n"
+	"exit status: the guest's (the byte it writes to the exit device), or\n"
+	"  120 bad command line or config, 121 KVM unavailable, 122 KVM or vCPU error,\n"
+	"  123 guest stopped without the exit device, 128+N stopped by signal N\n";
+
+struct options {
+	const char *command;
+	const char *config;
+	const char *cmdline;
+	const char *backends[AXVM_MAX_BACKENDS];
+	unsigned nr_backends;
+	bool stats;
+};
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			exit(0);
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "-vv") == 0) {
+			axvm_log_level += (int)strlen(a) - 1;
+		} else if (strcmp(a, "--stats") == 0) {
+			o->stats = true;
+		} else if (strcmp(a, "--cmdline") == 0 && i + 1 < argc) {
+			o->cmdline = argv[++i];
+		} else if (strcmp(a, "--backend") == 0 && i + 1 < argc) {
+			if (o->nr_backends == AXVM_MAX_BACKENDS) {
+				fprintf(stderr, "axvm: too many --backend options\n");
+				return -1;
+			}
+			o->backends[o->nr_backends++] = argv[++i];
+		} else if (a[0] == '-') {
+			fprintf(stderr, "axvm: unknown option '%s' (or missing value)\n%s", a,
+				usage);
+			return -1;
+		} else if (!o->command) {
+			o->command = a;
+		} else if (!o->config) {
+			o->config = a;
+		} else {
+			fprintf(stderr, "axvm: unexpected argument '%s'\n%s", a, usage);
+			return -1;
+		}
+	}
+	if (!o->command || !o->config ||
+	    (strcmp(o->command, "run") != 0 && strcmp(o->command, "check") != 0)) {
+		fprintf(stderr, "%s", usage);
+		return -1;
+	}
+	return 0;
+}
+
+/* Config, overrides, backends and the device set: everything `check` validates. */
+static int prepare(struct axvm *vm, struct axvm_config *cfg, const struct options *o)
+{
+	char err[AXVM_ERR_MAX];
+
+	if (axvm_config_load(o->config, cfg, err, sizeof(err)) != 0)
+		goto fail;
+	for (unsigned i = 0; i < o->nr_backends; i++)
+		if (axvm_config_override_backend(cfg, o->backends[i], err, sizeof(err)) != 0)
+			goto fail;
+	if (o->cmdline) {
+		if (strlen(o->cmdline) >= sizeof(cfg->cmdline)) {
+			snprintf(err, sizeof(err), "--cmdline: longer than %zu characters",
+				 sizeof(cfg->cmdline) - 1);
+			goto fail;
+		}
+		strcpy(cfg->cmdline, o->cmdline);
+	}
+	vm->cfg = cfg;
+	vm->nr_vcpus = cfg->cpu_num;
+	if (axvm_backends_open(&vm->backends, cfg, err, sizeof(err)) != 0 ||
+	    axvm_build_devices(vm, err, sizeof(err)) != 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "axvm: %s\n", err);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	static struct axvm_config cfg; /* large: keep it off the stack */
+	static struct axvm vm = { .kvm_fd = -1, .vm_fd = -1, .status = -1 };
+	struct options o = { 0 };
+	char err[AXVM_ERR_MAX];
+	int status;
+
+	if (parse_args(argc, argv, &o) != 0)
+		return AXVM_STATUS_CONFIG;
+	pthread_mutex_init(&vm.unmapped_lock, NULL);
+	axvm_hooks_init(&vm);
+	if (prepare(&vm, &cfg, &o) != 0) {
+		axvm_destroy(&vm);
+		return AXVM_STATUS_CONFIG;
+	}
+	if (strcmp(o.command, "check") == 0) {
+		printf("axvm: %s: ok (%u devices, %u vCPUs)\n", o.config, cfg.nr_emu, cfg.cpu_num);
+		axvm_destroy(&vm);
+		return 0;
+	}
+	if (guest_ram_map(&vm.ram, &cfg) != 0) {
+		fprintf(stderr, "axvm: cannot map guest RAM: %m\n");
+		axvm_destroy(&vm);
+		return AXVM_STATUS_CONFIG;
+	}
+	if (axvm_create_kvm(&vm, err, sizeof(err), &status) != 0) {
+		fprintf(stderr, "axvm: %s\n", err);
+		axvm_destroy(&vm);
+		return status;
+	}
+	status = axvm_run(&vm);
+	fprintf(stderr, "axvm: %s\n", vm.stop_reason);
+	if (o.stats)
+		axvm_print_stats(&vm, vm.run_seconds);
+	axvm_destroy(&vm);
+	return status;
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vCPUs: creation, CPUID, the multiboot start state, and the exit loop that
+ * routes every port and MMIO exit to the device set with the vCPU id in the
+ * access context. Unmapped (or refused) reads return all-ones and writes
+ * are dropped, each logged once per address.
+ */
+#include "axvm.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "log.h"
+#include "multiboot.h"
+
+#define CPUID_MAX_ENTRIES 256
+
+static int set_cpuid(struct axvm_vcpu *vcpu, char *err, size_t err_len)
+{
+	struct kvm_cpuid2 *cpuid =
+		calloc(1, sizeof(*cpuid) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	int ret = -1;
+
+	if (!cpuid) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	cpuid->nent = CPUID_MAX_ENTRIES;
+	if (ioctl(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) != 0) {
+		snprintf(err, err_len, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		goto out;
+	}
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		/* each vCPU reports its own APIC id */
+		if (e->function == 1)
+			e->ebx = (e->ebx & 0x00ffffffu) | (vcpu->id << 24);
+		if (e->function == 0xb || e->function == 0x1f)
+			e->edx = vcpu->id;
+	}
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) != 0) {
+		snprintf(err, err_len, "vCPU %u: KVM_SET_CPUID2: %s", vcpu->id, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	free(cpuid);
+	return ret;
+}
+
+int axvm_vcpu_create(struct axvm *vm, struct axvm_vcpu *vcpu, uint32_t id, char *err,
+		     size_t err_len)
+{
+	int size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (vcpu->fd < 0 || size <= 0) {
+		snprintf(err, err_len, "vCPU %u: KVM_CREATE_VCPU: %s", id, strerror(errno));
+		return -1;
+	}
+	vcpu->run_size = (size_t)size;
+	vcpu->run = mmap(NULL, vcpu->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		vcpu->run = NULL;
+		snprintf(err, err_len, "vCPU %u: mmap of kvm_run: %s", id, strerror(errno));
+		return -1;
+	}
+	return set_cpuid(vcpu, err, err_len);
+}
+
+static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type)
+{
+	*s = (struct kvm_segment){
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = selector,
+		.type = type,
+		.present = 1,
+		.dpl = 0,
+		.db = 1,
+		.s = 1,
+		.l = 0,
+		.g = 1,
+	};
+}
+
+int axvm_vcpu_boot_state(struct axvm_vcpu *vcpu, uint32_t entry, uint32_t ebx, char *err,
+			 size_t err_len)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { 0 };
+
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) != 0) {
+		snprintf(err, err_len, "vCPU %u: KVM_GET_SREGS: %s", vcpu->id, strerror(errno));
+		return -1;
+	}
+	/* multiboot v1: 32-bit protected mode, flat segments, paging off */
+	flat_segment(&sregs.cs, 0x08, 0xb); /* execute/read, accessed */
+	flat_segment(&sregs.ds, 0x10, 0x3); /* read/write, accessed */
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.cr0 = (sregs.cr0 | 0x1) & ~0x80000000ull; /* PE on, PG off */
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) != 0) {
+		snprintf(err, err_len, "vCPU %u: KVM_SET_SREGS: %s", vcpu->id, strerror(errno));
+		return -1;
+	}
+	regs.rip = entry;
+	regs.rax = MULTIBOOT_BOOTLOADER_MAGIC;
+	regs.rbx = ebx;
+	regs.rflags = 0x2; /* bit 1 is always set; interrupts off */
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) != 0) {
+		snprintf(err, err_len, "vCPU %u: KVM_SET_REGS: %s", vcpu->id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void axvm_vcpu_kick(struct axvm_vcpu *vcpu)
+{
+	if (vcpu->run)
+		vcpu->run->immediate_exit = 1;
+	if (vcpu->started)
+		pthread_kill(vcpu->thread, SIGUSR1);
+}
+
+static uint64_t load_le(const uint8_t *p, unsigned len)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = len; i-- > 0;)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void store_le(uint8_t *p, unsigned len, uint64_t v)
+{
+	for (unsigned i = 0; i < len; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/* One access, either direction; unmapped or refused ones read as all-ones. */
+static void route_access(struct axvm_vcpu *vcpu, enum ax_bus bus, uint64_t addr, unsigned len,
+			 bool write, uint8_t *data)
+{
+	struct axvm *vm = vcpu->vm;
+	enum ax_err err;
+
+	if (write) {
+		err = ax_devices_handle_write(vm->devices, bus, vcpu->id, addr, len,
+					      load_le(data, len));
+	} else {
+		uint64_t v = 0;
+
+		err = ax_devices_handle_read(vm->devices, bus, vcpu->id, addr, len, &v);
+		store_le(data, len, err == AX_OK ? v : ~UINT64_C(0));
+	}
+	if (err != AX_OK)
+		axvm_log_unmapped(vm, bus, addr, write, err);
+}
+
+static void handle_io(struct axvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool write = run->io.direction == KVM_EXIT_IO_OUT;
+
+	/* rep ins/outs arrive as `count` elements back to back */
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
+		route_access(vcpu, AX_BUS_PORT, run->io.port, run->io.size, write, data);
+}
+
+static void handle_mmio(struct axvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	route_access(vcpu, AX_BUS_MMIO, run->mmio.phys_addr, run->mmio.len, run->mmio.is_write,
+		     run->mmio.data);
+}
+
+static void internal_error(struct axvm_vcpu *vcpu)
+{
+	struct kvm_regs regs;
+	uint64_t rip = ioctl(vcpu->fd, KVM_GET_REGS, &regs) == 0 ? regs.rip : 0;
+
+	axvm_request_stop(vcpu->vm, AXVM_STATUS_VCPU,
+			  "vCPU %u: KVM internal error (suberror %u) at rip 0x%llx", vcpu->id,
+			  vcpu->run->internal.suberror, (unsigned long long)rip);
+}
+
+void *axvm_vcpu_thread(void *arg)
+{
+	struct axvm_vcpu *vcpu = arg;
+	struct axvm *vm = vcpu->vm;
+	sigset_t kick;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+	while (!atomic_load(&vm->stop)) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) != 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			axvm_request_stop(vm, AXVM_STATUS_VCPU, "vCPU %u: KVM_RUN: %s", vcpu->id,
+					  strerror(errno));
+			break;
+		}
+		switch (vcpu->run->exit_reason) {
+		case KVM_EXIT_IO:
+			atomic_fetch_add_explicit(&vcpu->exits[EXIT_IO], 1, memory_order_relaxed);
+			handle_io(vcpu);
+			break;
+		case KVM_EXIT_MMIO:
+			atomic_fetch_add_explicit(&vcpu->exits[EXIT_MMIO], 1, memory_order_relaxed);
+			handle_mmio(vcpu);
+			break;
+		case KVM_EXIT_INTR:
+			break;
+		case KVM_EXIT_HLT:
+			axvm_request_stop(vm, AXVM_STATUS_GUEST, "vCPU %u halted", vcpu->id);
+			break;
+		case KVM_EXIT_SHUTDOWN:
+			axvm_request_stop(vm, AXVM_STATUS_GUEST,
+					  "vCPU %u: guest shut down (triple fault?)", vcpu->id);
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			axvm_request_stop(vm, AXVM_STATUS_GUEST, "vCPU %u: system event %u",
+					  vcpu->id, vcpu->run->system_event.type);
+			break;
+		case KVM_EXIT_INTERNAL_ERROR:
+			internal_error(vcpu);
+			break;
+		case KVM_EXIT_FAIL_ENTRY:
+			axvm_request_stop(vm, AXVM_STATUS_VCPU,
+					  "vCPU %u: VM entry failed (reason 0x%llx)", vcpu->id,
+					  (unsigned long long)vcpu->run->fail_entry
+						  .hardware_entry_failure_reason);
+			break;
+		default:
+			atomic_fetch_add_explicit(&vcpu->exits[EXIT_OTHER], 1,
+						  memory_order_relaxed);
+			axvm_request_stop(vm, AXVM_STATUS_VCPU, "vCPU %u: unhandled exit reason %u",
+					  vcpu->id, vcpu->run->exit_reason);
+			break;
+		}
+	}
+	return NULL;
+}

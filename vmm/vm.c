@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VM: host hooks over libc and KVM, the device set built from the
+ * config, KVM setup (RAM, in-kernel irqchip, kernel image, vCPUs), the run
+ * loop of the main thread (signals) and shutdown.
+ */
+#include "axvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "multiboot.h"
+
+/* --- host hooks ----------------------------------------------------------- */
+
+static void *hook_alloc(void *ctx, size_t size, size_t align)
+{
+	void *p = NULL;
+
+	(void)ctx;
+	if (align < sizeof(void *))
+		align = sizeof(void *);
+	return posix_memalign(&p, align, size) == 0 ? p : NULL;
+}
+
+static void hook_free(void *ctx, void *ptr)
+{
+	(void)ctx;
+	free(ptr);
+}
+
+static void hook_log(void *ctx, enum ax_log_level level, const char *msg)
+{
+	(void)ctx;
+	axvm_log((enum axvm_log_level)level, "%s", msg);
+}
+
+static void hook_relax(void *ctx)
+{
+	(void)ctx;
+	sched_yield();
+}
+
+static void hook_sync_cores(void *ctx)
+{
+	(void)ctx;
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+		abort(); /* registered at start; the kernel cannot take it back */
+}
+
+static bool membarrier_ready(void)
+{
+	long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+	return cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	       syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+static void *hook_guest_mem(void *ctx, uint64_t gpa, uint64_t len, bool write)
+{
+	struct axvm *vm = ctx;
+
+	(void)write; /* all guest RAM is writable */
+	return guest_ram_at(&vm->ram, gpa, len);
+}
+
+static void hook_irq_set_level(void *ctx, uint32_t irq, bool level)
+{
+	struct axvm *vm = ctx;
+	struct kvm_irq_level line = { .irq = irq, .level = level };
+
+	if (vm->vm_fd >= 0 && ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) != 0)
+		axvm_warn("irq %u: KVM_IRQ_LINE failed: %s", irq, strerror(errno));
+}
+
+static void hook_irq_pulse(void *ctx, uint32_t irq)
+{
+	hook_irq_set_level(ctx, irq, true);
+	hook_irq_set_level(ctx, irq, false);
+}
+
+static const struct ax_char_backend *hook_char_backend(void *ctx, const char *name)
+{
+	return axvm_backends_char(&((struct axvm *)ctx)->backends, name);
+}
+
+static const struct ax_block_backend *hook_block_backend(void *ctx, const char *name)
+{
+	return axvm_backends_block(&((struct axvm *)ctx)->backends, name);
+}
+
+void axvm_hooks_init(struct axvm *vm)
+{
+	vm->hooks = (struct ax_host_hooks){
+		.ctx = vm,
+		.alloc = hook_alloc,
+		.free = hook_free,
+		.log = hook_log,
+		.relax = hook_relax,
+		.sync_cores = membarrier_ready() ? hook_sync_cores : NULL,
+		.guest_mem = hook_guest_mem,
+		.irq_set_level = hook_irq_set_level,
+		.irq_pulse = hook_irq_pulse,
+		.char_backend = hook_char_backend,
+		.block_backend = hook_block_backend,
+	};
+}
+
+/* --- devices ---------------------------------------------------------------- */
+
+int axvm_build_devices(struct axvm *vm, char *err, size_t err_len)
+{
+	const struct axvm_config *cfg = vm->cfg;
+	struct ax_devices_params params = {
+		.hooks = &vm->hooks,
+		.max_vcpus = cfg->cpu_num,
+		.kinds = axvm_kinds,
+		.nr_kinds = axvm_nr_kinds,
+	};
+	struct ax_diag diag = { 0 };
+
+	if (ax_devices_create(&params, NULL, &vm->devices, &diag) != AX_OK) {
+		snprintf(err, err_len, "%s: %s", cfg->path, diag.msg);
+		return -1;
+	}
+	/* one entry at a time, so that an error points at the entry in the file */
+	for (unsigned i = 0; i < cfg->nr_emu; i++) {
+		if (ax_devices_add_from_config(vm->devices, &cfg->emu[i], NULL, &diag) != AX_OK) {
+			snprintf(err, err_len, "%s:%u:%u: emu_devices[%u]: %s", cfg->path,
+				 cfg->emu_pos[i].line, cfg->emu_pos[i].col, i, diag.msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --- KVM --------------------------------------------------------------------- */
+
+static int read_file(const char *path, uint8_t **data, size_t *size, char *err, size_t err_len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, err_len, "kernel %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*size = (size_t)st.st_size;
+	*data = malloc(*size ? *size : 1);
+	for (size_t done = 0; *data && done < *size;) {
+		ssize_t n = read(fd, *data + done, *size - done);
+
+		if (n <= 0) {
+			snprintf(err, err_len, "kernel %s: short read", path);
+			free(*data);
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	if (!*data) {
+		snprintf(err, err_len, "kernel %s: out of memory", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_kernel(struct axvm *vm, struct multiboot_entry *entry, char *err, size_t err_len)
+{
+	uint8_t *image;
+	size_t size;
+	char why[256];
+	int ret;
+
+	if (read_file(vm->cfg->kernel_path, &image, &size, err, err_len) != 0)
+		return -1;
+	ret = multiboot_load(&vm->ram, image, size, vm->cfg->cmdline, entry, why, sizeof(why));
+	free(image);
+	if (ret != 0)
+		snprintf(err, err_len, "kernel %s: %s", vm->cfg->kernel_path, why);
+	return ret;
+}
+
+static int kvm_open(struct axvm *vm, char *err, size_t err_len)
+{
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		snprintf(err, err_len, "/dev/kvm: %s: KVM is not available on this machine",
+			 strerror(errno));
+		return -1;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		snprintf(err, err_len, "/dev/kvm: unexpected KVM API version");
+		return -1;
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		snprintf(err, err_len, "/dev/kvm: KVM_CREATE_VM: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int axvm_create_kvm(struct axvm *vm, char *err, size_t err_len, int *status)
+{
+	struct multiboot_entry entry;
+
+	*status = AXVM_STATUS_NO_KVM;
+	if (kvm_open(vm, err, err_len) != 0)
+		return -1;
+	*status = AXVM_STATUS_VCPU;
+	/* Intel needs these three pages below 4 GiB reserved; elsewhere they are harmless */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul) != 0)
+		axvm_debug("KVM_SET_TSS_ADDR: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) != 0) {
+		snprintf(err, err_len, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return -1;
+	}
+	for (unsigned i = 0; i < vm->ram.nr; i++) {
+		struct kvm_userspace_memory_region region = {
+			.slot = i,
+			.guest_phys_addr = vm->ram.regions[i].gpa,
+			.memory_size = vm->ram.regions[i].size,
+			.userspace_addr = (uint64_t)(uintptr_t)vm->ram.regions[i].host,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0) {
+			snprintf(err, err_len, "memory region %u: KVM_SET_USER_MEMORY_REGION: %s",
+				 i, strerror(errno));
+			return -1;
+		}
+	}
+	*status = AXVM_STATUS_CONFIG;
+	if (load_kernel(vm, &entry, err, err_len) != 0)
+		return -1;
+	*status = AXVM_STATUS_VCPU;
+	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		if (axvm_vcpu_create(vm, &vm->vcpus[i], i, err, err_len) != 0)
+			return -1;
+	/* the boot CPU starts the kernel; the others wait for INIT/SIPI in KVM */
+	return axvm_vcpu_boot_state(&vm->vcpus[0], entry.entry, entry.info, err, err_len);
+}
+
+/* --- stopping ------------------------------------------------------------------ */
+
+void axvm_request_stop(struct axvm *vm, int status, const char *fmt, ...)
+{
+	int unset = -1;
+
+	if (atomic_compare_exchange_strong(&vm->status, &unset, status)) {
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+		va_end(ap);
+	}
+	atomic_store(&vm->stop, true);
+	for (uint32_t i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+		axvm_vcpu_kick(&vm->vcpus[i]);
+}
+
+void axvm_log_unmapped(struct axvm *vm, enum ax_bus bus, uint64_t addr, bool write, enum ax_err err)
+{
+	uint64_t key = ((uint64_t)bus << 62) ^ addr;
+	bool first = true;
+
+	pthread_mutex_lock(&vm->unmapped_lock);
+	for (unsigned i = 0; i < vm->nr_unmapped_seen && first; i++)
+		first = vm->unmapped_seen[i] != key;
+	if (first && vm->nr_unmapped_seen < AXVM_UNMAPPED_LOG_SLOTS)
+		vm->unmapped_seen[vm->nr_unmapped_seen++] = key;
+	else if (first)
+		first = false; /* the table is full: stay quiet rather than flood */
+	pthread_mutex_unlock(&vm->unmapped_lock);
+	if (first)
+		axvm_warn("%s %s at %s 0x%llx: %s (%s); %s", write ? "write" : "read",
+			  err == AX_ERR_NOT_FOUND ? "unmapped" : "refused",
+			  bus == AX_BUS_PORT ? "port" : "address", (unsigned long long)addr,
+			  ax_err_name(err), write ? "dropped" : "reads as all-ones",
+			  "logged once per address");
+}
+
+/* --- running ------------------------------------------------------------------- */
+
+static void on_kick(int sig)
+{
+	(void)sig; /* only interrupts KVM_RUN */
+}
+
+int axvm_run(struct axvm *vm)
+{
+	sigset_t stop_signals;
+	struct sigaction kick = { .sa_handler = on_kick };
+	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	struct timespec t0, t1;
+
+	sigaction(SIGUSR1, &kick, NULL);
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	/* vCPU threads inherit the mask: only this thread takes SIGINT/SIGTERM */
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		if (pthread_create(&vm->vcpus[i].thread, NULL, axvm_vcpu_thread, &vm->vcpus[i]) !=
+		    0) {
+			axvm_request_stop(vm, AXVM_STATUS_VCPU, "cannot start vCPU %u thread", i);
+			break;
+		}
+		vm->vcpus[i].started = true;
+	}
+	while (!atomic_load(&vm->stop)) {
+		int sig = sigtimedwait(&stop_signals, NULL, &tick);
+
+		if (sig > 0)
+			axvm_request_stop(vm, AXVM_STATUS_SIGNAL + sig, "stopped by %s",
+					  sig == SIGINT ? "SIGINT" : "SIGTERM");
+	}
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	vm->run_seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return atomic_load(&vm->status);
+}
+
+void axvm_destroy(struct axvm *vm)
+{
+	for (uint32_t i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].run)
+			munmap(vm->vcpus[i].run, vm->vcpus[i].run_size);
+		if (vm->vcpus[i].fd >= 0)
+			close(vm->vcpus[i].fd);
+	}
+	free(vm->vcpus);
+	ax_devices_destroy(vm->devices);
+	axvm_backends_close(&vm->backends);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	guest_ram_unmap(&vm->ram);
+}
+
+/* --- stats --------------------------------------------------------------------- */
+
+static enum ax_err print_device(const struct ax_device_info *info, void *arg)
+{
+	struct axvm *vm = arg;
+	struct ax_device_stats st;
+	const char *type = info->type == AXVM_EXIT_DEVICE_TYPE
+				   ? AXVM_EXIT_DEVICE_NAME
+				   : ax_emu_type_short_name((enum ax_emu_type)info->type);
+
+	if (ax_devices_stats(vm->devices, info->id, &st) == AX_OK)
+		fprintf(stderr, "axvm: stats: device %s (%s) reads=%llu writes=%llu errors=%llu\n",
+			info->name, type ? type : "?", (unsigned long long)st.reads,
+			(unsigned long long)st.writes, (unsigned long long)st.errors);
+	return AX_OK;
+}
+
+void axvm_print_stats(struct axvm *vm, double seconds)
+{
+	ax_devices_foreach(vm->devices, AX_BUS_COUNT, print_device, vm);
+	for (unsigned b = 0; b < AX_BUS_COUNT; b++) {
+		struct ax_device_stats st;
+
+		if (ax_devices_unmapped_stats(vm->devices, (enum ax_bus)b, &st) == AX_OK &&
+		    st.reads + st.writes)
+			fprintf(stderr, "axvm: stats: unmapped %s reads=%llu writes=%llu\n",
+				ax_bus_name((enum ax_bus)b), (unsigned long long)st.reads,
+				(unsigned long long)st.writes);
+	}
+	for (uint32_t i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
+		struct axvm_vcpu *v = &vm->vcpus[i];
+		uint64_t io = atomic_load(&v->exits[EXIT_IO]),
+			 mmio = atomic_load(&v->exits[EXIT_MMIO]);
+		uint64_t other = atomic_load(&v->exits[EXIT_OTHER]);
+
+		fprintf(stderr,
+			"axvm: stats: vcpu%u exits=%llu io=%llu mmio=%llu other=%llu "
+			"seconds=%.3f\n",
+			i, (unsigned long long)(io + mmio + other), (unsigned long long)io,
+			(unsigned long long)mmio, (unsigned long long)other, seconds);
+	}
+}
