@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -282,6 +284,13 @@ static void test_discard_and_write_zeroes(void **state)
 			 VD_BLK_S_IOERR);
 	assert_int_equal(range_request(fx, VD_BLK_T_DISCARD, UINT64_MAX / 2, 1, 0), VD_BLK_S_IOERR);
 	assert_int_equal(fx->disk.count[AX_BLOCK_DISCARD], 1);
+	/* an empty range is done without bothering the backend */
+	assert_int_equal(range_request(fx, VD_BLK_T_DISCARD, 3, 0, 0), VD_BLK_S_OK);
+	assert_int_equal(range_request(fx, VD_BLK_T_WRITE_ZEROES, 3, 0, 1), VD_BLK_S_OK);
+	assert_int_equal(range_request(fx, VD_BLK_T_DISCARD, DISK_SIZE / 512 + 1, 0, 0),
+			 VD_BLK_S_IOERR);
+	assert_int_equal(fx->disk.count[AX_BLOCK_DISCARD], 1);
+	assert_int_equal(fx->disk.count[AX_BLOCK_WRITE_ZEROES], 1);
 }
 
 static void test_features_not_negotiated(void **state)
@@ -481,6 +490,94 @@ static void test_reset_waits_for_backend(void **state)
 	fx->disk.deferred = false;
 	assert_int_equal(vdrv_init(&fx->blk, ALL_FEATURES, 1, QSIZE), 0);
 	assert_int_equal(vdrv_blk(&fx->blk, VD_BLK_T_IN, 0, buf, 512, 0), VD_BLK_S_OK);
+}
+
+struct completer {
+	struct ram_disk *disk;
+	atomic_bool stop;
+};
+
+static void *complete_until_stopped(void *arg)
+{
+	struct completer *c = arg;
+
+	while (!atomic_load(&c->stop))
+		if (ram_disk_complete_pending(c->disk) == 0)
+			sched_yield();
+	return NULL;
+}
+
+/* Waits for the next used element; false after about a second. */
+static bool wait_used(struct vdrv *d)
+{
+	uint32_t id, len;
+
+	for (unsigned i = 0; i < 1000000; i++) {
+		if (vdrv_used(d, 0, &id, &len))
+			return true;
+		sched_yield();
+	}
+	return false;
+}
+
+/*
+ * The vCPU (this thread) posts, notifies and acknowledges interrupts while
+ * another thread completes requests, then resets the device with requests
+ * in flight: the reset returns once that thread has completed them.
+ */
+static void test_concurrent_notify_and_completion(void **state)
+{
+	struct fixture *fx = *state;
+	struct completer c = { .disk = &fx->disk };
+	enum { INFLIGHT = 8, ROUNDS = 2000 };
+	static uint8_t bufs[INFLIGHT][1024];
+	struct vdrv_blk_req r[INFLIGHT];
+	pthread_t t;
+
+	assert_int_equal(vdrv_init(&fx->blk, ALL_FEATURES, 1, QSIZE), 0);
+	fill(fx->disk.data + 512 * 512, 64 * 512, 9); /* what reads see */
+	fx->disk.deferred = true;
+	atomic_init(&c.stop, false);
+	assert_int_equal(pthread_create(&t, NULL, complete_until_stopped, &c), 0);
+	for (unsigned i = 0; i < ROUNDS + INFLIGHT; i++) {
+		unsigned slot = i % INFLIGHT;
+
+		if (i >= INFLIGHT) { /* completions come in order: this slot's request is next */
+			assert_true(wait_used(&fx->blk));
+			assert_int_equal(vdrv_blk_result(&fx->blk, &r[slot]), VD_BLK_S_OK);
+			if (r[slot].type == VD_BLK_T_IN)
+				assert_memory_equal(bufs[slot],
+						    fx->disk.data + r[slot].sector * 512, 1024);
+			vdrv_write(&fx->blk, VD_INTERRUPT_ACK,
+				   vdrv_read(&fx->blk, VD_INTERRUPT_STATUS));
+		}
+		if (i >= ROUNDS)
+			continue;
+		fill(bufs[slot], sizeof(bufs[slot]), i);
+		r[slot] = (struct vdrv_blk_req){ i % 2 ? VD_BLK_T_IN : VD_BLK_T_OUT,
+						 i % 2 ? 512 + i % 62 : 16 * slot,
+						 bufs[slot],
+						 sizeof(bufs[slot]),
+						 VDRV_INDIRECT,
+						 slot };
+		vdrv_blk_start(&fx->blk, &r[slot]);
+	}
+	/* reset with requests in flight, completed meanwhile by the other thread */
+	for (unsigned slot = 0; slot < 4; slot++) {
+		r[slot] = (struct vdrv_blk_req){ VD_BLK_T_IN, slot, bufs[slot], 512, 0, slot };
+		vdrv_blk_start(&fx->blk, &r[slot]);
+	}
+	uint16_t used = vdrv_used_idx(&fx->blk, 0);
+
+	assert_int_equal(vdrv_write(&fx->blk, VD_STATUS, 0), AX_OK);
+	assert_int_equal(vdrv_read(&fx->blk, VD_STATUS), 0);
+	assert_true(vdrv_used_idx(&fx->blk, 0) - used <= 4);
+	atomic_store(&c.stop, true);
+	pthread_join(t, NULL);
+	assert_int_equal(fx->disk.nr_pending, 0);
+	fx->disk.deferred = false;
+	assert_int_equal(vdrv_init(&fx->blk, ALL_FEATURES, 1, QSIZE), 0);
+	assert_int_equal(vdrv_blk(&fx->blk, VD_BLK_T_IN, 0, bufs[0], 512, 0), VD_BLK_S_OK);
 }
 
 /* Queue of 2 with indirect chains: a guest can post 4 requests while 2 are in flight. */
@@ -726,6 +823,7 @@ int main(void)
 		T(test_no_interrupt_flag),
 		T(test_async_completion),
 		T(test_reset_waits_for_backend),
+		T(test_concurrent_notify_and_completion),
 		T(test_slots_exhausted),
 		T(test_hostile_descriptor_loop),
 		T(test_hostile_nested_indirect),

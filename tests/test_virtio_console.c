@@ -32,7 +32,7 @@ struct fixture {
 	struct ax_devices *set;
 	uint8_t *ram;
 	struct vdrv drv;
-	void *priv;
+	struct ax_virtio_console *con;
 	struct ax_diag diag;
 };
 
@@ -49,7 +49,7 @@ static enum ax_err create(struct fixture *fx, const uint64_t *cfg_list, size_t n
 		return err;
 	vdrv_attach(&fx->drv, fx->set, BASE, fx->ram, RAM_GPA, RAM_SIZE);
 	if (ax_devices_find_by_name(fx->set, "hvc0", &info) != AX_OK ||
-	    ax_devices_priv(fx->set, info.id, &fx->priv) != AX_OK)
+	    ax_virtio_console_from_device(fx->set, info.id, &fx->con) != AX_OK)
 		return AX_ERR_NOT_FOUND;
 	return AX_OK;
 }
@@ -119,10 +119,10 @@ static void test_transmit_backpressure(void **state)
 	assert_int_equal(fx->chr.len, 3);
 	assert_false(vdrv_used(&fx->drv, TX, &id, &len)); /* the chain is kept */
 	assert_false(fx->host.irq_level[IRQ]);
-	assert_int_equal(ax_virtio_console_tx_resume(fx->priv), AX_OK); /* still full */
+	assert_int_equal(ax_virtio_console_tx_resume(fx->con), AX_OK); /* still full */
 	assert_int_equal(fx->chr.len, 3);
 	fx->chr.budget = 5;
-	assert_int_equal(ax_virtio_console_tx_resume(fx->priv), AX_OK);
+	assert_int_equal(ax_virtio_console_tx_resume(fx->con), AX_OK);
 	assert_int_equal(fx->chr.len, 8);
 	fx->chr.budget = SIZE_MAX;
 	send(fx, "!", "?"); /* a new notification resumes as well, in order */
@@ -158,14 +158,14 @@ static void test_receive(void **state)
 	struct fixture *fx = *state;
 	uint32_t id, len;
 
-	assert_int_equal(ax_virtio_console_push_input(fx->priv, (const uint8_t *)"x", 1), 0);
+	assert_int_equal(ax_virtio_console_push_input(fx->con, (const uint8_t *)"x", 1), 0);
 	assert_int_equal(vdrv_init(&fx->drv, 0, 2, 8), 0);
-	assert_int_equal(ax_virtio_console_push_input(fx->priv, (const uint8_t *)"x", 1), 0);
+	assert_int_equal(ax_virtio_console_push_input(fx->con, (const uint8_t *)"x", 1), 0);
 	post_rx(fx, 0, 4);
 	post_rx(fx, 1, 4);
 	vdrv_kick(&fx->drv, RX); /* nothing to send yet: no used entry, no interrupt */
 	assert_false(fx->host.irq_level[IRQ]);
-	assert_int_equal(ax_virtio_console_push_input(fx->priv, (const uint8_t *)"abcdefghij", 10),
+	assert_int_equal(ax_virtio_console_push_input(fx->con, (const uint8_t *)"abcdefghij", 10),
 			 8);
 	assert_true(fx->host.irq_level[IRQ]);
 	assert_true(vdrv_used(&fx->drv, RX, &id, &len));
@@ -177,9 +177,9 @@ static void test_receive(void **state)
 	assert_memory_equal(vdrv_ptr(&fx->drv, BUF(8)), "abcd", 4);
 	assert_memory_equal(vdrv_ptr(&fx->drv, BUF(9)), "efgh", 4);
 	/* the rest stays with the caller until the guest posts more */
-	assert_int_equal(ax_virtio_console_push_input(fx->priv, (const uint8_t *)"ij", 2), 0);
+	assert_int_equal(ax_virtio_console_push_input(fx->con, (const uint8_t *)"ij", 2), 0);
 	post_rx(fx, 2, 64);
-	assert_int_equal(ax_virtio_console_push_input(fx->priv, (const uint8_t *)"ij", 2), 2);
+	assert_int_equal(ax_virtio_console_push_input(fx->con, (const uint8_t *)"ij", 2), 2);
 	assert_true(vdrv_used(&fx->drv, RX, &id, &len));
 	assert_int_equal(len, 2);
 	assert_memory_equal(vdrv_ptr(&fx->drv, BUF(10)), "ij", 2);
@@ -192,7 +192,7 @@ static void test_receive_readable_buffer_is_an_error(void **state)
 
 	assert_int_equal(vdrv_init(&fx->drv, 0, 2, 8), 0);
 	vdrv_post(&fx->drv, RX, &seg, 1, false);
-	assert_int_equal(ax_virtio_console_push_input(fx->priv, (const uint8_t *)"abc", 3), 0);
+	assert_int_equal(ax_virtio_console_push_input(fx->con, (const uint8_t *)"abc", 3), 0);
 	assert_true(vdrv_read(&fx->drv, VD_STATUS) & VD_S_NEEDS_RESET);
 	assert_int_equal(vdrv_read(&fx->drv, VD_INTERRUPT_STATUS), 2);
 	assert_non_null(strstr(fx->host.last_log, "hvc0"));
@@ -220,7 +220,7 @@ static void test_cfg_list(void **state)
 	assert_int_equal(create(fx, size, 2), AX_OK);
 	assert_int_equal(vdrv_config(&fx->drv, 0, 2), 132);
 	assert_int_equal(vdrv_config(&fx->drv, 2, 2), 50);
-	assert_int_equal(ax_virtio_console_set_size(fx->priv, 200, 60), AX_OK);
+	assert_int_equal(ax_virtio_console_set_size(fx->con, 200, 60), AX_OK);
 	assert_int_equal(vdrv_config(&fx->drv, 0, 4), 200 | 60u << 16);
 }
 

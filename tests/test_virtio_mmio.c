@@ -29,7 +29,7 @@ struct fixture {
 	struct ax_devices *set;
 	uint8_t *ram;
 	struct vdrv drv;
-	void *priv;
+	struct ax_virtio_console *con;
 	struct ax_diag diag;
 };
 
@@ -57,7 +57,7 @@ static int setup(void **state)
 	backends_install(&fx->host);
 	if (create(fx, 0x200) != AX_OK ||
 	    ax_devices_find_by_name(fx->set, "hvc0", &info) != AX_OK ||
-	    ax_devices_priv(fx->set, info.id, &fx->priv) != AX_OK)
+	    ax_virtio_console_from_device(fx->set, info.id, &fx->con) != AX_OK)
 		return -1;
 	vdrv_attach(&fx->drv, fx->set, BASE, fx->ram, RAM_GPA, RAM_SIZE);
 	*state = fx;
@@ -75,12 +75,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-static enum ax_err rd(struct fixture *fx, uint32_t off, unsigned width, uint64_t *val)
+static enum ax_err rd(struct fixture *fx, uint64_t off, unsigned width, uint64_t *val)
 {
 	return ax_devices_handle_mmio_read(fx->set, 0, BASE + off, width, val);
 }
 
-static enum ax_err wr(struct fixture *fx, uint32_t off, unsigned width, uint64_t val)
+static enum ax_err wr(struct fixture *fx, uint64_t off, unsigned width, uint64_t val)
 {
 	return ax_devices_handle_mmio_write(fx->set, 0, BASE + off, width, val);
 }
@@ -354,7 +354,7 @@ static void test_interrupts(void **state)
 	assert_int_equal(vdrv_init(&fx->drv, VD_F(VD_CONSOLE_F_SIZE), 2, 8), 0);
 	assert_false(fx->host.irq_level[IRQ]);
 	/* config change: bit 1, generation moves */
-	assert_int_equal(ax_virtio_console_set_size(fx->priv, 100, 40), AX_OK);
+	assert_int_equal(ax_virtio_console_set_size(fx->con, 100, 40), AX_OK);
 	assert_int_equal(reg(fx, VD_INTERRUPT_STATUS), 2);
 	assert_true(fx->host.irq_level[IRQ]);
 	assert_int_equal(fx->host.irq_raises[IRQ], 1);
@@ -376,13 +376,13 @@ static void test_interrupts(void **state)
 	assert_int_equal(reg(fx, VD_INTERRUPT_STATUS), 0);
 	assert_false(fx->host.irq_level[IRQ]);
 	/* reset lowers a pending interrupt too */
-	assert_int_equal(ax_virtio_console_set_size(fx->priv, 80, 25), AX_OK);
+	assert_int_equal(ax_virtio_console_set_size(fx->con, 80, 25), AX_OK);
 	assert_true(fx->host.irq_level[IRQ]);
 	assert_int_equal(wr(fx, VD_STATUS, 4, 0), AX_OK);
 	assert_false(fx->host.irq_level[IRQ]);
 	assert_int_equal(reg(fx, VD_INTERRUPT_STATUS), 0);
 	/* no config interrupt while the driver is not running */
-	assert_int_equal(ax_virtio_console_set_size(fx->priv, 81, 25), AX_OK);
+	assert_int_equal(ax_virtio_console_set_size(fx->con, 81, 25), AX_OK);
 	assert_false(fx->host.irq_level[IRQ]);
 	assert_int_equal(reg(fx, VD_CONFIG_GENERATION), 3);
 }
@@ -392,7 +392,7 @@ static void test_reset(void **state)
 	struct fixture *fx = *state;
 
 	assert_int_equal(vdrv_init(&fx->drv, VD_F(VD_F_EVENT_IDX), 2, 8), 0);
-	assert_int_equal(ax_virtio_console_set_size(fx->priv, 1, 1), AX_OK);
+	assert_int_equal(ax_virtio_console_set_size(fx->con, 1, 1), AX_OK);
 	assert_int_equal(ax_devices_reset(fx->set), AX_OK);
 	assert_int_equal(reg(fx, VD_STATUS), 0);
 	assert_int_equal(reg(fx, VD_INTERRUPT_STATUS), 0);
@@ -437,6 +437,40 @@ static void test_config_space(void **state)
 	assert_int_equal(v, 80);
 }
 
+/* A window larger than 4 GiB: config offsets must not wrap onto the config space. */
+static void test_config_offset_beyond_4g(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t v = 0;
+
+	ax_devices_destroy(fx->set);
+	fx->set = NULL;
+	assert_int_equal(create(fx, 0x100001000ull), AX_OK);
+	assert_int_equal(rd(fx, VD_CONFIG, 2, &v), AX_OK);
+	assert_int_equal(v, 80);
+	assert_int_equal(rd(fx, 0x100000000ull + VD_CONFIG, 2, &v), AX_ERR_BAD_ADDRESS);
+	assert_int_equal(rd(fx, 0x100000000ull + VD_MAGIC, 4, &v), AX_ERR_BAD_ADDRESS);
+	assert_int_equal(wr(fx, 0x100000000ull + VD_CONFIG, 2, 1), AX_ERR_BAD_ADDRESS);
+}
+
+/* Once the driver has given up (FAILED), the device does not start. */
+static void test_no_driver_ok_after_failed(void **state)
+{
+	struct fixture *fx = *state;
+	const uint32_t AD = VD_S_ACKNOWLEDGE | VD_S_DRIVER;
+
+	assert_int_equal(wr(fx, VD_STATUS, 4, VD_S_ACKNOWLEDGE), AX_OK);
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD), AX_OK);
+	assert_int_equal(wr(fx, VD_DRIVER_FEAT_SEL, 4, 1), AX_OK);
+	assert_int_equal(wr(fx, VD_DRIVER_FEATURES, 4, 1), AX_OK);
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD | VD_S_FAILED), AX_OK);
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD | VD_S_FAILED | VD_S_FEATURES_OK | VD_S_DRIVER_OK),
+			 AX_ERR_BAD_STATE);
+	assert_int_equal(reg(fx, VD_STATUS), AD | VD_S_FAILED);
+	assert_int_equal(wr(fx, VD_STATUS, 4, 0), AX_OK);
+	assert_int_equal(vdrv_init(&fx->drv, 0, 2, 8), 0);
+}
+
 static void test_range_too_small(void **state)
 {
 	struct fixture *fx = *state;
@@ -448,16 +482,28 @@ static void test_range_too_small(void **state)
 	assert_non_null(strstr(fx->diag.msg, "0x200"));
 }
 
-static void test_host_api_checks_priv(void **state)
+static void test_console_from_device(void **state)
 {
 	struct fixture *fx = *state;
-	uint32_t not_a_device = 0;
+	const struct ax_emu_config uart = { "uart", BASE + 0x1000, 8, 4, AX_EMU_CONSOLE, NULL, 0 };
+	struct ax_virtio_console *con = NULL;
+	struct ax_device_info info;
+	uint32_t uart_id;
 
+	assert_int_equal(ax_devices_find_by_name(fx->set, "hvc0", &info), AX_OK);
+	assert_int_equal(ax_virtio_console_from_device(fx->set, info.id, &con), AX_OK);
+	assert_ptr_equal(con, fx->con);
+	assert_int_equal(ax_devices_add_from_config(fx->set, &uart, &uart_id, &fx->diag), AX_OK);
+	con = NULL;
+	assert_int_equal(ax_virtio_console_from_device(fx->set, uart_id, &con),
+			 AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_virtio_console_from_device(fx->set, uart_id + 100, &con),
+			 AX_ERR_NOT_FOUND);
+	assert_null(con);
+	/* a NULL console is refused */
 	assert_int_equal(ax_virtio_console_push_input(NULL, (const uint8_t *)"a", 1), 0);
-	assert_int_equal(ax_virtio_console_push_input(&not_a_device, (const uint8_t *)"a", 1), 0);
-	assert_int_equal(ax_virtio_console_set_size(&not_a_device, 1, 1), AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_virtio_console_set_size(NULL, 1, 1), AX_ERR_INVALID_INPUT);
 	assert_int_equal(ax_virtio_console_tx_resume(NULL), AX_ERR_INVALID_INPUT);
-	(void)fx;
 }
 
 int main(void)
@@ -475,8 +521,10 @@ int main(void)
 		T(test_interrupts),
 		T(test_reset),
 		T(test_config_space),
+		T(test_config_offset_beyond_4g),
+		T(test_no_driver_ok_after_failed),
 		T(test_range_too_small),
-		T(test_host_api_checks_priv),
+		T(test_console_from_device),
 #undef T
 	};
 

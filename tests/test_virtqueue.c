@@ -25,10 +25,10 @@
 struct fixture {
 	struct test_host host;
 	uint8_t *ram;
-	struct virtq q;
-	struct vq_buf bufs[16];
-	struct vq_chain chain;
-	struct vq_fault fault;
+	struct ax_vq q;
+	struct ax_vq_buf bufs[16];
+	struct ax_vq_chain chain;
+	struct ax_vq_fault fault;
 	uint16_t avail_idx;
 };
 
@@ -71,18 +71,18 @@ static void put16(struct fixture *fx, uint64_t gpa, uint16_t v)
 static int start(struct fixture *fx, bool event_idx, bool indirect)
 {
 	fx->q.num_max = NUM;
-	vq_reset(&fx->q);
+	ax_vq_reset(&fx->q);
 	fx->q.desc_gpa = DESC;
 	fx->q.avail_gpa = AVAIL;
 	fx->q.used_gpa = USED;
 	fx->q.ready = true;
-	return vq_start(&fx->q, &fx->host.hooks, event_idx, indirect, &fx->fault);
+	return ax_vq_start(&fx->q, &fx->host.hooks, event_idx, indirect, &fx->fault);
 }
 
 static int pop(struct fixture *fx)
 {
-	fx->chain = (struct vq_chain){ .bufs = fx->bufs, .cap = 16 };
-	return vq_pop(&fx->q, &fx->host.hooks, &fx->chain, &fx->fault);
+	fx->chain = (struct ax_vq_chain){ .bufs = fx->bufs, .cap = 16 };
+	return ax_vq_pop(&fx->q, &fx->host.hooks, &fx->chain, &fx->fault);
 }
 
 static int setup(void **state)
@@ -109,28 +109,28 @@ static void test_start_checks_rings(void **state)
 	struct fixture *fx = *state;
 
 	fx->q.num_max = NUM;
-	vq_reset(&fx->q);
+	ax_vq_reset(&fx->q);
 	assert_int_equal(fx->q.num, NUM);
-	assert_false(vq_num_valid(&fx->q, 0));
-	assert_false(vq_num_valid(&fx->q, 3));
-	assert_false(vq_num_valid(&fx->q, 16));
-	assert_true(vq_num_valid(&fx->q, 1));
-	assert_true(vq_num_valid(&fx->q, 8));
+	assert_false(ax_vq_num_valid(&fx->q, 0));
+	assert_false(ax_vq_num_valid(&fx->q, 3));
+	assert_false(ax_vq_num_valid(&fx->q, 16));
+	assert_true(ax_vq_num_valid(&fx->q, 1));
+	assert_true(ax_vq_num_valid(&fx->q, 8));
 	assert_true(start(fx, false, false));
 	fx->q.desc_gpa = DESC + 8; /* descriptor table needs 16-byte alignment */
-	assert_false(vq_start(&fx->q, &fx->host.hooks, false, false, &fx->fault));
+	assert_false(ax_vq_start(&fx->q, &fx->host.hooks, false, false, &fx->fault));
 	assert_non_null(strstr(fx->fault.msg, "aligned"));
 	fx->q.desc_gpa = DESC;
 	fx->q.used_gpa = USED + 2; /* used ring needs 4 */
-	assert_false(vq_start(&fx->q, &fx->host.hooks, false, false, &fx->fault));
+	assert_false(ax_vq_start(&fx->q, &fx->host.hooks, false, false, &fx->fault));
 	fx->q.used_gpa = RAM + 0x10000 - 8; /* runs out of RAM */
-	assert_false(vq_start(&fx->q, &fx->host.hooks, false, false, &fx->fault));
+	assert_false(ax_vq_start(&fx->q, &fx->host.hooks, false, false, &fx->fault));
 	assert_non_null(strstr(fx->fault.msg, "used ring"));
 	fx->q.used_gpa = UINT64_MAX - 3;
-	assert_false(vq_start(&fx->q, &fx->host.hooks, false, false, &fx->fault));
+	assert_false(ax_vq_start(&fx->q, &fx->host.hooks, false, false, &fx->fault));
 	fx->q.used_gpa = USED;
 	fx->q.num = 6;
-	assert_false(vq_start(&fx->q, &fx->host.hooks, false, false, &fx->fault));
+	assert_false(ax_vq_start(&fx->q, &fx->host.hooks, false, false, &fx->fault));
 	assert_non_null(strstr(fx->fault.msg, "power of two"));
 }
 
@@ -173,10 +173,10 @@ static void test_chain_copy_helpers(void **state)
 	desc_at(fx, DESC, 3, DATA + 256, 3, VIRTQ_DESC_F_WRITE, 0);
 	publish(fx, 0);
 	assert_int_equal(pop(fx), 1);
-	assert_true(vq_chain_read(&fx->chain, 2, out, 10));
+	assert_true(ax_vq_chain_read(&fx->chain, 2, out, 10));
 	assert_memory_equal(out, "23456789AB", 10);
-	assert_false(vq_chain_read(&fx->chain, 3, out, 10)); /* short */
-	assert_int_equal(vq_chain_write(&fx->chain, 1, in, 6), 4);
+	assert_false(ax_vq_chain_read(&fx->chain, 3, out, 10)); /* short */
+	assert_int_equal(ax_vq_chain_write(&fx->chain, 1, in, 6), 4);
 	assert_memory_equal(at(fx, DATA + 129), "a", 1);
 	assert_memory_equal(at(fx, DATA + 256), "bcd", 3);
 }
@@ -202,7 +202,7 @@ static void test_indirect(void **state)
 	assert_ptr_equal(fx->bufs[1].addr, at(fx, DATA));
 }
 
-/* Publishes `head`, expects vq_pop to refuse with a message containing `why`. */
+/* Publishes `head`, expects ax_vq_pop to refuse with a message containing `why`. */
 static void expect_fault(struct fixture *fx, uint16_t head, const char *why)
 {
 	fx->q.last_avail = fx->avail_idx; /* a fault leaves the previous entry in place */
@@ -291,6 +291,11 @@ static void test_chain_limits(void **state)
 	desc_at(fx, TABLE, 1, DATA, 0xffffffffu, 0, 0);
 	desc_at(fx, DESC, 1, TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
 	expect_fault(fx, 1, "4 GiB");
+	/* exactly 4 GiB cannot be reported in the used ring's le32 len either */
+	desc_at(fx, TABLE, 0, DATA, 1, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
+	desc_at(fx, TABLE, 1, DATA, 0xffffffffu, VIRTQ_DESC_F_WRITE, 0);
+	desc_at(fx, DESC, 2, TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	expect_fault(fx, 2, "4 GiB");
 }
 
 static void test_avail_too_far_ahead(void **state)
@@ -325,8 +330,8 @@ static void test_used_ring(void **state)
 	uint32_t id, len;
 
 	assert_true(start(fx, false, false));
-	vq_push(&fx->q, 5, 300);
-	vq_push(&fx->q, 2, 0);
+	ax_vq_push(&fx->q, 5, 300);
+	ax_vq_push(&fx->q, 2, 0);
 	assert_int_equal(get16(fx, USED + 2), 2);
 	memcpy(&id, at(fx, USED + 4), 4);
 	memcpy(&len, at(fx, USED + 8), 4);
@@ -335,7 +340,7 @@ static void test_used_ring(void **state)
 	memcpy(&id, at(fx, USED + 12), 4);
 	assert_int_equal(id, 2);
 	for (int i = 0; i < NUM; i++)
-		vq_push(&fx->q, 1, 1);
+		ax_vq_push(&fx->q, 1, 1);
 	assert_int_equal(get16(fx, USED + 2), NUM + 2);
 	memcpy(&id, at(fx, USED + 4 + 8 * 2), 4); /* slot 2 reused after wrap... */
 	assert_int_equal(id, 1);
@@ -346,14 +351,14 @@ static void test_no_interrupt_flag(void **state)
 	struct fixture *fx = *state;
 
 	assert_true(start(fx, false, false));
-	vq_push(&fx->q, 0, 0);
-	assert_true(vq_should_interrupt(&fx->q));
+	ax_vq_push(&fx->q, 0, 0);
+	assert_true(ax_vq_should_interrupt(&fx->q));
 	put16(fx, AVAIL, VIRTQ_AVAIL_F_NO_INTERRUPT);
-	vq_push(&fx->q, 0, 0);
-	assert_false(vq_should_interrupt(&fx->q));
+	ax_vq_push(&fx->q, 0, 0);
+	assert_false(ax_vq_should_interrupt(&fx->q));
 	/* without event idx, avail_event is not written */
 	put16(fx, AVAIL + 2, 0);
-	assert_false(vq_arm_notify(&fx->q));
+	assert_false(ax_vq_arm_notify(&fx->q));
 	assert_int_equal(get16(fx, USED + 4 + 8 * NUM), 0);
 }
 
@@ -364,29 +369,29 @@ static void test_event_idx_used_event(void **state)
 
 	assert_true(start(fx, true, false));
 	put16(fx, AVAIL, VIRTQ_AVAIL_F_NO_INTERRUPT); /* ignored with event idx */
-	vq_push(&fx->q, 0, 0);
-	assert_true(vq_should_interrupt(&fx->q)); /* the first one always */
-	put16(fx, used_event, 2);		  /* interrupt when used idx passes 2 */
-	vq_push(&fx->q, 0, 0);			  /* used idx 2 */
-	assert_false(vq_should_interrupt(&fx->q));
-	vq_push(&fx->q, 0, 0); /* 3: crossed used_event */
-	assert_true(vq_should_interrupt(&fx->q));
-	vq_push(&fx->q, 0, 0); /* 4 */
-	assert_false(vq_should_interrupt(&fx->q));
+	ax_vq_push(&fx->q, 0, 0);
+	assert_true(ax_vq_should_interrupt(&fx->q)); /* the first one always */
+	put16(fx, used_event, 2);		     /* interrupt when used idx passes 2 */
+	ax_vq_push(&fx->q, 0, 0);		     /* used idx 2 */
+	assert_false(ax_vq_should_interrupt(&fx->q));
+	ax_vq_push(&fx->q, 0, 0); /* 3: crossed used_event */
+	assert_true(ax_vq_should_interrupt(&fx->q));
+	ax_vq_push(&fx->q, 0, 0); /* 4 */
+	assert_false(ax_vq_should_interrupt(&fx->q));
 	/* a batch that jumps over used_event still interrupts once */
 	put16(fx, used_event, 5);
-	vq_push(&fx->q, 0, 0);
-	vq_push(&fx->q, 0, 0);
-	vq_push(&fx->q, 0, 0); /* 7 */
-	assert_true(vq_should_interrupt(&fx->q));
+	ax_vq_push(&fx->q, 0, 0);
+	ax_vq_push(&fx->q, 0, 0);
+	ax_vq_push(&fx->q, 0, 0); /* 7 */
+	assert_true(ax_vq_should_interrupt(&fx->q));
 	/* wrap-around of the 16-bit index */
 	fx->q.used_idx = 0xfffe;
 	fx->q.signalled_used = 0xfffe;
 	put16(fx, used_event, 0xffff);
-	vq_push(&fx->q, 0, 0); /* 0xffff */
-	assert_false(vq_should_interrupt(&fx->q));
-	vq_push(&fx->q, 0, 0); /* 0 */
-	assert_true(vq_should_interrupt(&fx->q));
+	ax_vq_push(&fx->q, 0, 0); /* 0xffff */
+	assert_false(ax_vq_should_interrupt(&fx->q));
+	ax_vq_push(&fx->q, 0, 0); /* 0 */
+	assert_true(ax_vq_should_interrupt(&fx->q));
 }
 
 static void test_event_idx_avail_event(void **state)
@@ -400,10 +405,10 @@ static void test_event_idx_avail_event(void **state)
 	publish(fx, 0);
 	assert_int_equal(pop(fx), 1);
 	/* one entry still waiting: arming reports it */
-	assert_true(vq_arm_notify(&fx->q));
+	assert_true(ax_vq_arm_notify(&fx->q));
 	assert_int_equal(get16(fx, avail_event), 1);
 	assert_int_equal(pop(fx), 1);
-	assert_false(vq_arm_notify(&fx->q));
+	assert_false(ax_vq_arm_notify(&fx->q));
 	/* the driver must notify when it publishes entry 2 */
 	assert_int_equal(get16(fx, avail_event), 2);
 }

@@ -37,6 +37,9 @@ struct ax_iovec {
  * complete() exactly once, either before submit returns (synchronous
  * backends) or later from any thread (asynchronous ones such as io_uring).
  * The request and its buffers stay valid until complete() is called.
+ * Inside submit() the device holds its lock: complete() may be called
+ * there for that request only, never for another one (that would
+ * deadlock); complete other requests from outside submit().
  */
 struct ax_block_request {
 	enum ax_block_op op;

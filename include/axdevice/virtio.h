@@ -3,11 +3,10 @@
  * Host-side API of the virtio device models (virtio-blk, virtio-console),
  * served to the guest over virtio-mmio version 2.
  *
- * `priv` is the device's model state, from ax_devices_priv() on the device
- * set; the caller must keep the device in the set while it calls these.
- * Each function checks that priv really is a virtio device of the right
- * kind and does nothing otherwise. They may be called from any thread,
- * concurrently with guest accesses (a per-device spinlock serialises them).
+ * Get a console with ax_virtio_console_from_device(); the pointer is valid
+ * while the device stays in the set. The functions may be called from any
+ * thread, concurrently with guest accesses (a per-device spinlock
+ * serialises them). A NULL console is refused (0 or InvalidInput).
  *
  * virtio-blk needs no calls here: the block backend completes requests
  * through ax_block_request.complete (include/axdevice/backend.h), inside
@@ -19,22 +18,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices.h"
 #include "error.h"
 
 /* VendorID register of every libaxdevice virtio-mmio device: "AXDV" in little-endian. */
 #define AX_VIRTIO_MMIO_VENDOR_ID 0x56445841u
 
+struct ax_virtio_console;
+
+/*
+ * The virtio-console behind device `id`: NotFound if there is no such
+ * device, InvalidInput if it is not a virtio-console.
+ */
+enum ax_err ax_virtio_console_from_device(struct ax_devices *set, uint32_t id,
+					  struct ax_virtio_console **out);
+
 /*
  * Console input: copies bytes into the buffers the guest posted on
  * receiveq and interrupts it. Returns how many bytes were taken (a prefix
  * of buf); the rest stay with the caller, who retries later, e.g. on its
- * next input event. 0 when the driver is not ready, posted no buffer, or
- * priv is not a virtio-console.
+ * next input event. 0 when the driver is not ready or posted no buffer.
  */
-size_t ax_virtio_console_push_input(void *priv, const uint8_t *buf, size_t len);
+size_t ax_virtio_console_push_input(struct ax_virtio_console *con, const uint8_t *buf, size_t len);
 
 /* Console size (VIRTIO_CONSOLE_F_SIZE): updates cols/rows and sends a config-change interrupt. */
-enum ax_err ax_virtio_console_set_size(void *priv, uint16_t cols, uint16_t rows);
+enum ax_err ax_virtio_console_set_size(struct ax_virtio_console *con, uint16_t cols, uint16_t rows);
 
 /*
  * Console output after backpressure: when the char backend took fewer bytes
@@ -42,6 +50,6 @@ enum ax_err ax_virtio_console_set_size(void *priv, uint16_t cols, uint16_t rows)
  * notifies transmitq again or the host calls this once the backend can
  * take more.
  */
-enum ax_err ax_virtio_console_tx_resume(void *priv);
+enum ax_err ax_virtio_console_tx_resume(struct ax_virtio_console *con);
 
 #endif

@@ -10,9 +10,9 @@
  * One request queue. Features: VERSION_1, RING_INDIRECT_DESC,
  * RING_EVENT_IDX, BLK_SIZE (512), SEG_MAX (126), FLUSH, and by the
  * backend's capabilities RO, DISCARD and WRITE_ZEROES (one segment per
- * request, at most 2^22 sectors; write_zeroes_may_unmap when the backend
- * can discard). Config space: 60 bytes of struct virtio_blk_config
- * (capacity through write_zeroes_may_unmap); every field is read-only.
+ * request, at most 2^22 sectors, an empty one completes at once without
+ * the backend; write_zeroes_may_unmap when the backend can discard). Config space: 60 bytes of
+ * struct virtio_blk_config (capacity through write_zeroes_may_unmap); every field is read-only.
  *
  * Requests: a 16-byte header (type, reserved, sector) in the readable
  * bytes, data, and a status byte as the last writable byte; framing is
@@ -52,6 +52,7 @@
 #define VIRTIO_BLK_S_OK	    0
 #define VIRTIO_BLK_S_IOERR  1
 #define VIRTIO_BLK_S_UNSUPP 2
+#define BLK_S_DONE	    0xff /* ours: OK, and nothing for the backend to do */
 
 #define WRITE_ZEROES_FLAG_UNMAP 1u
 
@@ -83,11 +84,11 @@ enum req_state {
 	REQ_DONE_EARLY, /* completed inside submit; the submitter publishes */
 };
 
-struct virtio_blk;
+struct ax_virtio_blk;
 
 struct blk_req {
 	struct ax_block_request br;
-	struct virtio_blk *blk;
+	struct ax_virtio_blk *blk;
 	atomic_int state;
 	enum ax_err result;
 	uint16_t head;
@@ -97,30 +98,30 @@ struct blk_req {
 	struct ax_iovec iov[CHAIN_MAX];
 };
 
-struct virtio_blk {
-	struct virtio_dev dev; /* first: the transport hands us this pointer */
+struct ax_virtio_blk {
+	struct ax_virtio_dev dev; /* first: the transport hands us this pointer */
 	const struct ax_block_backend *backend;
 	uint64_t capacity; /* bytes, a multiple of 512 */
 	char id[ID_LEN];
 	struct blk_req *reqs;
 	struct blk_req *free_reqs;
-	bool starved;		       /* the queue waits for a free slot */
-	struct vq_buf bufs[CHAIN_MAX]; /* chain being parsed */
+	bool starved;			  /* the queue waits for a free slot */
+	struct ax_vq_buf bufs[CHAIN_MAX]; /* chain being parsed */
 };
 
-static struct virtio_blk *to_blk(struct virtio_dev *dev)
+static struct ax_virtio_blk *to_blk(struct ax_virtio_dev *dev)
 {
-	return (struct virtio_blk *)dev;
+	return (struct ax_virtio_blk *)dev;
 }
 
 /* Returns a request's chain with its status, frees the slot. Locked. */
-static void blk_finish(struct virtio_blk *b, struct blk_req *r, uint8_t status)
+static void blk_finish(struct ax_virtio_blk *b, struct blk_req *r, uint8_t status)
 {
-	struct virtq *q = &b->dev.queues[0];
+	struct ax_vq *q = &b->dev.queues[0];
 
 	if (b->dev.running) {
 		*r->status = status;
-		vq_push(q, r->head, status == VIRTIO_BLK_S_OK ? r->written : 1);
+		ax_vq_push(q, r->head, status == VIRTIO_BLK_S_OK ? r->written : 1);
 	}
 	r->next_free = b->free_reqs;
 	b->free_reqs = r;
@@ -131,30 +132,30 @@ static uint8_t status_of(enum ax_err err)
 	return err == AX_OK ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
 }
 
-static void blk_process(struct virtio_blk *b);
+static void blk_process(struct ax_virtio_blk *b);
 
 /* Backend completion: publish now unless the submitter is still inside submit. */
 static void blk_complete(struct ax_block_request *br, enum ax_err err)
 {
 	struct blk_req *r = (struct blk_req *)br;
-	struct virtio_blk *b = r->blk;
+	struct ax_virtio_blk *b = r->blk;
 	int expected = REQ_SUBMITTING;
 
 	r->result = err;
 	if (atomic_compare_exchange_strong(&r->state, &expected, REQ_DONE_EARLY))
 		return;
-	virtio_lock(&b->dev.lock, b->dev.hooks);
+	ax_virtio_lock(&b->dev.lock, b->dev.hooks);
 	blk_finish(b, r, status_of(err));
 	atomic_fetch_sub_explicit(&b->dev.inflight, 1, memory_order_release);
 	if (b->dev.running) {
-		virtio_dev_signal_used(&b->dev, &b->dev.queues[0], 0);
+		ax_virtio_dev_signal_used(&b->dev, &b->dev.queues[0], 0);
 		if (b->starved)
 			blk_process(b);
 	}
-	virtio_unlock(&b->dev.lock);
+	ax_virtio_unlock(&b->dev.lock);
 }
 
-static void blk_submit(struct virtio_blk *b, struct blk_req *r)
+static void blk_submit(struct ax_virtio_blk *b, struct blk_req *r)
 {
 	int expected = REQ_SUBMITTING;
 	enum ax_err err;
@@ -172,7 +173,7 @@ static void blk_submit(struct virtio_blk *b, struct blk_req *r)
 }
 
 /* Collects `len` bytes of bufs[first, first + count) after `skip` into r->iov. */
-static void gather(struct blk_req *r, const struct vq_buf *bufs, uint16_t count, uint64_t skip,
+static void gather(struct blk_req *r, const struct ax_vq_buf *bufs, uint16_t count, uint64_t skip,
 		   uint64_t len)
 {
 	uint32_t n = 0;
@@ -194,14 +195,14 @@ static void gather(struct blk_req *r, const struct vq_buf *bufs, uint16_t count,
 	r->br.iovcnt = n;
 }
 
-static bool range_ok(const struct virtio_blk *b, uint64_t sector, uint64_t bytes)
+static bool range_ok(const struct ax_virtio_blk *b, uint64_t sector, uint64_t bytes)
 {
 	return sector <= b->capacity / SECTOR && bytes <= b->capacity - sector * SECTOR;
 }
 
 /* DISCARD / WRITE_ZEROES: one {sector, num_sectors, flags} segment after the header. */
-static uint8_t blk_prepare_range(struct virtio_blk *b, const struct vq_chain *c, uint32_t type,
-				 struct blk_req *r)
+static uint8_t blk_prepare_range(struct ax_virtio_blk *b, const struct ax_vq_chain *c,
+				 uint32_t type, struct blk_req *r)
 {
 	bool discard = type == VIRTIO_BLK_T_DISCARD;
 	uint64_t feature = discard ? VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES;
@@ -216,15 +217,17 @@ static uint8_t blk_prepare_range(struct virtio_blk *b, const struct vq_chain *c,
 		return VIRTIO_BLK_S_IOERR;
 	if (data > RANGE_LEN)
 		return VIRTIO_BLK_S_UNSUPP; /* max_*_seg is 1 */
-	vq_chain_read(c, HEADER_LEN, seg, RANGE_LEN);
-	ax_memcpy(&sector, seg, 8);
-	ax_memcpy(&sectors, seg + 8, 4);
-	ax_memcpy(&flags, seg + 12, 4);
+	ax_vq_chain_read(c, HEADER_LEN, seg, RANGE_LEN);
+	sector = ax_vq_get_le(seg, 8);
+	sectors = (uint32_t)ax_vq_get_le(seg + 8, 4);
+	flags = (uint32_t)ax_vq_get_le(seg + 12, 4);
 	if (flags & ~WRITE_ZEROES_FLAG_UNMAP || (discard && flags))
 		return VIRTIO_BLK_S_UNSUPP;
 	if (b->backend->read_only || sectors > MAX_RANGE_SECTORS ||
 	    !range_ok(b, sector, (uint64_t)sectors * SECTOR))
 		return VIRTIO_BLK_S_IOERR;
+	if (sectors == 0)
+		return BLK_S_DONE;
 	r->br.op = discard ? AX_BLOCK_DISCARD : AX_BLOCK_WRITE_ZEROES;
 	r->br.offset = sector * SECTOR;
 	r->br.length = (uint64_t)sectors * SECTOR;
@@ -232,8 +235,8 @@ static uint8_t blk_prepare_range(struct virtio_blk *b, const struct vq_chain *c,
 	return VIRTIO_BLK_S_OK;
 }
 
-/* Fills r->br for the chain; a status other than OK finishes it at once. */
-static uint8_t blk_prepare(struct virtio_blk *b, const struct vq_chain *c, uint32_t type,
+/* Fills r->br for the chain; any status but OK finishes it at once (DONE as OK). */
+static uint8_t blk_prepare(struct ax_virtio_blk *b, const struct ax_vq_chain *c, uint32_t type,
 			   uint64_t sector, struct blk_req *r)
 {
 	uint64_t in_data = c->in_bytes - 1;
@@ -272,7 +275,7 @@ static uint8_t blk_prepare(struct virtio_blk *b, const struct vq_chain *c, uint3
 }
 
 /* The last writable byte of the chain, where the status goes. */
-static uint8_t *status_byte(const struct vq_chain *c)
+static uint8_t *status_byte(const struct ax_vq_chain *c)
 {
 	for (uint16_t i = c->nr_out + c->nr_in; i > c->nr_out; i--)
 		if (c->bufs[i - 1].len)
@@ -281,7 +284,7 @@ static uint8_t *status_byte(const struct vq_chain *c)
 }
 
 /* Handles one popped chain; false on a protocol error (the device is stopped). */
-static bool blk_handle(struct virtio_blk *b, const struct vq_chain *c)
+static bool blk_handle(struct ax_virtio_blk *b, const struct ax_vq_chain *c)
 {
 	struct blk_req *r = b->free_reqs;
 	uint8_t header[HEADER_LEN];
@@ -289,86 +292,86 @@ static bool blk_handle(struct virtio_blk *b, const struct vq_chain *c)
 	uint64_t sector;
 	uint8_t status;
 
-	if (!vq_chain_read(c, 0, header, HEADER_LEN) || c->in_bytes == 0) {
-		virtio_dev_fail(&b->dev, "request %u has no room for its header or status byte",
-				c->head);
+	if (!ax_vq_chain_read(c, 0, header, HEADER_LEN) || c->in_bytes == 0) {
+		ax_virtio_dev_fail(&b->dev, "request %u has no room for its header or status byte",
+				   c->head);
 		return false;
 	}
 	b->free_reqs = r->next_free;
 	r->head = c->head;
 	r->status = status_byte(c);
 	r->written = 1;
-	ax_memcpy(&type, header, 4);
-	ax_memcpy(&sector, header + 8, 8);
+	type = (uint32_t)ax_vq_get_le(header, 4);
+	sector = ax_vq_get_le(header + 8, 8);
 	if (type == VIRTIO_BLK_T_GET_ID) {
 		uint64_t room = c->in_bytes - 1, n = room < ID_LEN ? room : ID_LEN;
 
-		r->written = (uint32_t)vq_chain_write(c, 0, b->id, n) + 1;
+		r->written = (uint32_t)ax_vq_chain_write(c, 0, b->id, n) + 1;
 		blk_finish(b, r, VIRTIO_BLK_S_OK);
 		return true;
 	}
 	status = blk_prepare(b, c, type, sector, r);
-	if (status != VIRTIO_BLK_S_OK)
-		blk_finish(b, r, status);
-	else
+	if (status == VIRTIO_BLK_S_OK)
 		blk_submit(b, r);
+	else
+		blk_finish(b, r, status == BLK_S_DONE ? VIRTIO_BLK_S_OK : status);
 	return true;
 }
 
 /* Takes every available request, then signals the driver once. Locked. */
-static void blk_process(struct virtio_blk *b)
+static void blk_process(struct ax_virtio_blk *b)
 {
-	struct virtq *q = &b->dev.queues[0];
+	struct ax_vq *q = &b->dev.queues[0];
 	uint16_t used_before = q->used_idx;
-	struct vq_fault fault;
+	struct ax_vq_fault fault;
 
 	b->starved = false;
 	for (;;) {
 		while (b->dev.running) {
-			struct vq_chain c = { .bufs = b->bufs, .cap = CHAIN_MAX };
+			struct ax_vq_chain c = { .bufs = b->bufs, .cap = CHAIN_MAX };
 			int got;
 
 			if (!b->free_reqs) {
 				b->starved = true;
 				goto out;
 			}
-			got = vq_pop(q, b->dev.hooks, &c, &fault);
+			got = ax_vq_pop(q, b->dev.hooks, &c, &fault);
 			if (got < 0) {
-				virtio_dev_fail(&b->dev, "requestq: %s", fault.msg);
+				ax_virtio_dev_fail(&b->dev, "requestq: %s", fault.msg);
 				return;
 			}
 			if (got == 0 || !blk_handle(b, &c))
 				break;
 		}
-		if (!b->dev.running || !vq_arm_notify(q))
+		if (!b->dev.running || !ax_vq_arm_notify(q))
 			break;
 	}
 out:
 	if (b->dev.running && q->used_idx != used_before)
-		virtio_dev_signal_used(&b->dev, q, 0);
+		ax_virtio_dev_signal_used(&b->dev, q, 0);
 }
 
-static void blk_queue_notify(struct virtio_dev *dev, uint16_t index)
+static void blk_queue_notify(struct ax_virtio_dev *dev, uint16_t index)
 {
 	(void)index;
 	blk_process(to_blk(dev));
 }
 
-static void blk_reset(struct virtio_dev *dev)
+static void blk_reset(struct ax_virtio_dev *dev)
 {
 	to_blk(dev)->starved = false;
 }
 
-static void blk_destroy(struct virtio_dev *dev)
+static void blk_destroy(struct ax_virtio_dev *dev)
 {
-	struct virtio_blk *b = to_blk(dev);
+	struct ax_virtio_blk *b = to_blk(dev);
 	const struct ax_host_hooks *hooks = dev->hooks;
 
 	ax_free(hooks, b->reqs);
 	ax_free(hooks, b);
 }
 
-static const struct virtio_dev_ops blk_ops = {
+static const struct ax_virtio_dev_ops blk_ops = {
 	.queue_notify = blk_queue_notify,
 	.reset = blk_reset,
 	.destroy = blk_destroy,
@@ -394,24 +397,24 @@ static enum ax_err blk_queue_size(const struct ax_emu_config *cfg, uint32_t *out
 	return AX_OK;
 }
 
-static void blk_fill_config(struct virtio_blk *b)
+static void blk_fill_config(struct ax_virtio_blk *b)
 {
-	struct virtio_dev *d = &b->dev;
+	struct ax_virtio_dev *d = &b->dev;
 	bool unmap = b->backend->can_discard;
 
 	d->config_len = CFG_LEN;
-	virtio_config_put(d, CFG_CAPACITY, b->capacity / SECTOR, 8);
-	virtio_config_put(d, CFG_SEG_MAX, SEG_MAX, 4);
-	virtio_config_put(d, CFG_BLK_SIZE, SECTOR, 4);
+	ax_virtio_config_put(d, CFG_CAPACITY, b->capacity / SECTOR, 8);
+	ax_virtio_config_put(d, CFG_SEG_MAX, SEG_MAX, 4);
+	ax_virtio_config_put(d, CFG_BLK_SIZE, SECTOR, 4);
 	if (d->device_features & VIRTIO_BIT(VIRTIO_BLK_F_DISCARD)) {
-		virtio_config_put(d, CFG_MAX_DISCARD_SECTORS, MAX_RANGE_SECTORS, 4);
-		virtio_config_put(d, CFG_MAX_DISCARD_SEG, 1, 4);
-		virtio_config_put(d, CFG_DISCARD_SECTOR_ALIGNMENT, 1, 4);
+		ax_virtio_config_put(d, CFG_MAX_DISCARD_SECTORS, MAX_RANGE_SECTORS, 4);
+		ax_virtio_config_put(d, CFG_MAX_DISCARD_SEG, 1, 4);
+		ax_virtio_config_put(d, CFG_DISCARD_SECTOR_ALIGNMENT, 1, 4);
 	}
 	if (d->device_features & VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES)) {
-		virtio_config_put(d, CFG_MAX_WRITE_ZEROES_SECTORS, MAX_RANGE_SECTORS, 4);
-		virtio_config_put(d, CFG_MAX_WRITE_ZEROES_SEG, 1, 4);
-		virtio_config_put(d, CFG_WRITE_ZEROES_MAY_UNMAP, unmap, 1);
+		ax_virtio_config_put(d, CFG_MAX_WRITE_ZEROES_SECTORS, MAX_RANGE_SECTORS, 4);
+		ax_virtio_config_put(d, CFG_MAX_WRITE_ZEROES_SEG, 1, 4);
+		ax_virtio_config_put(d, CFG_WRITE_ZEROES_MAY_UNMAP, unmap, 1);
 	}
 }
 
@@ -435,7 +438,7 @@ enum ax_err ax_virtio_blk_create(const struct ax_kind_env *env, const struct ax_
 {
 	const struct ax_host_hooks *hooks = env->hooks;
 	const struct ax_block_backend *be;
-	struct virtio_blk *b;
+	struct ax_virtio_blk *b;
 	uint32_t queue_size = 0;
 	enum ax_err err;
 
@@ -462,7 +465,7 @@ enum ax_err ax_virtio_blk_create(const struct ax_kind_env *env, const struct ax_
 		ax_free(hooks, b);
 		return ax_fail(diag, AX_ERR_NO_MEMORY, "device \"%s\": out of memory", cfg->name);
 	}
-	virtio_dev_init(&b->dev, hooks, cfg->name, VIRTIO_ID_BLOCK, blk_features(be), &blk_ops);
+	ax_virtio_dev_init(&b->dev, hooks, cfg->name, VIRTIO_ID_BLOCK, blk_features(be), &blk_ops);
 	b->dev.nr_queues = 1;
 	b->dev.queues[0].num_max = (uint16_t)queue_size;
 	b->backend = be;
@@ -475,5 +478,5 @@ enum ax_err ax_virtio_blk_create(const struct ax_kind_env *env, const struct ax_
 	}
 	b->free_reqs = &b->reqs[0];
 	blk_fill_config(b);
-	return virtio_mmio_create(env, cfg, AX_EMU_VIRTIO_BLK, &b->dev, out, diag);
+	return ax_virtio_mmio_create(env, cfg, AX_EMU_VIRTIO_BLK, &b->dev, out, diag);
 }

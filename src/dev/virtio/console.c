@@ -39,29 +39,29 @@
 #define CFG_MAX_NR_PORTS 4
 #define CFG_LEN		 12
 
-struct virtio_console {
-	struct virtio_dev dev; /* first: the transport hands us this pointer */
+struct ax_virtio_console {
+	struct ax_virtio_dev dev; /* first: the transport hands us this pointer */
 	const struct ax_char_backend *out;
-	struct vq_buf rx_bufs[CHAIN_MAX];
+	struct ax_vq_buf rx_bufs[CHAIN_MAX];
 	/* The transmit chain in progress; kept across backpressure. */
 	bool tx_pending;
 	uint64_t tx_sent;
-	struct vq_chain tx_chain;
-	struct vq_buf tx_bufs[CHAIN_MAX];
+	struct ax_vq_chain tx_chain;
+	struct ax_vq_buf tx_bufs[CHAIN_MAX];
 };
 
-static struct virtio_console *to_console(struct virtio_dev *dev)
+static struct ax_virtio_console *to_console(struct ax_virtio_dev *dev)
 {
-	return (struct virtio_console *)dev;
+	return (struct ax_virtio_console *)dev;
 }
 
 /* Sends what is left of the pending chain; false when the backend pushed back. */
-static bool tx_send_rest(struct virtio_console *c)
+static bool tx_send_rest(struct ax_virtio_console *c)
 {
 	uint64_t skip = c->tx_sent;
 
 	for (uint16_t i = 0; i < c->tx_chain.nr_out; i++) {
-		const struct vq_buf *b = &c->tx_bufs[i];
+		const struct ax_vq_buf *b = &c->tx_bufs[i];
 
 		if (skip >= b->len) {
 			skip -= b->len;
@@ -84,11 +84,11 @@ static bool tx_send_rest(struct virtio_console *c)
 }
 
 /* Drains transmitq into the backend. Locked. */
-static void console_tx(struct virtio_console *c)
+static void console_tx(struct ax_virtio_console *c)
 {
-	struct virtq *q = &c->dev.queues[TRANSMITQ];
+	struct ax_vq *q = &c->dev.queues[TRANSMITQ];
 	uint16_t used_before = q->used_idx;
-	struct vq_fault fault;
+	struct ax_vq_fault fault;
 
 	if (!c->dev.running || !q->started)
 		return;
@@ -97,11 +97,11 @@ static void console_tx(struct virtio_console *c)
 			if (!c->tx_pending) {
 				int got;
 
-				c->tx_chain =
-					(struct vq_chain){ .bufs = c->tx_bufs, .cap = CHAIN_MAX };
-				got = vq_pop(q, c->dev.hooks, &c->tx_chain, &fault);
+				c->tx_chain = (struct ax_vq_chain){ .bufs = c->tx_bufs,
+								    .cap = CHAIN_MAX };
+				got = ax_vq_pop(q, c->dev.hooks, &c->tx_chain, &fault);
 				if (got < 0) {
-					virtio_dev_fail(&c->dev, "transmitq: %s", fault.msg);
+					ax_virtio_dev_fail(&c->dev, "transmitq: %s", fault.msg);
 					return;
 				}
 				if (got == 0)
@@ -111,105 +111,115 @@ static void console_tx(struct virtio_console *c)
 			}
 			if (!tx_send_rest(c))
 				goto out;
-			vq_push(q, c->tx_chain.head, 0);
+			ax_vq_push(q, c->tx_chain.head, 0);
 			c->tx_pending = false;
 		}
-		if (!c->dev.running || !vq_arm_notify(q))
+		if (!c->dev.running || !ax_vq_arm_notify(q))
 			break;
 	}
 out:
 	if (c->dev.running && q->used_idx != used_before)
-		virtio_dev_signal_used(&c->dev, q, TRANSMITQ);
+		ax_virtio_dev_signal_used(&c->dev, q, TRANSMITQ);
 }
 
-static void console_queue_notify(struct virtio_dev *dev, uint16_t index)
+static void console_queue_notify(struct ax_virtio_dev *dev, uint16_t index)
 {
 	if (index == TRANSMITQ)
 		console_tx(to_console(dev));
 	/* receiveq: new buffers wait for the host's next push_input */
 }
 
-static void console_reset(struct virtio_dev *dev)
+static void console_reset(struct ax_virtio_dev *dev)
 {
 	to_console(dev)->tx_pending = false;
 }
 
-static void console_destroy(struct virtio_dev *dev)
+static void console_destroy(struct ax_virtio_dev *dev)
 {
 	ax_free(dev->hooks, dev);
 }
 
-static const struct virtio_dev_ops console_ops = {
+static const struct ax_virtio_dev_ops console_ops = {
 	.queue_notify = console_queue_notify,
 	.reset = console_reset,
 	.destroy = console_destroy,
 };
 
-static struct virtio_console *console_of(void *priv)
+enum ax_err ax_virtio_console_from_device(struct ax_devices *set, uint32_t id,
+					  struct ax_virtio_console **out)
 {
-	struct virtio_dev *dev = virtio_mmio_device(priv);
+	struct ax_device_info info;
+	struct ax_virtio_dev *dev;
+	void *priv = NULL;
+	enum ax_err err = ax_devices_find_by_id(set, id, &info);
 
-	return dev && dev->device_id == VIRTIO_ID_CONSOLE ? to_console(dev) : NULL;
+	if (err != AX_OK)
+		return err;
+	if (info.type != AX_EMU_VIRTIO_CONSOLE)
+		return AX_ERR_INVALID_INPUT;
+	err = ax_devices_priv(set, id, &priv);
+	if (err != AX_OK)
+		return err;
+	dev = ax_virtio_mmio_device(priv);
+	if (!dev || dev->device_id != VIRTIO_ID_CONSOLE)
+		return AX_ERR_INVALID_INPUT; /* a host kind replaced the built-in model */
+	*out = to_console(dev);
+	return AX_OK;
 }
 
-size_t ax_virtio_console_push_input(void *priv, const uint8_t *buf, size_t len)
+size_t ax_virtio_console_push_input(struct ax_virtio_console *c, const uint8_t *buf, size_t len)
 {
-	struct virtio_console *c = console_of(priv);
-	struct virtq *q;
+	struct ax_vq *q;
 	uint16_t used_before;
-	struct vq_fault fault;
+	struct ax_vq_fault fault;
 	size_t taken = 0;
 
 	if (!c || !buf)
 		return 0;
 	q = &c->dev.queues[RECEIVEQ];
-	virtio_lock(&c->dev.lock, c->dev.hooks);
+	ax_virtio_lock(&c->dev.lock, c->dev.hooks);
 	used_before = q->used_idx;
 	while (c->dev.running && q->started && taken < len) {
-		struct vq_chain chain = { .bufs = c->rx_bufs, .cap = CHAIN_MAX };
-		int got = vq_pop(q, c->dev.hooks, &chain, &fault);
+		struct ax_vq_chain chain = { .bufs = c->rx_bufs, .cap = CHAIN_MAX };
+		int got = ax_vq_pop(q, c->dev.hooks, &chain, &fault);
 
 		if (got < 0)
-			virtio_dev_fail(&c->dev, "receiveq: %s", fault.msg);
+			ax_virtio_dev_fail(&c->dev, "receiveq: %s", fault.msg);
 		else if (got > 0 && chain.nr_out)
-			virtio_dev_fail(&c->dev, "receiveq: buffer %u is not device-writable",
-					chain.head);
+			ax_virtio_dev_fail(&c->dev, "receiveq: buffer %u is not device-writable",
+					   chain.head);
 		if (got <= 0 || chain.nr_out)
 			break;
-		uint64_t n = vq_chain_write(&chain, 0, buf + taken, len - taken);
+		uint64_t n = ax_vq_chain_write(&chain, 0, buf + taken, len - taken);
 
-		vq_push(q, chain.head, (uint32_t)n);
+		ax_vq_push(q, chain.head, (uint32_t)n);
 		taken += n;
 	}
 	if (c->dev.running && q->used_idx != used_before)
-		virtio_dev_signal_used(&c->dev, q, RECEIVEQ);
-	virtio_unlock(&c->dev.lock);
+		ax_virtio_dev_signal_used(&c->dev, q, RECEIVEQ);
+	ax_virtio_unlock(&c->dev.lock);
 	return taken;
 }
 
-enum ax_err ax_virtio_console_set_size(void *priv, uint16_t cols, uint16_t rows)
+enum ax_err ax_virtio_console_set_size(struct ax_virtio_console *c, uint16_t cols, uint16_t rows)
 {
-	struct virtio_console *c = console_of(priv);
-
 	if (!c)
 		return AX_ERR_INVALID_INPUT;
-	virtio_lock(&c->dev.lock, c->dev.hooks);
-	virtio_config_put(&c->dev, CFG_COLS, cols, 2);
-	virtio_config_put(&c->dev, CFG_ROWS, rows, 2);
-	virtio_dev_config_changed(&c->dev);
-	virtio_unlock(&c->dev.lock);
+	ax_virtio_lock(&c->dev.lock, c->dev.hooks);
+	ax_virtio_config_put(&c->dev, CFG_COLS, cols, 2);
+	ax_virtio_config_put(&c->dev, CFG_ROWS, rows, 2);
+	ax_virtio_dev_config_changed(&c->dev);
+	ax_virtio_unlock(&c->dev.lock);
 	return AX_OK;
 }
 
-enum ax_err ax_virtio_console_tx_resume(void *priv)
+enum ax_err ax_virtio_console_tx_resume(struct ax_virtio_console *c)
 {
-	struct virtio_console *c = console_of(priv);
-
 	if (!c)
 		return AX_ERR_INVALID_INPUT;
-	virtio_lock(&c->dev.lock, c->dev.hooks);
+	ax_virtio_lock(&c->dev.lock, c->dev.hooks);
 	console_tx(c);
-	virtio_unlock(&c->dev.lock);
+	ax_virtio_unlock(&c->dev.lock);
 	return AX_OK;
 }
 
@@ -218,7 +228,7 @@ enum ax_err ax_virtio_console_create(const struct ax_kind_env *env, const struct
 {
 	const struct ax_host_hooks *hooks = env->hooks;
 	uint64_t cols = 80, rows = 25;
-	struct virtio_console *c;
+	struct ax_virtio_console *c;
 
 	if (cfg->cfg_len != 0 && cfg->cfg_len != 2)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
@@ -241,20 +251,20 @@ enum ax_err ax_virtio_console_create(const struct ax_kind_env *env, const struct
 	c = ax_zalloc(hooks, sizeof(*c));
 	if (!c)
 		return ax_fail(diag, AX_ERR_NO_MEMORY, "device \"%s\": out of memory", cfg->name);
-	virtio_dev_init(&c->dev, hooks, cfg->name, VIRTIO_ID_CONSOLE,
-			VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) |
-				VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) |
-				VIRTIO_BIT(VIRTIO_CONSOLE_F_SIZE),
-			&console_ops);
+	ax_virtio_dev_init(&c->dev, hooks, cfg->name, VIRTIO_ID_CONSOLE,
+			   VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) |
+				   VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) |
+				   VIRTIO_BIT(VIRTIO_CONSOLE_F_SIZE),
+			   &console_ops);
 	c->dev.nr_queues = 2;
 	c->dev.queues[RECEIVEQ].num_max = QUEUE_SIZE;
 	c->dev.queues[TRANSMITQ].num_max = QUEUE_SIZE;
 	c->dev.config_len = CFG_LEN;
-	virtio_config_put(&c->dev, CFG_COLS, cols, 2);
-	virtio_config_put(&c->dev, CFG_ROWS, rows, 2);
-	virtio_config_put(&c->dev, CFG_MAX_NR_PORTS, 1, 4);
+	ax_virtio_config_put(&c->dev, CFG_COLS, cols, 2);
+	ax_virtio_config_put(&c->dev, CFG_ROWS, rows, 2);
+	ax_virtio_config_put(&c->dev, CFG_MAX_NR_PORTS, 1, 4);
 	c->out = hooks->char_backend ? hooks->char_backend(hooks->ctx, cfg->name) : NULL;
 	if (c->out && !c->out->write)
 		c->out = NULL;
-	return virtio_mmio_create(env, cfg, AX_EMU_VIRTIO_CONSOLE, &c->dev, out, diag);
+	return ax_virtio_mmio_create(env, cfg, AX_EMU_VIRTIO_CONSOLE, &c->dev, out, diag);
 }

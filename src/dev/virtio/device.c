@@ -8,20 +8,21 @@
 
 #include "../../core/util.h"
 
-void virtio_lock(struct virtio_lock *l, const struct ax_host_hooks *hooks)
+void ax_virtio_lock(struct ax_virtio_lock *l, const struct ax_host_hooks *hooks)
 {
 	while (atomic_flag_test_and_set_explicit(&l->flag, memory_order_acquire))
 		if (hooks->relax)
 			hooks->relax(hooks->ctx);
 }
 
-void virtio_unlock(struct virtio_lock *l)
+void ax_virtio_unlock(struct ax_virtio_lock *l)
 {
 	atomic_flag_clear_explicit(&l->flag, memory_order_release);
 }
 
-void virtio_dev_init(struct virtio_dev *dev, const struct ax_host_hooks *hooks, const char *name,
-		     uint32_t device_id, uint64_t device_features, const struct virtio_dev_ops *ops)
+void ax_virtio_dev_init(struct ax_virtio_dev *dev, const struct ax_host_hooks *hooks,
+			const char *name, uint32_t device_id, uint64_t device_features,
+			const struct ax_virtio_dev_ops *ops)
 {
 	dev->ops = ops;
 	dev->hooks = hooks;
@@ -32,7 +33,7 @@ void virtio_dev_init(struct virtio_dev *dev, const struct ax_host_hooks *hooks, 
 	atomic_flag_clear(&dev->lock.flag);
 }
 
-bool virtio_dev_accept_features(struct virtio_dev *dev, uint64_t features)
+bool ax_virtio_dev_accept_features(struct ax_virtio_dev *dev, uint64_t features)
 {
 	if (features & ~dev->device_features) {
 		ax_log(dev->hooks, AX_LOG_WARN,
@@ -51,19 +52,19 @@ bool virtio_dev_accept_features(struct virtio_dev *dev, uint64_t features)
 	return true;
 }
 
-bool virtio_dev_activate(struct virtio_dev *dev)
+bool ax_virtio_dev_activate(struct ax_virtio_dev *dev)
 {
 	bool event_idx = dev->features & VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX);
 	bool indirect = dev->features & VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC);
 
 	for (uint16_t i = 0; i < dev->nr_queues; i++) {
-		struct virtq *q = &dev->queues[i];
-		struct vq_fault fault;
+		struct ax_vq *q = &dev->queues[i];
+		struct ax_vq_fault fault;
 
 		if (!q->ready)
 			continue;
-		if (!vq_start(q, dev->hooks, event_idx, indirect, &fault)) {
-			virtio_dev_fail(dev, "queue %u: %s", i, fault.msg);
+		if (!ax_vq_start(q, dev->hooks, event_idx, indirect, &fault)) {
+			ax_virtio_dev_fail(dev, "queue %u: %s", i, fault.msg);
 			return false;
 		}
 	}
@@ -73,33 +74,33 @@ bool virtio_dev_activate(struct virtio_dev *dev)
 	return true;
 }
 
-void virtio_dev_drain(struct virtio_dev *dev)
+void ax_virtio_dev_drain(struct ax_virtio_dev *dev)
 {
 	while (atomic_load_explicit(&dev->inflight, memory_order_acquire)) {
-		virtio_unlock(&dev->lock);
+		ax_virtio_unlock(&dev->lock);
 		if (dev->hooks->relax)
 			dev->hooks->relax(dev->hooks->ctx);
-		virtio_lock(&dev->lock, dev->hooks);
+		ax_virtio_lock(&dev->lock, dev->hooks);
 	}
 }
 
-void virtio_dev_reset(struct virtio_dev *dev)
+void ax_virtio_dev_reset(struct ax_virtio_dev *dev)
 {
 	/* Stop first so that completions arriving while we drain publish nothing. */
 	dev->running = false;
-	virtio_dev_drain(dev);
+	ax_virtio_dev_drain(dev);
 	for (uint16_t i = 0; i < dev->nr_queues; i++)
-		vq_reset(&dev->queues[i]);
+		ax_vq_reset(&dev->queues[i]);
 	dev->features = 0;
 	dev->broken = false;
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
 }
 
-void virtio_dev_notify(struct virtio_dev *dev, uint32_t index)
+void ax_virtio_dev_notify(struct ax_virtio_dev *dev, uint32_t index)
 {
 	if (index >= dev->nr_queues) {
-		virtio_dev_fail(dev, "notify of queue %u, which does not exist", index);
+		ax_virtio_dev_fail(dev, "notify of queue %u, which does not exist", index);
 		return;
 	}
 	if (!dev->running || !dev->queues[index].started)
@@ -107,15 +108,15 @@ void virtio_dev_notify(struct virtio_dev *dev, uint32_t index)
 	dev->ops->queue_notify(dev, (uint16_t)index);
 }
 
-static bool config_access_ok(const struct virtio_dev *dev, uint32_t offset, uint32_t width)
+static bool config_access_ok(const struct ax_virtio_dev *dev, uint32_t offset, uint32_t width)
 {
 	return (width == 1 || width == 2 || width == 4 || width == 8) &&
 	       (offset & (width - 1)) == 0 && offset < dev->config_len &&
 	       width <= dev->config_len - offset;
 }
 
-enum ax_err virtio_dev_config_read(struct virtio_dev *dev, uint32_t offset, uint32_t width,
-				   uint64_t *val)
+enum ax_err ax_virtio_dev_config_read(struct ax_virtio_dev *dev, uint32_t offset, uint32_t width,
+				      uint64_t *val)
 {
 	uint64_t v = 0;
 
@@ -127,8 +128,8 @@ enum ax_err virtio_dev_config_read(struct virtio_dev *dev, uint32_t offset, uint
 	return AX_OK;
 }
 
-enum ax_err virtio_dev_config_write(struct virtio_dev *dev, uint32_t offset, uint32_t width,
-				    uint64_t val)
+enum ax_err ax_virtio_dev_config_write(struct ax_virtio_dev *dev, uint32_t offset, uint32_t width,
+				       uint64_t val)
 {
 	if (!config_access_ok(dev, offset, width))
 		return AX_ERR_BAD_ADDRESS;
@@ -137,20 +138,20 @@ enum ax_err virtio_dev_config_write(struct virtio_dev *dev, uint32_t offset, uin
 	return dev->ops->config_write(dev, offset, width, val);
 }
 
-void virtio_config_put(struct virtio_dev *dev, uint32_t offset, uint64_t val, uint32_t width)
+void ax_virtio_config_put(struct ax_virtio_dev *dev, uint32_t offset, uint64_t val, uint32_t width)
 {
 	for (uint32_t i = 0; i < width && offset + i < VIRTIO_CONFIG_MAX; i++)
 		dev->config[offset + i] = (uint8_t)(val >> (8 * i));
 }
 
-void virtio_dev_config_changed(struct virtio_dev *dev)
+void ax_virtio_dev_config_changed(struct ax_virtio_dev *dev)
 {
 	dev->config_generation++;
 	if (dev->running)
 		dev->transport.interrupt_config(dev->transport.ctx);
 }
 
-void virtio_dev_fail(struct virtio_dev *dev, const char *fmt, ...)
+void ax_virtio_dev_fail(struct ax_virtio_dev *dev, const char *fmt, ...)
 {
 	char reason[160];
 	va_list ap;
@@ -167,8 +168,8 @@ void virtio_dev_fail(struct virtio_dev *dev, const char *fmt, ...)
 	dev->transport.needs_reset(dev->transport.ctx);
 }
 
-void virtio_dev_signal_used(struct virtio_dev *dev, struct virtq *q, uint16_t index)
+void ax_virtio_dev_signal_used(struct ax_virtio_dev *dev, struct ax_vq *q, uint16_t index)
 {
-	if (vq_should_interrupt(q))
+	if (ax_vq_should_interrupt(q))
 		dev->transport.interrupt_used(dev->transport.ctx, index);
 }

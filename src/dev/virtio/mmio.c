@@ -38,8 +38,9 @@
  * complete). Otherwise a write may only add bits, in the order ACKNOWLEDGE
  * -> DRIVER -> FEATURES_OK -> DRIVER_OK (several at once if each one's
  * predecessor is present); FAILED may be added at any time. A write that
- * clears bits, skips a step or sets DEVICE_NEEDS_RESET itself changes
- * nothing and returns BadState. FEATURES_OK is kept only if the driver's
+ * clears bits, skips a step, sets DEVICE_NEEDS_RESET itself, or adds
+ * anything once FAILED or DEVICE_NEEDS_RESET is set changes nothing and
+ * returns BadState. FEATURES_OK is kept only if the driver's
  * features are a subset of the device's and include VIRTIO_F_VERSION_1;
  * otherwise it reads back clear (the spec's refusal).
  *
@@ -81,11 +82,11 @@
 #define INT_USED_BUFFER 1u
 #define INT_CONFIG	2u
 
-#define PRIV_TAG 0x6f696d76u /* marks our priv for virtio_mmio_device() */
+#define PRIV_TAG 0x6f696d76u /* marks our priv for ax_virtio_mmio_device() */
 
-struct virtio_mmio {
+struct ax_virtio_mmio {
 	uint32_t tag;
-	struct virtio_dev *dev;
+	struct ax_virtio_dev *dev;
 	const struct ax_host_hooks *hooks;
 	uint32_t irq;
 
@@ -100,7 +101,7 @@ struct virtio_mmio {
 
 /* --- interrupts and the device's view of the transport ------------------ */
 
-static void raise_interrupt(struct virtio_mmio *m, uint32_t bit)
+static void raise_interrupt(struct ax_virtio_mmio *m, uint32_t bit)
 {
 	uint32_t was = m->interrupt_status;
 
@@ -109,7 +110,7 @@ static void raise_interrupt(struct virtio_mmio *m, uint32_t bit)
 		m->hooks->irq_set_level(m->hooks->ctx, m->irq, true);
 }
 
-static void lower_interrupt(struct virtio_mmio *m, uint32_t bits)
+static void lower_interrupt(struct ax_virtio_mmio *m, uint32_t bits)
 {
 	uint32_t was = m->interrupt_status;
 
@@ -131,16 +132,16 @@ static void on_config(void *ctx)
 
 static void on_needs_reset(void *ctx)
 {
-	struct virtio_mmio *m = ctx;
+	struct ax_virtio_mmio *m = ctx;
 
 	m->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
 	if (m->status & VIRTIO_STATUS_DRIVER_OK)
 		raise_interrupt(m, INT_CONFIG);
 }
 
-static void mmio_reset_locked(struct virtio_mmio *m)
+static void mmio_reset_locked(struct ax_virtio_mmio *m)
 {
-	virtio_dev_reset(m->dev);
+	ax_virtio_dev_reset(m->dev);
 	m->status = 0;
 	m->device_features_sel = 0;
 	m->driver_features_sel = 0;
@@ -152,85 +153,85 @@ static void mmio_reset_locked(struct virtio_mmio *m)
 
 /* --- registers ------------------------------------------------------------ */
 
-static struct virtq *selected_queue(struct virtio_mmio *m)
+static struct ax_vq *selected_queue(struct ax_virtio_mmio *m)
 {
 	if (m->queue_sel >= m->dev->nr_queues || !m->dev->queues[m->queue_sel].num_max)
 		return NULL;
 	return &m->dev->queues[m->queue_sel];
 }
 
-static uint32_t rd_magic(struct virtio_mmio *m)
+static uint32_t rd_magic(struct ax_virtio_mmio *m)
 {
 	(void)m;
 	return MMIO_MAGIC;
 }
 
-static uint32_t rd_version(struct virtio_mmio *m)
+static uint32_t rd_version(struct ax_virtio_mmio *m)
 {
 	(void)m;
 	return MMIO_VERSION;
 }
 
-static uint32_t rd_device_id(struct virtio_mmio *m)
+static uint32_t rd_device_id(struct ax_virtio_mmio *m)
 {
 	return m->dev->device_id;
 }
 
-static uint32_t rd_vendor_id(struct virtio_mmio *m)
+static uint32_t rd_vendor_id(struct ax_virtio_mmio *m)
 {
 	(void)m;
 	return MMIO_VENDOR;
 }
 
-static uint32_t rd_device_features(struct virtio_mmio *m)
+static uint32_t rd_device_features(struct ax_virtio_mmio *m)
 {
 	if (m->device_features_sel > 1)
 		return 0;
 	return (uint32_t)(m->dev->device_features >> (32 * m->device_features_sel));
 }
 
-static uint32_t rd_queue_num_max(struct virtio_mmio *m)
+static uint32_t rd_queue_num_max(struct ax_virtio_mmio *m)
 {
-	struct virtq *q = selected_queue(m);
+	struct ax_vq *q = selected_queue(m);
 
 	return q ? q->num_max : 0;
 }
 
-static uint32_t rd_queue_ready(struct virtio_mmio *m)
+static uint32_t rd_queue_ready(struct ax_virtio_mmio *m)
 {
-	struct virtq *q = selected_queue(m);
+	struct ax_vq *q = selected_queue(m);
 
 	return q ? q->ready : 0;
 }
 
-static uint32_t rd_interrupt_status(struct virtio_mmio *m)
+static uint32_t rd_interrupt_status(struct ax_virtio_mmio *m)
 {
 	return m->interrupt_status;
 }
 
-static uint32_t rd_status(struct virtio_mmio *m)
+static uint32_t rd_status(struct ax_virtio_mmio *m)
 {
 	return m->status;
 }
 
-static uint32_t rd_no_shm(struct virtio_mmio *m)
+static uint32_t rd_no_shm(struct ax_virtio_mmio *m)
 {
 	(void)m;
 	return 0xffffffffu;
 }
 
-static uint32_t rd_config_generation(struct virtio_mmio *m)
+static uint32_t rd_config_generation(struct ax_virtio_mmio *m)
 {
 	return m->dev->config_generation;
 }
 
-static enum ax_err wr_device_features_sel(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_device_features_sel(struct ax_virtio_mmio *m, uint32_t val)
 {
 	m->device_features_sel = val;
 	return AX_OK;
 }
 
-static enum ax_err wr_driver_features(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_driver_features(struct ax_virtio_mmio *m, uint32_t val)
 {
 	if (m->status & VIRTIO_STATUS_FEATURES_OK)
 		return AX_ERR_BAD_STATE;
@@ -246,7 +247,7 @@ static enum ax_err wr_driver_features(struct virtio_mmio *m, uint32_t val)
 	return AX_OK;
 }
 
-static enum ax_err wr_driver_features_sel(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_driver_features_sel(struct ax_virtio_mmio *m, uint32_t val)
 {
 	if (m->status & VIRTIO_STATUS_FEATURES_OK)
 		return AX_ERR_BAD_STATE;
@@ -254,16 +255,16 @@ static enum ax_err wr_driver_features_sel(struct virtio_mmio *m, uint32_t val)
 	return AX_OK;
 }
 
-static enum ax_err wr_queue_sel(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_queue_sel(struct ax_virtio_mmio *m, uint32_t val)
 {
 	m->queue_sel = val;
 	return AX_OK;
 }
 
 /* The selected queue, if its configuration may change now; else why not. */
-static enum ax_err queue_for_setup(struct virtio_mmio *m, struct virtq **out)
+static enum ax_err queue_for_setup(struct ax_virtio_mmio *m, struct ax_vq **out)
 {
-	struct virtq *q = selected_queue(m);
+	struct ax_vq *q = selected_queue(m);
 
 	if (!q)
 		return AX_ERR_NOT_FOUND;
@@ -274,25 +275,26 @@ static enum ax_err queue_for_setup(struct virtio_mmio *m, struct virtq **out)
 	return AX_OK;
 }
 
-static enum ax_err wr_queue_num(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_queue_num(struct ax_virtio_mmio *m, uint32_t val)
 {
-	struct virtq *q;
+	struct ax_vq *q;
 	enum ax_err err = queue_for_setup(m, &q);
 
 	if (err)
 		return err;
-	if (!vq_num_valid(q, val)) {
-		virtio_dev_fail(m->dev, "QueueNum %u for queue %u is not a power of two in [1, %u]",
-				val, m->queue_sel, q->num_max);
+	if (!ax_vq_num_valid(q, val)) {
+		ax_virtio_dev_fail(m->dev,
+				   "QueueNum %u for queue %u is not a power of two in [1, %u]", val,
+				   m->queue_sel, q->num_max);
 		return AX_OK;
 	}
 	q->num = (uint16_t)val;
 	return AX_OK;
 }
 
-static enum ax_err wr_queue_ready(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_queue_ready(struct ax_virtio_mmio *m, uint32_t val)
 {
-	struct virtq *q = selected_queue(m);
+	struct ax_vq *q = selected_queue(m);
 	enum ax_err err;
 
 	if (q && !val) {
@@ -310,9 +312,9 @@ static enum ax_err wr_queue_ready(struct virtio_mmio *m, uint32_t val)
 }
 
 /* QueueDesc/Driver/Device Low and High: one 32-bit half of a ring address. */
-static enum ax_err set_ring_half(struct virtio_mmio *m, size_t field, bool high, uint32_t val)
+static enum ax_err set_ring_half(struct ax_virtio_mmio *m, size_t field, bool high, uint32_t val)
 {
-	struct virtq *q;
+	struct ax_vq *q;
 	enum ax_err err = queue_for_setup(m, &q);
 	uint64_t *addr;
 
@@ -326,51 +328,51 @@ static enum ax_err set_ring_half(struct virtio_mmio *m, size_t field, bool high,
 	return AX_OK;
 }
 
-static enum ax_err wr_desc_low(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_desc_low(struct ax_virtio_mmio *m, uint32_t val)
 {
-	return set_ring_half(m, offsetof(struct virtq, desc_gpa), false, val);
+	return set_ring_half(m, offsetof(struct ax_vq, desc_gpa), false, val);
 }
 
-static enum ax_err wr_desc_high(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_desc_high(struct ax_virtio_mmio *m, uint32_t val)
 {
-	return set_ring_half(m, offsetof(struct virtq, desc_gpa), true, val);
+	return set_ring_half(m, offsetof(struct ax_vq, desc_gpa), true, val);
 }
 
-static enum ax_err wr_driver_low(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_driver_low(struct ax_virtio_mmio *m, uint32_t val)
 {
-	return set_ring_half(m, offsetof(struct virtq, avail_gpa), false, val);
+	return set_ring_half(m, offsetof(struct ax_vq, avail_gpa), false, val);
 }
 
-static enum ax_err wr_driver_high(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_driver_high(struct ax_virtio_mmio *m, uint32_t val)
 {
-	return set_ring_half(m, offsetof(struct virtq, avail_gpa), true, val);
+	return set_ring_half(m, offsetof(struct ax_vq, avail_gpa), true, val);
 }
 
-static enum ax_err wr_device_low(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_device_low(struct ax_virtio_mmio *m, uint32_t val)
 {
-	return set_ring_half(m, offsetof(struct virtq, used_gpa), false, val);
+	return set_ring_half(m, offsetof(struct ax_vq, used_gpa), false, val);
 }
 
-static enum ax_err wr_device_high(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_device_high(struct ax_virtio_mmio *m, uint32_t val)
 {
-	return set_ring_half(m, offsetof(struct virtq, used_gpa), true, val);
+	return set_ring_half(m, offsetof(struct ax_vq, used_gpa), true, val);
 }
 
-static enum ax_err wr_queue_notify(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_queue_notify(struct ax_virtio_mmio *m, uint32_t val)
 {
 	if (!(m->status & VIRTIO_STATUS_DRIVER_OK) && val < m->dev->nr_queues)
 		return AX_OK; /* too early: nothing is processed before DRIVER_OK */
-	virtio_dev_notify(m->dev, val);
+	ax_virtio_dev_notify(m->dev, val);
 	return AX_OK;
 }
 
-static enum ax_err wr_interrupt_ack(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_interrupt_ack(struct ax_virtio_mmio *m, uint32_t val)
 {
 	lower_interrupt(m, val);
 	return AX_OK;
 }
 
-static enum ax_err wr_shm_sel(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_shm_sel(struct ax_virtio_mmio *m, uint32_t val)
 {
 	(void)m;
 	(void)val;
@@ -386,7 +388,7 @@ static const struct {
 	{ VIRTIO_STATUS_DRIVER_OK, VIRTIO_STATUS_FEATURES_OK },
 };
 
-static enum ax_err wr_status(struct virtio_mmio *m, uint32_t val)
+static enum ax_err wr_status(struct ax_virtio_mmio *m, uint32_t val)
 {
 	uint32_t old = m->status, added = val & ~old;
 
@@ -401,13 +403,13 @@ static enum ax_err wr_status(struct virtio_mmio *m, uint32_t val)
 		if ((added & status_order[i].bit) &&
 		    (val & status_order[i].needs) != status_order[i].needs)
 			goto refused;
-	if (m->dev->broken && (added & ~VIRTIO_STATUS_FAILED))
+	if ((m->dev->broken || (old & VIRTIO_STATUS_FAILED)) && (added & ~VIRTIO_STATUS_FAILED))
 		goto refused;
 
 	m->status = val | (old & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	if (added & VIRTIO_STATUS_FEATURES_OK) {
 		if (m->driver_features_beyond_64 ||
-		    !virtio_dev_accept_features(m->dev, m->driver_features)) {
+		    !ax_virtio_dev_accept_features(m->dev, m->driver_features)) {
 			m->status &= ~(VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 			return AX_OK;
 		}
@@ -415,7 +417,7 @@ static enum ax_err wr_status(struct virtio_mmio *m, uint32_t val)
 	if (added & VIRTIO_STATUS_FAILED)
 		m->dev->running = false;
 	else if (added & VIRTIO_STATUS_DRIVER_OK)
-		virtio_dev_activate(m->dev);
+		ax_virtio_dev_activate(m->dev);
 	return AX_OK;
 
 refused:
@@ -426,8 +428,8 @@ refused:
 
 struct mmio_reg {
 	const char *name;
-	uint32_t (*read)(struct virtio_mmio *m);
-	enum ax_err (*write)(struct virtio_mmio *m, uint32_t val);
+	uint32_t (*read)(struct ax_virtio_mmio *m);
+	enum ax_err (*write)(struct ax_virtio_mmio *m, uint32_t val);
 };
 
 static const struct mmio_reg regs[MMIO_CONFIG / 4] = {
@@ -461,6 +463,15 @@ static const struct mmio_reg regs[MMIO_CONFIG / 4] = {
 	[0x0fc / 4] = { "ConfigGeneration", rd_config_generation, NULL },
 };
 
+/* Config space offset of an access at or above MMIO_CONFIG; false beyond 4 GiB. */
+static bool config_offset(const struct ax_access *acc, uint32_t *out)
+{
+	if (acc->offset - MMIO_CONFIG > UINT32_MAX)
+		return false;
+	*out = (uint32_t)(acc->offset - MMIO_CONFIG);
+	return true;
+}
+
 /* The register at `offset`, or an error for a bad width, alignment or hole. */
 static enum ax_err find_reg(const struct ax_access *acc, const struct mmio_reg **out)
 {
@@ -472,15 +483,17 @@ static enum ax_err find_reg(const struct ax_access *acc, const struct mmio_reg *
 
 static enum ax_err mmio_read(void *priv, const struct ax_access *acc, uint64_t *val)
 {
-	struct virtio_mmio *m = priv;
+	struct ax_virtio_mmio *m = priv;
 	const struct mmio_reg *reg;
+	uint32_t off;
 	enum ax_err err;
 
 	if (acc->offset >= MMIO_CONFIG) {
-		virtio_lock(&m->dev->lock, m->hooks);
-		err = virtio_dev_config_read(m->dev, (uint32_t)(acc->offset - MMIO_CONFIG),
-					     acc->width, val);
-		virtio_unlock(&m->dev->lock);
+		if (!config_offset(acc, &off))
+			return AX_ERR_BAD_ADDRESS;
+		ax_virtio_lock(&m->dev->lock, m->hooks);
+		err = ax_virtio_dev_config_read(m->dev, off, acc->width, val);
+		ax_virtio_unlock(&m->dev->lock);
 		return err;
 	}
 	err = find_reg(acc, &reg);
@@ -488,23 +501,25 @@ static enum ax_err mmio_read(void *priv, const struct ax_access *acc, uint64_t *
 		return err;
 	if (!reg->read)
 		return AX_ERR_BAD_ADDRESS;
-	virtio_lock(&m->dev->lock, m->hooks);
+	ax_virtio_lock(&m->dev->lock, m->hooks);
 	*val = reg->read(m);
-	virtio_unlock(&m->dev->lock);
+	ax_virtio_unlock(&m->dev->lock);
 	return AX_OK;
 }
 
 static enum ax_err mmio_write(void *priv, const struct ax_access *acc, uint64_t val)
 {
-	struct virtio_mmio *m = priv;
+	struct ax_virtio_mmio *m = priv;
 	const struct mmio_reg *reg;
+	uint32_t off;
 	enum ax_err err;
 
 	if (acc->offset >= MMIO_CONFIG) {
-		virtio_lock(&m->dev->lock, m->hooks);
-		err = virtio_dev_config_write(m->dev, (uint32_t)(acc->offset - MMIO_CONFIG),
-					      acc->width, val);
-		virtio_unlock(&m->dev->lock);
+		if (!config_offset(acc, &off))
+			return AX_ERR_BAD_ADDRESS;
+		ax_virtio_lock(&m->dev->lock, m->hooks);
+		err = ax_virtio_dev_config_write(m->dev, off, acc->width, val);
+		ax_virtio_unlock(&m->dev->lock);
 		return err;
 	}
 	err = find_reg(acc, &reg);
@@ -512,30 +527,30 @@ static enum ax_err mmio_write(void *priv, const struct ax_access *acc, uint64_t 
 		return err;
 	if (!reg->write)
 		return AX_ERR_BAD_ADDRESS;
-	virtio_lock(&m->dev->lock, m->hooks);
+	ax_virtio_lock(&m->dev->lock, m->hooks);
 	err = reg->write(m, (uint32_t)val);
-	virtio_unlock(&m->dev->lock);
+	ax_virtio_unlock(&m->dev->lock);
 	return err;
 }
 
 static void mmio_reset(void *priv)
 {
-	struct virtio_mmio *m = priv;
+	struct ax_virtio_mmio *m = priv;
 
-	virtio_lock(&m->dev->lock, m->hooks);
+	ax_virtio_lock(&m->dev->lock, m->hooks);
 	mmio_reset_locked(m);
-	virtio_unlock(&m->dev->lock);
+	ax_virtio_unlock(&m->dev->lock);
 }
 
 static void mmio_destroy(void *priv)
 {
-	struct virtio_mmio *m = priv;
+	struct ax_virtio_mmio *m = priv;
 	const struct ax_host_hooks *hooks = m->hooks;
 
-	virtio_lock(&m->dev->lock, hooks);
+	ax_virtio_lock(&m->dev->lock, hooks);
 	m->dev->running = false;
-	virtio_dev_drain(m->dev);
-	virtio_unlock(&m->dev->lock);
+	ax_virtio_dev_drain(m->dev);
+	ax_virtio_unlock(&m->dev->lock);
 	m->dev->ops->destroy(m->dev);
 	ax_free(hooks, m);
 }
@@ -547,11 +562,11 @@ static const struct ax_device_ops mmio_ops = {
 	.destroy = mmio_destroy,
 };
 
-enum ax_err virtio_mmio_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
-			       uint32_t emu_type, struct virtio_dev *dev,
-			       struct ax_device_desc *out, struct ax_diag *diag)
+enum ax_err ax_virtio_mmio_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+				  uint32_t emu_type, struct ax_virtio_dev *dev,
+				  struct ax_device_desc *out, struct ax_diag *diag)
 {
-	struct virtio_mmio *m;
+	struct ax_virtio_mmio *m;
 	enum ax_err err;
 
 	if (cfg->length < VIRTIO_MMIO_MIN_LENGTH) {
@@ -577,14 +592,14 @@ enum ax_err virtio_mmio_create(const struct ax_kind_env *env, const struct ax_em
 	m->dev = dev;
 	m->hooks = env->hooks;
 	m->irq = cfg->irq_id;
-	dev->transport = (struct virtio_transport){
+	dev->transport = (struct ax_virtio_transport){
 		.ctx = m,
 		.interrupt_used = on_used,
 		.interrupt_config = on_config,
 		.needs_reset = on_needs_reset,
 	};
 	for (uint16_t i = 0; i < dev->nr_queues; i++)
-		vq_reset(&dev->queues[i]);
+		ax_vq_reset(&dev->queues[i]);
 
 	out->name = cfg->name;
 	out->type = emu_type;
@@ -596,9 +611,9 @@ enum ax_err virtio_mmio_create(const struct ax_kind_env *env, const struct ax_em
 	return AX_OK;
 }
 
-struct virtio_dev *virtio_mmio_device(void *priv)
+struct ax_virtio_dev *ax_virtio_mmio_device(void *priv)
 {
-	struct virtio_mmio *m = priv;
+	struct ax_virtio_mmio *m = priv;
 
 	return m && m->tag == PRIV_TAG ? m->dev : NULL;
 }

@@ -14,11 +14,11 @@
  * Wraps `dev` in a virtio-mmio transport at cfg's range and irq and fills
  * `out`. Takes ownership of `dev`: on failure it is destroyed.
  */
-enum ax_err virtio_mmio_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
-			       uint32_t emu_type, struct virtio_dev *dev,
-			       struct ax_device_desc *out, struct ax_diag *diag);
+enum ax_err ax_virtio_mmio_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+				  uint32_t emu_type, struct ax_virtio_dev *dev,
+				  struct ax_device_desc *out, struct ax_diag *diag);
 
 /* The device behind a virtio-mmio priv pointer, or NULL if priv is not one. */
-struct virtio_dev *virtio_mmio_device(void *priv);
+struct ax_virtio_dev *ax_virtio_mmio_device(void *priv);
 
 #endif

@@ -2,18 +2,23 @@
 /*
  * The transport-independent virtio device (virtio 1.2 §2, §3).
  *
- * A device model (blk, console) embeds a struct virtio_dev: its id, the
+ * A device model (blk, console) embeds a struct ax_virtio_dev: its id, the
  * features it offers, its config space, its virtqueues and a small ops
  * table. A transport (virtio-mmio today, vhost-user later) owns the status
  * byte and the register or message protocol; it drives the device through
- * the virtio_dev_* functions below and gets interrupts back through struct
- * virtio_transport. Neither side knows how the other is reached by the
+ * the ax_virtio_dev_* functions below and gets interrupts back through struct
+ * ax_virtio_transport. Neither side knows how the other is reached by the
  * guest, so the same model serves any transport.
  *
  * Locking: one spinlock per device guards the transport, the device and its
  * queues. Transports take it around every guest access; the models take it
  * in host-side entry points (block completions, console input). Every
- * virtio_dev_* function and every op below runs with it held.
+ * ax_virtio_dev_* function and every op below runs with it held. The one
+ * exception is ax_virtio_dev_drain (reset, destroy): it releases the lock
+ * while it waits for backend completions, which need it; `running` is
+ * false by then, so guest accesses in that window start nothing. Backend
+ * callbacks (submit, char write) run with the lock held and must not
+ * re-enter the device.
  */
 #ifndef AXDEVICE_SRC_DEV_VIRTIO_VIRTIO_DEV_H
 #define AXDEVICE_SRC_DEV_VIRTIO_VIRTIO_DEV_H
@@ -49,31 +54,31 @@
 #define VIRTIO_MAX_QUEUES 2
 
 /* Test-and-set spinlock: the critical sections are short and never sleep. */
-struct virtio_lock {
+struct ax_virtio_lock {
 	atomic_flag flag;
 };
 
-void virtio_lock(struct virtio_lock *l, const struct ax_host_hooks *hooks);
-void virtio_unlock(struct virtio_lock *l);
+void ax_virtio_lock(struct ax_virtio_lock *l, const struct ax_host_hooks *hooks);
+void ax_virtio_unlock(struct ax_virtio_lock *l);
 
-struct virtio_dev;
+struct ax_virtio_dev;
 
-struct virtio_dev_ops {
+struct ax_virtio_dev_ops {
 	/* The driver notified queue `index` (ready, device running). */
-	void (*queue_notify)(struct virtio_dev *dev, uint16_t index);
+	void (*queue_notify)(struct ax_virtio_dev *dev, uint16_t index);
 	/* Optional: a config-space write; default: every field is read-only. */
-	enum ax_err (*config_write)(struct virtio_dev *dev, uint32_t offset, uint32_t width,
+	enum ax_err (*config_write)(struct ax_virtio_dev *dev, uint32_t offset, uint32_t width,
 				    uint64_t val);
 	/* Optional: the driver set DRIVER_OK; queues are started. */
-	void (*activate)(struct virtio_dev *dev);
+	void (*activate)(struct ax_virtio_dev *dev);
 	/* Optional: return model state to power-on (backend requests have drained). */
-	void (*reset)(struct virtio_dev *dev);
+	void (*reset)(struct ax_virtio_dev *dev);
 	/* Releases the model (backend requests have drained; the lock is not held). */
-	void (*destroy)(struct virtio_dev *dev);
+	void (*destroy)(struct ax_virtio_dev *dev);
 };
 
 /* How the device reaches the guest; filled by the transport. */
-struct virtio_transport {
+struct ax_virtio_transport {
 	void *ctx;
 	/* Used buffers were added to queue `index` and the driver wants to know. */
 	void (*interrupt_used)(void *ctx, uint16_t index);
@@ -83,8 +88,8 @@ struct virtio_transport {
 	void (*needs_reset)(void *ctx);
 };
 
-struct virtio_dev {
-	const struct virtio_dev_ops *ops;
+struct ax_virtio_dev {
+	const struct ax_virtio_dev_ops *ops;
 	const struct ax_host_hooks *hooks;
 	char name[AX_NAME_MAX];
 	uint32_t device_id;
@@ -96,53 +101,53 @@ struct virtio_dev {
 	uint32_t config_generation;
 
 	uint16_t nr_queues;
-	struct virtq queues[VIRTIO_MAX_QUEUES];
+	struct ax_vq queues[VIRTIO_MAX_QUEUES];
 
 	bool running; /* DRIVER_OK seen, queues started, no protocol error since */
 	bool broken;  /* a protocol error: nothing is processed until reset */
 
 	atomic_uint inflight; /* backend requests not yet completed */
-	struct virtio_lock lock;
-	struct virtio_transport transport;
+	struct ax_virtio_lock lock;
+	struct ax_virtio_transport transport;
 };
 
 /* Fills the common part; the model then sets config and queue limits. */
-void virtio_dev_init(struct virtio_dev *dev, const struct ax_host_hooks *hooks, const char *name,
-		     uint32_t device_id, uint64_t device_features,
-		     const struct virtio_dev_ops *ops);
+void ax_virtio_dev_init(struct ax_virtio_dev *dev, const struct ax_host_hooks *hooks,
+			const char *name, uint32_t device_id, uint64_t device_features,
+			const struct ax_virtio_dev_ops *ops);
 
 /* Features: true when `features` may be accepted (subset, includes VERSION_1). */
-bool virtio_dev_accept_features(struct virtio_dev *dev, uint64_t features);
+bool ax_virtio_dev_accept_features(struct ax_virtio_dev *dev, uint64_t features);
 
 /* DRIVER_OK: starts every ready queue; false (and the device broken) on a bad ring. */
-bool virtio_dev_activate(struct virtio_dev *dev);
+bool ax_virtio_dev_activate(struct ax_virtio_dev *dev);
 
 /* Status 0: waits for backend requests, then returns everything to power-on state. */
-void virtio_dev_reset(struct virtio_dev *dev);
+void ax_virtio_dev_reset(struct ax_virtio_dev *dev);
 
 /* The driver notified queue `index`. Unknown queues are a protocol error. */
-void virtio_dev_notify(struct virtio_dev *dev, uint32_t index);
+void ax_virtio_dev_notify(struct ax_virtio_dev *dev, uint32_t index);
 
 /* Config space access (1, 2, 4 or 8 bytes, naturally aligned, inside config_len). */
-enum ax_err virtio_dev_config_read(struct virtio_dev *dev, uint32_t offset, uint32_t width,
-				   uint64_t *val);
-enum ax_err virtio_dev_config_write(struct virtio_dev *dev, uint32_t offset, uint32_t width,
-				    uint64_t val);
+enum ax_err ax_virtio_dev_config_read(struct ax_virtio_dev *dev, uint32_t offset, uint32_t width,
+				      uint64_t *val);
+enum ax_err ax_virtio_dev_config_write(struct ax_virtio_dev *dev, uint32_t offset, uint32_t width,
+				       uint64_t val);
 
 /* The model changed its config space: bump the generation, tell the driver. */
-void virtio_dev_config_changed(struct virtio_dev *dev);
+void ax_virtio_dev_config_changed(struct ax_virtio_dev *dev);
 
 /* Reports a guest protocol error: logs it, stops the device, raises NEEDS_RESET. */
-void virtio_dev_fail(struct virtio_dev *dev, const char *fmt, ...)
+void ax_virtio_dev_fail(struct ax_virtio_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Interrupts the driver for queue `q` unless it suppressed the notification. */
-void virtio_dev_signal_used(struct virtio_dev *dev, struct virtq *q, uint16_t index);
+void ax_virtio_dev_signal_used(struct ax_virtio_dev *dev, struct ax_vq *q, uint16_t index);
 
 /* Spins with the lock released until every backend request has completed. */
-void virtio_dev_drain(struct virtio_dev *dev);
+void ax_virtio_dev_drain(struct ax_virtio_dev *dev);
 
 /* Little-endian stores into the config space. */
-void virtio_config_put(struct virtio_dev *dev, uint32_t offset, uint64_t val, uint32_t width);
+void ax_virtio_config_put(struct ax_virtio_dev *dev, uint32_t offset, uint64_t val, uint32_t width);
 
 #endif

@@ -45,15 +45,6 @@ static void store16(uint8_t *p, uint16_t v)
 	__atomic_store_n((uint16_t *)(void *)p, le16(v), __ATOMIC_RELEASE);
 }
 
-static uint64_t get_le(const uint8_t *p, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = bytes; i-- > 0;)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* One copy of the descriptor: the guest may change the table while we look. */
 static struct desc load_desc(const uint8_t *table, uint32_t i)
 {
@@ -61,16 +52,16 @@ static struct desc load_desc(const uint8_t *table, uint32_t i)
 
 	ax_memcpy(raw, table + (size_t)i * DESC_SIZE, DESC_SIZE);
 	return (struct desc){
-		.addr = get_le(raw, 8),
-		.len = (uint32_t)get_le(raw + 8, 4),
-		.flags = (uint16_t)get_le(raw + 12, 2),
-		.next = (uint16_t)get_le(raw + 14, 2),
+		.addr = ax_vq_get_le(raw, 8),
+		.len = (uint32_t)ax_vq_get_le(raw + 8, 4),
+		.flags = (uint16_t)ax_vq_get_le(raw + 12, 2),
+		.next = (uint16_t)ax_vq_get_le(raw + 14, 2),
 	};
 }
 
-static int fault_at(struct vq_fault *fault, const char *fmt, ...) AX_PRINTF(2, 3);
+static int fault_at(struct ax_vq_fault *fault, const char *fmt, ...) AX_PRINTF(2, 3);
 
-static int fault_at(struct vq_fault *fault, const char *fmt, ...)
+static int fault_at(struct ax_vq_fault *fault, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -80,7 +71,7 @@ static int fault_at(struct vq_fault *fault, const char *fmt, ...)
 	return -1;
 }
 
-void vq_reset(struct virtq *q)
+void ax_vq_reset(struct ax_vq *q)
 {
 	uint16_t num_max = q->num_max;
 
@@ -89,14 +80,14 @@ void vq_reset(struct virtq *q)
 	q->num = num_max;
 }
 
-bool vq_num_valid(const struct virtq *q, uint32_t num)
+bool ax_vq_num_valid(const struct ax_vq *q, uint32_t num)
 {
 	return num != 0 && num <= q->num_max && (num & (num - 1)) == 0;
 }
 
 /* Maps [gpa, gpa + len) for a ring; checks guest alignment and the host pointer's. */
 static uint8_t *map_ring(const struct ax_host_hooks *hooks, uint64_t gpa, uint64_t len,
-			 uint64_t align, bool write, const char *what, struct vq_fault *fault)
+			 uint64_t align, bool write, const char *what, struct ax_vq_fault *fault)
 {
 	uint8_t *p;
 
@@ -124,12 +115,12 @@ static uint8_t *map_ring(const struct ax_host_hooks *hooks, uint64_t gpa, uint64
 	return p;
 }
 
-bool vq_start(struct virtq *q, const struct ax_host_hooks *hooks, bool event_idx, bool indirect,
-	      struct vq_fault *fault)
+bool ax_vq_start(struct ax_vq *q, const struct ax_host_hooks *hooks, bool event_idx, bool indirect,
+		 struct ax_vq_fault *fault)
 {
 	uint64_t num = q->num;
 
-	if (!vq_num_valid(q, q->num)) {
+	if (!ax_vq_num_valid(q, q->num)) {
 		fault_at(fault, "queue size %u is not a power of two in [1, %u]", q->num,
 			 q->num_max);
 		return false;
@@ -155,11 +146,11 @@ bool vq_start(struct virtq *q, const struct ax_host_hooks *hooks, bool event_idx
 }
 
 /* Checks one data descriptor and appends it to the chain. */
-static int add_buffer(const struct ax_host_hooks *hooks, struct vq_chain *c, const struct desc *d,
-		      struct vq_fault *fault)
+static int add_buffer(const struct ax_host_hooks *hooks, struct ax_vq_chain *c,
+		      const struct desc *d, struct ax_vq_fault *fault)
 {
 	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
-	struct vq_buf *b;
+	struct ax_vq_buf *b;
 
 	if (d->len && d->addr + d->len - 1 < d->addr)
 		return fault_at(fault, "buffer 0x%llx+0x%x wraps the address space",
@@ -169,7 +160,7 @@ static int add_buffer(const struct ax_host_hooks *hooks, struct vq_chain *c, con
 	if (c->nr_out + c->nr_in >= c->cap)
 		return fault_at(fault, "chain %u has more than %u buffers", c->head, c->cap);
 	if (c->out_bytes + c->in_bytes + d->len > VQ_MAX_CHAIN_BYTES)
-		return fault_at(fault, "chain %u is longer than 4 GiB", c->head);
+		return fault_at(fault, "chain %u reaches 4 GiB", c->head);
 	b = &c->bufs[c->nr_out + c->nr_in];
 	b->len = d->len;
 	b->addr = NULL;
@@ -189,8 +180,8 @@ static int add_buffer(const struct ax_host_hooks *hooks, struct vq_chain *c, con
 	return 0;
 }
 
-int vq_pop(struct virtq *q, const struct ax_host_hooks *hooks, struct vq_chain *c,
-	   struct vq_fault *fault)
+int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_chain *c,
+	      struct ax_vq_fault *fault)
 {
 	uint16_t avail_idx = load16(q->avail + 2);
 	uint16_t pending = (uint16_t)(avail_idx - q->last_avail);
@@ -252,7 +243,7 @@ int vq_pop(struct virtq *q, const struct ax_host_hooks *hooks, struct vq_chain *
 	return 1;
 }
 
-void vq_push(struct virtq *q, uint16_t head, uint32_t written)
+void ax_vq_push(struct ax_vq *q, uint16_t head, uint32_t written)
 {
 	uint8_t *elem = q->used + 4 + 8u * (q->used_idx & (q->num - 1));
 	uint32_t id = le32((uint32_t)head), len = le32(written);
@@ -263,7 +254,7 @@ void vq_push(struct virtq *q, uint16_t head, uint32_t written)
 	store16(q->used + 2, q->used_idx); /* release: the element is visible first */
 }
 
-bool vq_should_interrupt(struct virtq *q)
+bool ax_vq_should_interrupt(struct ax_vq *q)
 {
 	uint16_t old = q->signalled_used, now = q->used_idx;
 	bool valid = q->signalled_valid;
@@ -282,7 +273,7 @@ bool vq_should_interrupt(struct virtq *q)
 	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
 }
 
-bool vq_arm_notify(struct virtq *q)
+bool ax_vq_arm_notify(struct ax_vq *q)
 {
 	if (q->event_idx)
 		store16(q->used + 4 + 8u * q->num, q->last_avail);
@@ -290,12 +281,12 @@ bool vq_arm_notify(struct virtq *q)
 	return load16(q->avail + 2) != q->last_avail;
 }
 
-bool vq_chain_read(const struct vq_chain *c, uint64_t offset, void *dst, uint64_t len)
+bool ax_vq_chain_read(const struct ax_vq_chain *c, uint64_t offset, void *dst, uint64_t len)
 {
 	uint8_t *out = dst;
 
 	for (uint16_t i = 0; i < c->nr_out && len; i++) {
-		const struct vq_buf *b = &c->bufs[i];
+		const struct ax_vq_buf *b = &c->bufs[i];
 
 		if (offset >= b->len) {
 			offset -= b->len;
@@ -311,13 +302,14 @@ bool vq_chain_read(const struct vq_chain *c, uint64_t offset, void *dst, uint64_
 	return len == 0;
 }
 
-uint64_t vq_chain_write(const struct vq_chain *c, uint64_t offset, const void *src, uint64_t len)
+uint64_t ax_vq_chain_write(const struct ax_vq_chain *c, uint64_t offset, const void *src,
+			   uint64_t len)
 {
 	const uint8_t *in = src;
 	uint64_t done = 0;
 
 	for (uint16_t i = c->nr_out; i < c->nr_out + c->nr_in && len; i++) {
-		const struct vq_buf *b = &c->bufs[i];
+		const struct ax_vq_buf *b = &c->bufs[i];
 
 		if (offset >= b->len) {
 			offset -= b->len;

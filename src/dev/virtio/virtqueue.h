@@ -6,7 +6,7 @@
  * The rings live in guest memory and the guest may rewrite them at any time,
  * so every index is loaded once, every descriptor is copied before it is
  * checked, and every buffer address goes through hooks->guest_mem. A chain
- * that breaks a rule below is a protocol error: vq_pop fails with a reason
+ * that breaks a rule below is a protocol error: ax_vq_pop fails with a reason
  * and the caller stops the device (DEVICE_NEEDS_RESET).
  *
  * Rules enforced on each chain:
@@ -18,7 +18,8 @@
  *    length that is a non-zero multiple of 16 and at most VQ_MAX_INDIRECT
  *    entries, and must lie in guest RAM;
  *  - every buffer lies wholly in guest RAM (writable ones in writable RAM),
- *    addr + len does not wrap, the chain totals at most VQ_MAX_CHAIN_BYTES;
+ *    addr + len does not wrap, the chain totals at most VQ_MAX_CHAIN_BYTES
+ *    (below 4 GiB);
  *  - device-writable buffers come after all device-readable ones;
  *  - the chain has no more buffers than the caller can take;
  *  - avail->idx never runs more than queue-size entries past the last
@@ -40,38 +41,38 @@
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1u
 #define VIRTQ_USED_F_NO_NOTIFY	   1u
 
-#define VQ_MAX_SIZE	   32768u /* the split ring's limit */
-#define VQ_MAX_INDIRECT	   1024u  /* entries in one indirect table (our bound) */
-#define VQ_MAX_CHAIN_BYTES (UINT64_C(1) << 32)
+#define VQ_MAX_SIZE	   32768u     /* the split ring's limit */
+#define VQ_MAX_INDIRECT	   1024u      /* entries in one indirect table (our bound) */
+#define VQ_MAX_CHAIN_BYTES UINT32_MAX /* what the used ring's le32 len can report */
 
 /* One buffer of a chain, already translated to host memory. */
-struct vq_buf {
+struct ax_vq_buf {
 	uint8_t *addr; /* NULL when len is 0 */
 	uint32_t len;
 };
 
 /* A popped chain: readable buffers first (bufs[0 .. nr_out)), then writable ones. */
-struct vq_chain {
+struct ax_vq_chain {
 	uint16_t head;
 	uint16_t nr_out, nr_in;
 	uint64_t out_bytes, in_bytes;
-	struct vq_buf *bufs; /* caller's array */
-	uint16_t cap;	     /* its length */
+	struct ax_vq_buf *bufs; /* caller's array */
+	uint16_t cap;		/* its length */
 };
 
-/* Why vq_pop or vq_start failed, for the device's log line. */
-struct vq_fault {
+/* Why ax_vq_pop or ax_vq_start failed, for the device's log line. */
+struct ax_vq_fault {
 	char msg[128];
 };
 
-struct virtq {
+struct ax_vq {
 	/* Set by the transport while the queue is not ready. */
 	uint16_t num_max; /* 0: the queue does not exist */
 	uint16_t num;
 	bool ready;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 
-	/* Set by vq_start. */
+	/* Set by ax_vq_start. */
 	bool started;
 	bool event_idx;
 	bool indirect;
@@ -85,37 +86,47 @@ struct virtq {
 	bool signalled_valid;
 };
 
+/* A little-endian field of 1 to 8 bytes (guest structures are little-endian). */
+static inline uint64_t ax_vq_get_le(const uint8_t *p, unsigned bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = bytes; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
 /* Power-on state: not ready, addresses 0, num = num_max. */
-void vq_reset(struct virtq *q);
+void ax_vq_reset(struct ax_vq *q);
 
 /* True when num is a power of two in [1, num_max]. */
-bool vq_num_valid(const struct virtq *q, uint32_t num);
+bool ax_vq_num_valid(const struct ax_vq *q, uint32_t num);
 
 /* Maps the three rings (checks size, alignment, guest RAM); false with a reason. */
-bool vq_start(struct virtq *q, const struct ax_host_hooks *hooks, bool event_idx, bool indirect,
-	      struct vq_fault *fault);
+bool ax_vq_start(struct ax_vq *q, const struct ax_host_hooks *hooks, bool event_idx, bool indirect,
+		 struct ax_vq_fault *fault);
 
 /* Takes the next available chain: 1 popped, 0 none, -1 protocol error (fault set). */
-int vq_pop(struct virtq *q, const struct ax_host_hooks *hooks, struct vq_chain *chain,
-	   struct vq_fault *fault);
+int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_chain *chain,
+	      struct ax_vq_fault *fault);
 
 /* Hands a chain back: `written` bytes were stored into its writable buffers. */
-void vq_push(struct virtq *q, uint16_t head, uint32_t written);
+void ax_vq_push(struct ax_vq *q, uint16_t head, uint32_t written);
 
-/* After one or more vq_push: does the driver want an interrupt now? */
-bool vq_should_interrupt(struct virtq *q);
+/* After one or more ax_vq_push: does the driver want an interrupt now? */
+bool ax_vq_should_interrupt(struct ax_vq *q);
 
 /*
  * Before going idle: asks the driver to notify on the next avail entry
  * (avail_event) and returns true if entries arrived meanwhile.
  */
-bool vq_arm_notify(struct virtq *q);
+bool ax_vq_arm_notify(struct ax_vq *q);
 
 /* Copies `len` bytes at `offset` of the chain's readable buffers; false if short. */
-bool vq_chain_read(const struct vq_chain *chain, uint64_t offset, void *dst, uint64_t len);
+bool ax_vq_chain_read(const struct ax_vq_chain *chain, uint64_t offset, void *dst, uint64_t len);
 
 /* Copies into the chain's writable buffers at `offset`; returns bytes written. */
-uint64_t vq_chain_write(const struct vq_chain *chain, uint64_t offset, const void *src,
-			uint64_t len);
+uint64_t ax_vq_chain_write(const struct ax_vq_chain *chain, uint64_t offset, const void *src,
+			   uint64_t len);
 
 #endif
