@@ -39,7 +39,7 @@ TEST_DEPS := libcmocka-dev pkg-config cppcheck clang-format
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 .PHONY: all test bench freestanding install run clean deps-test check-format format cppcheck \
-        test-unit test-asan test-tsan test-configs guest
+        test-unit test-asan test-tsan test-configs test-kvm guest
 all: $(BUILD)/libaxdevice.a $(BUILD)/libaxdevice.so $(BUILD)/axdevice.pc
 
 # --- one build variant: objects, static library, test binaries ---------------
@@ -133,7 +133,11 @@ test-tsan: deps-test $(TSAN_NAMES:%=$(BUILD)/tsan/tests/%)
 test-configs: deps-test $(BUILD)/axvm
 	@AXVM=$(BUILD)/axvm tests/check-configs.sh
 
-test: test-unit test-asan test-tsan test-configs freestanding cppcheck check-format
+# axvm + demo guest on KVM (prints SKIP where /dev/kvm is unusable).
+test-kvm: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
+	@AXVM=$(BUILD)/axvm tests/kvm/run.sh
+
+test: test-unit test-asan test-tsan test-configs test-kvm freestanding cppcheck check-format
 	@echo "make test: all passed"
 
 cppcheck: deps-test
@@ -177,8 +181,9 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIBS:%.c=$(BUILD)/obj/%.o) $(pl
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ -pthread -lm
 
-bench: $(BENCH_BINS)
+bench: $(BENCH_BINS) $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	@echo "== bench/vmexit.sh"; AXVM=$(BUILD)/axvm bench/vmexit.sh
 
 # --- demo guest: freestanding 32-bit x86, multiboot v1 ----------------------
 # Built with the host gcc (-m32, no libc, no libgcc: the guest avoids 64-bit division).
