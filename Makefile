@@ -29,6 +29,9 @@ SUPPORT_SRCS := $(sort $(wildcard tests/support/*.c))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 VMM_SRCS   := $(sort $(wildcard vmm/*.c))
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
+# Used in prerequisites below, so defined before any rule.
+GUEST_ELF  := $(BUILD)/guest/demo-guest.elf
+DEMO_DISK  := $(BUILD)/demo-disk.img
 HEADERS    := $(wildcard include/axdevice/*.h)
 
 SAN_ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -192,7 +195,6 @@ GUEST_OBJS   := $(patsubst guest/%,$(BUILD)/guest/%.o,$(GUEST_SRCS))
 GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 $(WARN) -O2 -g -ffreestanding -nostdinc \
                 -isystem $(shell $(CC) -print-file-name=include) -Iguest -fno-pic -fno-pie \
                 -fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only
-GUEST_ELF    := $(BUILD)/guest/demo-guest.elf
 
 $(BUILD)/guest/%.c.o: guest/%.c
 	@mkdir -p $(@D)
@@ -210,8 +212,6 @@ $(GUEST_ELF): $(GUEST_OBJS) guest/linker.ld
 guest: $(GUEST_ELF)
 
 # --- the demo VM -------------------------------------------------------------
-DEMO_DISK := $(BUILD)/demo-disk.img
-
 $(DEMO_DISK): tools/make-demo-disk.sh
 	tools/make-demo-disk.sh $@
 
