@@ -7,10 +7,13 @@
 
 #include "axvm.h"
 #include "log.h"
+#include "vhost_user_blk.h"
 
 static const char usage[] =
 	"usage: axvm run CONFIG.toml [options]    boot the VM the config describes\n"
 	"       axvm check CONFIG.toml [options]  validate the config and build its devices\n"
+	"       axvm vhost-user-blk --socket PATH --disk IMAGE[,ro]\n"
+	"                                         serve our virtio-blk to a vhost-user front end\n"
 	"       axvm --help\n"
 	"\n"
 	"options:\n"
@@ -111,6 +114,8 @@ int main(int argc, char **argv)
 	char err[AXVM_ERR_MAX];
 	int status;
 
+	if (argc > 1 && strcmp(argv[1], "vhost-user-blk") == 0)
+		return vhost_user_blk_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) != 0)
 		return AXVM_STATUS_CONFIG;
 	pthread_mutex_init(&vm.unmapped_lock, NULL);

@@ -405,7 +405,7 @@ void axvm_print_stats(struct axvm *vm, double seconds)
 
 		fprintf(stderr,
 			"axvm: stats: vcpu%u exits=%llu io=%llu mmio=%llu other=%llu "
-			"seconds=%.3f\n",
+			"seconds=%.6f\n",
 			i, (unsigned long long)(io + mmio + other), (unsigned long long)io,
 			(unsigned long long)mmio, (unsigned long long)other, seconds);
 	}
