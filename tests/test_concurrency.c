@@ -78,6 +78,25 @@ static const struct ax_device_ops victim_ops = {
 	.destroy = victim_destroy,
 };
 
+/* Adds a fresh victim device at VICTIM_BASE; returns its id. */
+static uint32_t add_victim(struct ax_devices *set, atomic_int *violations, uint64_t tag)
+{
+	struct victim *v = calloc(1, sizeof(*v));
+	struct ax_device_desc d = { .name = "victim",
+				    .bus = AX_BUS_MMIO,
+				    .removable = true,
+				    .nr_ranges = 1,
+				    .ops = &victim_ops,
+				    .priv = v };
+	uint32_t id = 0;
+
+	v->violations = violations;
+	v->tag = tag;
+	d.ranges[0] = (struct ax_range){ VICTIM_BASE, VICTIM_BASE + 0xfff };
+	assert_int_equal(ax_devices_add(set, &d, &id, NULL), AX_OK);
+	return id;
+}
+
 struct shared {
 	struct ax_devices *set;
 	atomic_bool stop;
@@ -195,21 +214,9 @@ static void churn(bool asym)
 	}
 
 	for (int cycle = 0; cycle < CYCLES; cycle++) {
-		struct victim *v = calloc(1, sizeof(*v));
-		struct ax_device_desc d = { .name = "victim",
-					    .bus = AX_BUS_MMIO,
-					    .removable = true,
-					    .nr_ranges = 1,
-					    .ops = &victim_ops,
-					    .priv = v };
-		uint32_t id;
-
-		v->violations = &sh.violations;
-		v->tag = (uint64_t)cycle;
-		d.ranges[0] = (struct ax_range){ VICTIM_BASE, VICTIM_BASE + 0xfff };
 		uint64_t seen = atomic_load(&sh.live_hits);
+		uint32_t id = add_victim(sh.set, &sh.violations, (uint64_t)cycle);
 
-		assert_int_equal(ax_devices_add(sh.set, &d, &id, NULL), AX_OK);
 		/* remove only once readers are hitting it, so removal races live accesses */
 		while (atomic_load(&sh.live_hits) == seen)
 			sched_yield();
@@ -300,18 +307,8 @@ static void test_write_while_removing(void **state)
 		assert_int_equal(pthread_create(&threads[i], NULL, writer, &args[i]), 0);
 	}
 	for (int cycle = 0; cycle < CYCLES; cycle++) {
-		struct victim *v = calloc(1, sizeof(*v));
-		struct ax_device_desc d = { .name = "victim",
-					    .bus = AX_BUS_MMIO,
-					    .removable = true,
-					    .nr_ranges = 1,
-					    .ops = &victim_ops,
-					    .priv = v };
-		uint32_t id;
+		uint32_t id = add_victim(set, &violations, 0);
 
-		v->violations = &violations;
-		d.ranges[0] = (struct ax_range){ VICTIM_BASE, VICTIM_BASE + 0xfff };
-		assert_int_equal(ax_devices_add(set, &d, &id, NULL), AX_OK);
 		pause_briefly(cycle);
 		assert_int_equal(ax_devices_remove(set, id, NULL), AX_OK);
 	}
