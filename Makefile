@@ -8,6 +8,9 @@
 #   make install PREFIX=/usr/local
 #   make run          build axvm, the demo guest and its disk, boot the demo VM
 
+# Quiet by default, kvmtool style; `make V=1` shows every command.
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
 CC       ?= gcc
 AR       ?= ar
 PREFIX   ?= /usr/local
@@ -56,35 +59,43 @@ $(1)_VMM   := $$(VMM_LIB_SRCS:%.c=$(2)/obj/%.o)
 
 $(2)/obj/src/%.o: src/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) $(3) -MMD -MP -c $$< -o $$@
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) $(3) -MMD -MP -c $$< -o $$@
 
 $(2)/obj/tests/%.o: tests/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $$(HOST_CFLAGS) $$(CFLAGS) $(3) -Isrc -MMD -MP -c $$< -o $$@
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(HOST_CFLAGS) $$(CFLAGS) $(3) -Isrc -MMD -MP -c $$< -o $$@
 
 $(2)/obj/bench/%.o: bench/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $$(HOST_CFLAGS) $$(CFLAGS) $(3) -Ibench -MMD -MP -c $$< -o $$@
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(HOST_CFLAGS) $$(CFLAGS) $(3) -Ibench -MMD -MP -c $$< -o $$@
 
 $(2)/obj/vmm/%.o: vmm/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) -D_GNU_SOURCE $$(CFLAGS) $(3) -Ivmm -MMD -MP -c $$< -o $$@
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(BASE_CFLAGS) -D_GNU_SOURCE $$(CFLAGS) $(3) -Ivmm -MMD -MP -c $$< -o $$@
 
 $(2)/libaxdevice.a: $$($(1)_OBJS)
 	@mkdir -p $$(@D)
-	$$(AR) rcs $$@ $$^
+	@echo "  AR      $$@"
+	$$(Q)$$(AR) rcs $$@ $$^
 
 # axvm minus its main(): linked into axvm and into the tests of vmm/ code
 $(2)/libaxvm.a: $$($(1)_VMM)
 	@mkdir -p $$(@D)
-	$$(AR) rcs $$@ $$^
+	@echo "  AR      $$@"
+	$$(Q)$$(AR) rcs $$@ $$^
 
 $(2)/axvm: $(2)/obj/vmm/main.o $(2)/libaxvm.a $(2)/libaxdevice.a
-	$$(CC) $(3) -o $$@ $$^ -pthread
+	@echo "  LINK    $$@"
+	$$(Q)$$(CC) $(3) -o $$@ $$^ -pthread
 
 $(2)/tests/%: $(2)/obj/tests/%.o $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a
 	@mkdir -p $$(@D)
-	$$(CC) $(3) -o $$@ $$< $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a $$(CMOCKA_LIBS) -pthread
+	@echo "  LINK    $$@"
+	$$(Q)$$(CC) $(3) -o $$@ $$< $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a $$(CMOCKA_LIBS) -pthread
 
 -include $$($(1)_OBJS:.o=.d) $$($(1)_SUPPORT:.o=.d) $$($(1)_VMM:.o=.d) $(2)/obj/vmm/main.d
 endef
@@ -101,11 +112,12 @@ TSAN_NAMES := $(TSAN_SRCS:tests/%.c=%)
 -include $(TEST_NAMES:%=$(BUILD)/obj/tests/%.d) $(TEST_NAMES:%=$(BUILD)/asan/obj/tests/%.d)
 
 $(BUILD)/libaxdevice.so: $(plain_OBJS)
-	$(CC) -shared -Wl,-soname,libaxdevice.so.0 -o $@ $^
+	@echo "  LINK    $@"
+	$(Q)$(CC) -shared -Wl,-soname,libaxdevice.so.0 -o $@ $^
 
 $(BUILD)/axdevice.pc: Makefile
 	@mkdir -p $(@D)
-	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' \
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' \
 	  'Name: axdevice' 'Description: Device emulation library for hypervisors' \
 	  'Version: $(VERSION)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -laxdevice' > $@
 
@@ -144,7 +156,8 @@ test: test-unit test-asan test-tsan test-configs test-kvm freestanding cppcheck 
 	@echo "make test: all passed"
 
 cppcheck: deps-test
-	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+	@echo "  CPPCHECK"
+	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
 	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -Isrc -Ivmm src tests bench \
 	  $(wildcard vmm guest)
 
@@ -164,13 +177,15 @@ FS_OBJS  := $(LIB_SRCS:%.c=$(FS_DIR)/%.o) $(FS_DIR)/tests/freestanding/shim.o
 
 $(FS_DIR)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(FS_FLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(FS_FLAGS) -c $< -o $@
 
 $(FS_DIR)/freestanding-demo: $(FS_OBJS)
-	$(CC) -nostdlib -static -no-pie -o $@ $^ -lgcc
+	@echo "  LINK    $@"
+	$(Q)$(CC) -nostdlib -static -no-pie -o $@ $^ -lgcc
 
 freestanding: $(FS_DIR)/freestanding-demo
-	$(FS_DIR)/freestanding-demo && echo "freestanding: src/ links and runs with no libc"
+	@$(FS_DIR)/freestanding-demo && echo "freestanding: src/ links and runs with no libc"
 
 # --- benchmarks --------------------------------------------------------------
 # Every bench/bench_*.c is a program; the other bench/*.c and tests/support/*.c
@@ -182,7 +197,8 @@ BENCH_BINS  := $(BENCH_MAINS:bench/%.c=$(BUILD)/bench/%)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIBS:%.c=$(BUILD)/obj/%.o) $(plain_SUPPORT) \
                   $(BUILD)/libaxdevice.a
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ -pthread -lm
+	@echo "  LINK    $@"
+	$(Q)$(CC) -o $@ $^ -pthread -lm
 
 bench: $(BENCH_BINS) $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
@@ -198,14 +214,17 @@ GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 $(WARN) -O2 -g -ffreestanding -nostd
 
 $(BUILD)/guest/%.c.o: guest/%.c
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/guest/%.S.o: guest/%.S
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  AS      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(GUEST_ELF): $(GUEST_OBJS) guest/linker.ld
-	$(LD) -m elf_i386 -nostdlib -T guest/linker.ld -o $@ $(GUEST_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(LD) -m elf_i386 -nostdlib -T guest/linker.ld -o $@ $(GUEST_OBJS)
 
 -include $(GUEST_OBJS:.o=.d)
 
@@ -213,7 +232,8 @@ guest: $(GUEST_ELF)
 
 # --- the demo VM -------------------------------------------------------------
 $(DEMO_DISK): tools/make-demo-disk.sh
-	tools/make-demo-disk.sh $@
+	@echo "  DISK    $@"
+	$(Q)tools/make-demo-disk.sh $@
 
 run: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	$(BUILD)/axvm run configs/demo.toml
