@@ -41,11 +41,12 @@ SAN_ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 # -Wno-tsan: virtqueue fences order against guest memory, which TSan cannot see anyway
 SAN_TSAN := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 
-TEST_DEPS := libcmocka-dev pkg-config cppcheck clang-format
+BUILD_DEPS := gcc libc6-dev binutils
+TEST_DEPS := $(BUILD_DEPS) libcmocka-dev pkg-config cppcheck clang-format
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 .PHONY: all test bench freestanding install run clean deps-test check-format format cppcheck \
-        test-unit test-asan test-tsan test-configs test-kvm guest
+        test-unit test-asan test-tsan test-configs test-kvm guest deps-run
 all: $(BUILD)/libaxdevice.a $(BUILD)/libaxdevice.so $(BUILD)/axdevice.pc
 
 # --- one build variant: objects, static library, test binaries ---------------
@@ -235,7 +236,11 @@ $(DEMO_DISK): tools/make-demo-disk.sh
 	@echo "  DISK    $@"
 	$(Q)tools/make-demo-disk.sh $@
 
-run: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
+deps-run:
+	@tools/install-deps.sh $(BUILD_DEPS)
+
+run: deps-run
+	@$(MAKE) --no-print-directory $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	$(BUILD)/axvm run configs/demo.toml
 
 clean:
