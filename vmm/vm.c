@@ -312,18 +312,34 @@ static void on_kick(int sig)
 	(void)sig; /* only interrupts KVM_RUN */
 }
 
+static volatile sig_atomic_t stop_signal;
+
+/*
+ * SIGINT/SIGTERM: the first asks the main thread to stop the VM cleanly; a
+ * second one exits at once, so that axvm can be stopped even if it is wedged.
+ */
+static void on_stop_signal(int sig)
+{
+	if (stop_signal)
+		_exit(AXVM_STATUS_SIGNAL + sig);
+	stop_signal = sig;
+}
+
 int axvm_run(struct axvm *vm)
 {
 	sigset_t stop_signals;
 	struct sigaction kick = { .sa_handler = on_kick };
-	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	struct sigaction stop = { .sa_handler = on_stop_signal };
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
 	struct timespec t0, t1;
 
 	sigaction(SIGUSR1, &kick, NULL);
+	sigaction(SIGINT, &stop, NULL);
+	sigaction(SIGTERM, &stop, NULL);
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGTERM);
-	/* vCPU threads inherit the mask: only this thread takes SIGINT/SIGTERM */
+	/* vCPU threads inherit a mask without SIGINT/SIGTERM: only this thread takes them */
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -335,12 +351,12 @@ int axvm_run(struct axvm *vm)
 		}
 		vm->vcpus[i].started = true;
 	}
+	pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
 	while (!atomic_load(&vm->stop)) {
-		int sig = sigtimedwait(&stop_signals, NULL, &tick);
-
-		if (sig > 0)
-			axvm_request_stop(vm, AXVM_STATUS_SIGNAL + sig, "stopped by %s",
-					  sig == SIGINT ? "SIGINT" : "SIGTERM");
+		nanosleep(&tick, NULL); /* a signal cuts the sleep short */
+		if (stop_signal)
+			axvm_request_stop(vm, AXVM_STATUS_SIGNAL + stop_signal, "stopped by %s",
+					  stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	}
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].started)
