@@ -4,6 +4,7 @@
  * multiboot v1 loader). The command line picks the mode:
  *   (none)                                      numbered checks of every device
  *   mode=hostile                                protocol abuse, expected reactions
+ *   mode=crash seed=<hex>                       flushed and unflushed writes until killed
  *   mode=bench target=noop|uart|virtio|uartport count=N
  * The VM's exit status (through the exit device) is 0 only if all went well.
  */
@@ -13,6 +14,7 @@
 #include "clock.h"
 #include "console.h"
 #include "console_checks.h"
+#include "crash_mode.h"
 #include "disk_checks.h"
 #include "exit_device.h"
 #include "gicd_check.h"
@@ -112,8 +114,10 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		status = hostile_run();
 	else if (string_equals(mode, strlen(mode), "bench"))
 		status = run_bench(cmdline);
+	else if (string_equals(mode, strlen(mode), "crash"))
+		status = crash_mode_run(cmdline);
 	else {
-		console_printf("FAIL: unknown mode '%s' (default, hostile, bench)\n", mode);
+		console_printf("FAIL: unknown mode '%s' (default, hostile, bench, crash)\n", mode);
 		status = 1;
 	}
 	guest_exit((uint8_t)status);

@@ -32,6 +32,7 @@ run() {
 	local name=$1 want=$2 text=$3
 	shift 3
 	cp build/demo-disk.img "$tmp/disk.img"
+	# shellcheck disable=SC2086 # WRAP is a command prefix: split into words on purpose
 	timeout 120 $WRAP "$AXVM" run configs/demo.toml --backend "disk0=file:$tmp/disk.img" "$@" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err"
 	local got=$?
@@ -70,4 +71,28 @@ else
 	cat "$tmp/term.err"
 	fail=1
 fi
+
+# The default demo once more under valgrind's memcheck: no error and no leak
+# (definite, indirect or possible) in axvm. Installs valgrind if root can.
+valgrind_ready() {
+	command -v valgrind >/dev/null 2>&1 && return 0
+	[ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+	echo "installing valgrind (apt-get)"
+	apt-get update -qq >/dev/null 2>&1 &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null 2>&1 &&
+		command -v valgrind >/dev/null 2>&1
+}
+if valgrind_ready; then
+	supp=
+	[ -f tests/kvm/valgrind.supp ] && supp=--suppressions=tests/kvm/valgrind.supp
+	WRAP="valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible
+		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 $supp" \
+		run valgrind 0 "PASS: demo guest" --stats
+	grep -q "ERROR SUMMARY: 0 errors" "$tmp/valgrind.err" ||
+		{ echo "FAIL [kvm] valgrind: no clean ERROR SUMMARY"; fail=1; }
+else
+	echo "SKIP [kvm] valgrind: not installed, and apt-get could not install it"
+fi
+
+AXVM=$AXVM tests/kvm/crash.sh || fail=1
 exit $fail
