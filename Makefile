@@ -42,11 +42,11 @@ SAN_ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 SAN_TSAN := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 
 BUILD_DEPS := gcc libc6-dev binutils
-TEST_DEPS := $(BUILD_DEPS) libcmocka-dev pkg-config cppcheck clang-format
+TEST_DEPS := $(BUILD_DEPS) libcmocka-dev pkg-config cppcheck clang-format valgrind strace
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 .PHONY: all test bench freestanding install run clean deps-test check-format format cppcheck \
-        test-unit test-asan test-tsan test-configs test-kvm guest deps-run
+        test-unit test-asan test-tsan test-configs test-kvm test-linux guest deps-run bench-peer
 all: $(BUILD)/libaxdevice.a $(BUILD)/libaxdevice.so $(BUILD)/axdevice.pc
 
 # --- one build variant: objects, static library, test binaries ---------------
@@ -153,7 +153,12 @@ test-configs: deps-test $(BUILD)/axvm
 test-kvm: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@AXVM=$(BUILD)/axvm tests/kvm/run.sh
 
-test: test-unit test-asan test-tsan test-configs test-kvm freestanding cppcheck check-format
+# Unmodified Debian Linux (QEMU TCG) using our virtio-blk over vhost-user.
+test-linux: $(BUILD)/axvm
+	@AXVM=$(BUILD)/axvm tests/linux/run.sh
+
+test: test-unit test-asan test-tsan test-configs test-kvm test-linux freestanding cppcheck \
+      check-format
 	@echo "make test: all passed"
 
 cppcheck: deps-test
@@ -204,6 +209,11 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIBS:%.c=$(BUILD)/obj/%.o) $(pl
 bench: $(BENCH_BINS) $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/vmexit.sh"; AXVM=$(BUILD)/axvm bench/vmexit.sh
+
+# Side by side with peers: qemu-storage-daemon (vhost-user-blk) and QEMU's exit path.
+bench-peer: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
+	@AXVM=$(BUILD)/axvm bench/peer-blk.sh
+	@AXVM=$(BUILD)/axvm bench/peer-exit.sh
 
 # --- demo guest: freestanding 32-bit x86, multiboot v1 ----------------------
 # Built with the host gcc (-m32, no libc, no libgcc: the guest avoids 64-bit division).

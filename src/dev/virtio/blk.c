@@ -30,6 +30,8 @@
  * early, lock already held) or the completer (takes the device lock). If
  * every slot is busy the queue is left alone until a completion frees one.
  */
+#include "blk.h"
+
 #include "../kinds.h"
 #include "mmio.h"
 
@@ -76,7 +78,7 @@
 #define CHAIN_MAX	   (SEG_MAX + 2)
 #define MAX_RANGE_SECTORS  (UINT32_C(1) << 22)
 #define QUEUE_SIZE_DEFAULT 128u
-#define QUEUE_SIZE_LIMIT   1024u
+#define QUEUE_SIZE_LIMIT   AX_VIRTIO_BLK_QUEUE_SIZE_MAX
 
 enum req_state {
 	REQ_SUBMITTING, /* inside backend->submit */
@@ -433,39 +435,35 @@ static uint64_t blk_features(const struct ax_block_backend *be)
 	return f;
 }
 
-enum ax_err ax_virtio_blk_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
-				 struct ax_device_desc *out, struct ax_diag *diag)
+enum ax_err ax_virtio_blk_new(const struct ax_host_hooks *hooks, const char *name,
+			      const struct ax_block_backend *be, uint32_t queue_size,
+			      struct ax_virtio_dev **out, struct ax_diag *diag)
 {
-	const struct ax_host_hooks *hooks = env->hooks;
-	const struct ax_block_backend *be;
 	struct ax_virtio_blk *b;
-	uint32_t queue_size = 0;
-	enum ax_err err;
 
-	err = blk_queue_size(cfg, &queue_size, diag);
-	if (err)
-		return err;
+	if (queue_size < 2 || queue_size > QUEUE_SIZE_LIMIT || (queue_size & (queue_size - 1)))
+		return ax_fail(diag, AX_ERR_INVALID_INPUT,
+			       "device \"%s\": queue_size %u is not a power of two in [2, %u]",
+			       name, queue_size, QUEUE_SIZE_LIMIT);
 	if (!hooks->guest_mem)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "device \"%s\": virtio-blk needs the guest_mem host hook",
-			       cfg->name);
-	be = hooks->block_backend ? hooks->block_backend(hooks->ctx, cfg->name) : NULL;
+			       "device \"%s\": virtio-blk needs the guest_mem host hook", name);
 	if (!be)
 		return ax_fail(diag, AX_ERR_NOT_FOUND,
-			       "device \"%s\": no block backend is bound to this name", cfg->name);
+			       "device \"%s\": no block backend is bound to this name", name);
 	if (!be->submit || be->capacity % SECTOR)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "device \"%s\": block backend has no submit or a capacity of %llu "
 			       "bytes, not a multiple of 512",
-			       cfg->name, (unsigned long long)be->capacity);
+			       name, (unsigned long long)be->capacity);
 	b = ax_zalloc(hooks, sizeof(*b));
 	if (b)
 		b->reqs = ax_zalloc(hooks, sizeof(*b->reqs) * queue_size);
 	if (!b || !b->reqs) {
 		ax_free(hooks, b);
-		return ax_fail(diag, AX_ERR_NO_MEMORY, "device \"%s\": out of memory", cfg->name);
+		return ax_fail(diag, AX_ERR_NO_MEMORY, "device \"%s\": out of memory", name);
 	}
-	ax_virtio_dev_init(&b->dev, hooks, cfg->name, VIRTIO_ID_BLOCK, blk_features(be), &blk_ops);
+	ax_virtio_dev_init(&b->dev, hooks, name, VIRTIO_ID_BLOCK, blk_features(be), &blk_ops);
 	b->dev.nr_queues = 1;
 	b->dev.queues[0].num_max = (uint16_t)queue_size;
 	b->backend = be;
@@ -478,5 +476,26 @@ enum ax_err ax_virtio_blk_create(const struct ax_kind_env *env, const struct ax_
 	}
 	b->free_reqs = &b->reqs[0];
 	blk_fill_config(b);
-	return ax_virtio_mmio_create(env, cfg, AX_EMU_VIRTIO_BLK, &b->dev, out, diag);
+	*out = &b->dev;
+	return AX_OK;
+}
+
+enum ax_err ax_virtio_blk_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+				 struct ax_device_desc *out, struct ax_diag *diag)
+{
+	const struct ax_host_hooks *hooks = env->hooks;
+	struct ax_virtio_dev *dev;
+	uint32_t queue_size = 0;
+	enum ax_err err;
+
+	err = blk_queue_size(cfg, &queue_size, diag);
+	if (err)
+		return err;
+	err = ax_virtio_blk_new(hooks, cfg->name,
+				hooks->block_backend ? hooks->block_backend(hooks->ctx, cfg->name)
+						     : NULL,
+				queue_size, &dev, diag);
+	if (err)
+		return err;
+	return ax_virtio_mmio_create(env, cfg, AX_EMU_VIRTIO_BLK, dev, out, diag);
 }

@@ -33,6 +33,22 @@ void ax_virtio_dev_init(struct ax_virtio_dev *dev, const struct ax_host_hooks *h
 	atomic_flag_clear(&dev->lock.flag);
 }
 
+void ax_virtio_dev_attach(struct ax_virtio_dev *dev, const struct ax_virtio_transport *t)
+{
+	dev->transport = *t;
+	for (uint16_t i = 0; i < dev->nr_queues; i++)
+		ax_vq_reset(&dev->queues[i]);
+}
+
+void ax_virtio_dev_destroy(struct ax_virtio_dev *dev)
+{
+	ax_virtio_lock(&dev->lock, dev->hooks);
+	dev->running = false;
+	ax_virtio_dev_drain(dev);
+	ax_virtio_unlock(&dev->lock);
+	dev->ops->destroy(dev);
+}
+
 bool ax_virtio_dev_accept_features(struct ax_virtio_dev *dev, uint64_t features)
 {
 	if (features & ~dev->device_features) {
@@ -72,6 +88,55 @@ bool ax_virtio_dev_activate(struct ax_virtio_dev *dev)
 	if (dev->ops->activate)
 		dev->ops->activate(dev);
 	return true;
+}
+
+static bool no_queue(struct ax_vq_fault *fault, uint16_t index)
+{
+	ax_format(fault->msg, sizeof(fault->msg), "queue %u does not exist", index);
+	return false;
+}
+
+bool ax_virtio_dev_queue_start(struct ax_virtio_dev *dev, uint16_t index, uint16_t last_avail,
+			       struct ax_vq_fault *fault)
+{
+	bool event_idx = dev->features & VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX);
+	bool indirect = dev->features & VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC);
+	bool was_running = dev->running;
+	struct ax_vq *q;
+
+	if (index >= dev->nr_queues || !dev->queues[index].num_max)
+		return no_queue(fault, index);
+	if (dev->broken) {
+		ax_format(fault->msg, sizeof(fault->msg), "the device needs a reset");
+		return false;
+	}
+	q = &dev->queues[index];
+	if (!ax_vq_start(q, dev->hooks, event_idx, indirect, fault))
+		return false;
+	ax_vq_resume(q, last_avail);
+	q->ready = true;
+	dev->running = true;
+	if (!was_running && dev->ops->activate)
+		dev->ops->activate(dev);
+	return true;
+}
+
+uint16_t ax_virtio_dev_queue_stop(struct ax_virtio_dev *dev, uint16_t index)
+{
+	struct ax_vq *q;
+	bool any = false;
+
+	if (index >= dev->nr_queues)
+		return 0;
+	q = &dev->queues[index];
+	ax_virtio_dev_drain(dev);
+	q->started = false;
+	q->ready = false;
+	for (uint16_t i = 0; i < dev->nr_queues; i++)
+		any |= dev->queues[i].started;
+	if (!any)
+		dev->running = false;
+	return q->last_avail;
 }
 
 void ax_virtio_dev_drain(struct ax_virtio_dev *dev)

@@ -547,11 +547,7 @@ static void mmio_destroy(void *priv)
 	struct ax_virtio_mmio *m = priv;
 	const struct ax_host_hooks *hooks = m->hooks;
 
-	ax_virtio_lock(&m->dev->lock, hooks);
-	m->dev->running = false;
-	ax_virtio_dev_drain(m->dev);
-	ax_virtio_unlock(&m->dev->lock);
-	m->dev->ops->destroy(m->dev);
+	ax_virtio_dev_destroy(m->dev);
 	ax_free(hooks, m);
 }
 
@@ -592,14 +588,12 @@ enum ax_err ax_virtio_mmio_create(const struct ax_kind_env *env, const struct ax
 	m->dev = dev;
 	m->hooks = env->hooks;
 	m->irq = cfg->irq_id;
-	dev->transport = (struct ax_virtio_transport){
-		.ctx = m,
-		.interrupt_used = on_used,
-		.interrupt_config = on_config,
-		.needs_reset = on_needs_reset,
-	};
-	for (uint16_t i = 0; i < dev->nr_queues; i++)
-		ax_vq_reset(&dev->queues[i]);
+	ax_virtio_dev_attach(dev, &(const struct ax_virtio_transport){
+					  .ctx = m,
+					  .interrupt_used = on_used,
+					  .interrupt_config = on_config,
+					  .needs_reset = on_needs_reset,
+				  });
 
 	out->name = cfg->name;
 	out->type = emu_type;

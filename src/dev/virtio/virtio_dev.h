@@ -4,9 +4,10 @@
  *
  * A device model (blk, console) embeds a struct ax_virtio_dev: its id, the
  * features it offers, its config space, its virtqueues and a small ops
- * table. A transport (virtio-mmio today, vhost-user later) owns the status
- * byte and the register or message protocol; it drives the device through
- * the ax_virtio_dev_* functions below and gets interrupts back through struct
+ * table. A transport (virtio-mmio in mmio.c; vhost-user in axvm's
+ * vmm/vhost_user.c) owns the status byte (or per-ring start/stop) and the
+ * register or message protocol; it drives the device through the
+ * ax_virtio_dev_* functions below and gets interrupts back through struct
  * ax_virtio_transport. Neither side knows how the other is reached by the
  * guest, so the same model serves any transport.
  *
@@ -116,11 +117,42 @@ void ax_virtio_dev_init(struct ax_virtio_dev *dev, const struct ax_host_hooks *h
 			const char *name, uint32_t device_id, uint64_t device_features,
 			const struct ax_virtio_dev_ops *ops);
 
+/*
+ * Binds the device to its transport: `t` receives its interrupts. Queues go
+ * to their power-on state. Called once, by the transport's constructor,
+ * before any other ax_virtio_dev_* call (no lock needed yet).
+ */
+void ax_virtio_dev_attach(struct ax_virtio_dev *dev, const struct ax_virtio_transport *t);
+
+/*
+ * Stops the device, waits for backend requests and releases the model.
+ * Takes the lock itself (the one entry point that must be called unlocked).
+ */
+void ax_virtio_dev_destroy(struct ax_virtio_dev *dev);
+
 /* Features: true when `features` may be accepted (subset, includes VERSION_1). */
 bool ax_virtio_dev_accept_features(struct ax_virtio_dev *dev, uint64_t features);
 
 /* DRIVER_OK: starts every ready queue; false (and the device broken) on a bad ring. */
 bool ax_virtio_dev_activate(struct ax_virtio_dev *dev);
+
+/*
+ * Per-queue start and stop, for transports without a status byte
+ * (vhost-user: a ring starts when it has its kick fd, stops at
+ * GET_VRING_BASE). The transport sets q->num and the three ring addresses
+ * (guest-physical) first; dev->features must be accepted. queue_start maps
+ * the rings, resumes at `last_avail` (the used index is read back from the
+ * used ring) and marks the device running; false with a reason for a bad
+ * ring, a queue that does not exist or a broken device (nothing changes).
+ * queue_stop waits for the backend requests in flight (their completions
+ * are still published), stops the queue and returns the next avail index
+ * the device would have taken; the device stops running with its last
+ * queue. Neither changes dev->broken: a broken device needs
+ * ax_virtio_dev_reset.
+ */
+bool ax_virtio_dev_queue_start(struct ax_virtio_dev *dev, uint16_t index, uint16_t last_avail,
+			       struct ax_vq_fault *fault);
+uint16_t ax_virtio_dev_queue_stop(struct ax_virtio_dev *dev, uint16_t index);
 
 /* Status 0: waits for backend requests, then returns everything to power-on state. */
 void ax_virtio_dev_reset(struct ax_virtio_dev *dev);

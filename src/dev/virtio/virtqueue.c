@@ -145,6 +145,13 @@ bool ax_vq_start(struct ax_vq *q, const struct ax_host_hooks *hooks, bool event_
 	return true;
 }
 
+void ax_vq_resume(struct ax_vq *q, uint16_t last_avail)
+{
+	q->last_avail = last_avail;
+	q->used_idx = load16(q->used + 2);
+	q->signalled_valid = false;
+}
+
 /* Checks one data descriptor and appends it to the chain. */
 static int add_buffer(const struct ax_host_hooks *hooks, struct ax_vq_chain *c,
 		      const struct desc *d, struct ax_vq_fault *fault)

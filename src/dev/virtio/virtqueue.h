@@ -106,6 +106,13 @@ bool ax_vq_num_valid(const struct ax_vq *q, uint32_t num);
 bool ax_vq_start(struct ax_vq *q, const struct ax_host_hooks *hooks, bool event_idx, bool indirect,
 		 struct ax_vq_fault *fault);
 
+/*
+ * After ax_vq_start: continue a ring another device instance (or an earlier
+ * session) served. The next avail entry to take is `last_avail`; the used
+ * index is read back from the used ring, where the device last published it.
+ */
+void ax_vq_resume(struct ax_vq *q, uint16_t last_avail);
+
 /* Takes the next available chain: 1 popped, 0 none, -1 protocol error (fault set). */
 int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_chain *chain,
 	      struct ax_vq_fault *fault);

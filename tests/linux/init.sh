@@ -1,0 +1,185 @@
+#!/bin/sh
+# shellcheck disable=SC3028 # busybox ash has $RANDOM, which POSIX sh lacks
+# /init of the Linux test guest (busybox-static ash; tools/build-linux-guest.sh
+# copies it into the initramfs). It loads the virtio modules, waits for
+# /dev/vda, runs the test named by `axtest=` on the kernel command line and
+# prints machine-readable lines the host reads from the serial console:
+#   AXTEST key=value         a result
+#   AXTEST done              the test ran to its end
+# then powers off (QEMU started with -no-reboot exits).
+#
+# Tests (disk layout shared with tests/linux/run.sh and bench/peer-blk.sh):
+#   rw      md5 of the whole disk; 1 MiB "AXDIRECT\n"... at 1 MiB written with
+#           O_DIRECT; 1 MiB "AXBUFFER\n"... at 2 MiB written buffered + fsync
+#           (FLUSH); both read back with O_DIRECT; 4 MiB at 4 MiB discarded
+#   ro      md5 of the whole disk; a write must be refused
+#   reboot  first boot writes marker AXREBOOT1 at 3 MiB and reboots; the second
+#           boot finds it, writes AXREBOOT2 there and powers off
+#   bench   O_DIRECT sequential write and read with 1 MiB blocks, 4 KiB reads
+#           (sequential QD1 in one dd, and random offsets one dd each)
+# Parameters: ax_mb=N (bench MiB, default 256), ax_rand=N (random reads, 1000),
+#             ax_seq4k=N (sequential 4 KiB reads, 8192).
+
+export PATH=/bin
+mount -t proc proc /proc
+read -r up _ </proc/uptime
+echo "AXTEST boot_uptime=$up"
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+
+fail() {
+	echo "AXTEST error=$*"
+	echo "AXTEST done"
+	poweroff -f
+	sleep 10
+}
+
+# kernel command line: axtest=NAME and ax_*=N
+axtest='' ax_mb=256 ax_rand=1000 ax_seq4k=8192
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
+	case $arg in
+	axtest=* | ax_mb=* | ax_rand=* | ax_seq4k=*) eval "${arg%%=*}=\${arg#*=}" ;;
+	esac
+done
+
+while read -r m; do
+	insmod "/lib/modules/$m.ko" || fail "insmod_$m"
+done </lib/modules/order
+
+i=0
+while [ ! -b /dev/vda ]; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && fail no_vda
+	sleep 0.1
+done
+read -r up _ </proc/uptime
+echo "AXTEST vda_uptime=$up"
+echo "AXTEST size_bytes=$(blockdev --getsize64 /dev/vda)"
+echo "AXTEST ro=$(cat /sys/block/vda/ro)"
+echo "AXTEST write_cache=$(tr ' ' _ </sys/block/vda/queue/write_cache)"
+echo "AXTEST discard_max_bytes=$(cat /sys/block/vda/queue/discard_max_bytes)"
+
+# nanoseconds since boot (the "now at N nsecs" of /proc/timer_list)
+now_ns() { sed -n 's/^now at \([0-9]*\) nsecs$/\1/p' /proc/timer_list | head -n 1; }
+
+# md5 of 1 MiB of the disk at MiB offset $1, read with O_DIRECT
+md5_mib() { dd if=/dev/vda bs=1M skip="$1" count=1 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
+
+disk_md5() { echo "AXTEST md5=$(md5sum </dev/vda | cut -d' ' -f1)"; }
+
+test_rw() {
+	disk_md5
+	# A device that offers VIRTIO_BLK_F_CONFIG_WCE may start in write-through
+	# mode (qemu-storage-daemon does): then Linux sends no FLUSH. Ask for
+	# write-back through virtio_blk's cache_type (a config-space write).
+	wc=$(tr ' ' _ </sys/block/vda/queue/write_cache)
+	if [ "$wc" = write_through ] && [ -w /sys/block/vda/cache_type ]; then
+		echo "write back" >/sys/block/vda/cache_type 2>/dev/null || true
+		echo "AXTEST write_cache_set=$(tr ' ' _ </sys/block/vda/queue/write_cache)"
+	fi
+	if yes AXDIRECT | head -c 1048576 |
+		dd of=/dev/vda bs=1M seek=1 count=1 iflag=fullblock oflag=direct 2>/dev/null; then
+		echo "AXTEST write_direct=ok"
+	else
+		echo "AXTEST write_direct=failed"
+	fi
+	# buffered: the page cache, then fsync = writeback + a FLUSH request
+	if yes AXBUFFER | head -c 1048576 |
+		dd of=/dev/vda bs=64k seek=32 count=16 iflag=fullblock conv=fsync 2>/dev/null; then
+		echo "AXTEST write_buffered=ok"
+	else
+		echo "AXTEST write_buffered=failed"
+	fi
+	echo "AXTEST readback_direct=$(md5_mib 1)"
+	echo "AXTEST readback_buffered=$(md5_mib 2)"
+	if blkdiscard -o 4194304 -l 4194304 /dev/vda 2>/dev/null; then
+		echo "AXTEST discard=ok"
+	else
+		echo "AXTEST discard=failed"
+	fi
+	sync
+}
+
+test_ro() {
+	disk_md5
+	if dd if=/dev/zero of=/dev/vda bs=4096 count=1 oflag=direct 2>/dev/null; then
+		echo "AXTEST ro_write=accepted"
+	else
+		echo "AXTEST ro_write=refused"
+	fi
+	# the same through the page cache: must fail at open or at fsync
+	if dd if=/dev/zero of=/dev/vda bs=4096 count=1 conv=fsync 2>/dev/null; then
+		echo "AXTEST ro_write_buffered=accepted"
+	else
+		echo "AXTEST ro_write_buffered=refused"
+	fi
+	echo 3 >/proc/sys/vm/drop_caches
+	disk_md5
+}
+
+test_reboot() {
+	mark=$(dd if=/dev/vda bs=4096 skip=768 count=1 iflag=direct 2>/dev/null | head -c 9)
+	if [ "$mark" = AXREBOOT1 ]; then
+		echo "AXTEST reboot=second"
+		printf AXREBOOT2 | dd of=/dev/vda bs=4096 seek=768 count=1 conv=sync oflag=direct 2>/dev/null ||
+			echo "AXTEST error=marker2"
+	else
+		echo "AXTEST reboot=first"
+		printf AXREBOOT1 | dd of=/dev/vda bs=4096 seek=768 count=1 conv=sync oflag=direct 2>/dev/null ||
+			fail marker1
+		sync
+		reboot -f
+		sleep 10
+		fail reboot_returned
+	fi
+}
+
+# elapsed ns of "$@", printed as AXTEST $name_ns=N
+timed() {
+	name=$1
+	shift
+	t0=$(now_ns)
+	"$@" || echo "AXTEST error=$name"
+	t1=$(now_ns)
+	echo "AXTEST ${name}_ns=$((t1 - t0))"
+}
+
+rand_reads() {
+	blocks=$(($(blockdev --getsize64 /dev/vda) / 4096))
+	n=0
+	while [ $n -lt "$ax_rand" ]; do
+		dd if=/dev/vda of=/dev/null bs=4096 count=1 iflag=direct \
+			skip=$(((RANDOM * 32768 + RANDOM) % blocks)) 2>/dev/null || return 1
+		n=$((n + 1))
+	done
+}
+
+test_bench() {
+	echo "AXTEST bench_mb=$ax_mb"
+	# the host samples the backend's CPU time at each *_begin/_end line
+	echo "AXTEST phase=seq_begin"
+	sleep 0.5
+	timed seqwrite dd if=/dev/zero of=/dev/vda bs=1M count="$ax_mb" oflag=direct 2>/dev/null
+	timed seqread dd if=/dev/vda of=/dev/null bs=1M count="$ax_mb" iflag=direct 2>/dev/null
+	echo "AXTEST phase=seq_end"
+	sleep 0.5
+	echo "AXTEST seq4k_count=$ax_seq4k"
+	timed seq4k dd if=/dev/vda of=/dev/null bs=4096 count="$ax_seq4k" iflag=direct 2>/dev/null
+	echo "AXTEST rand_count=$ax_rand"
+	timed rand4k rand_reads
+}
+
+case $axtest in
+rw) test_rw ;;
+ro) test_ro ;;
+reboot) test_reboot ;;
+bench) test_bench ;;
+*) echo "AXTEST error=unknown_test_$axtest" ;;
+esac
+read -r up _ </proc/uptime
+echo "AXTEST end_uptime=$up"
+echo "AXTEST done"
+poweroff -f
+sleep 10

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Assembles an unmodified Debian Linux guest from Debian packages only:
+#   OUTDIR/vmlinuz        the kernel of linux-image-<version>-cloud-amd64
+#   OUTDIR/initramfs.gz   cpio newc + gzip: busybox-static, the virtio modules,
+#                         and tests/linux/init.sh as /init
+#   OUTDIR/stamp          what it was built from (kernel package and version,
+#                         busybox version, hash of init.sh and of this script)
+# Usage: tools/build-linux-guest.sh [OUTDIR]        (default build/linux)
+#
+# It also installs the host packages the Linux tests need (QEMU, the
+# qemu-storage-daemon, busybox-static, cpio). The kernel package is never
+# installed on the host: it is downloaded with `apt-get download` and unpacked
+# with `dpkg-deb -x` into a temporary directory.
+#
+# Exit status: 0 built (or already up to date), 77 a Debian package could not
+# be installed or downloaded (callers print SKIP), 1 anything else.
+set -euo pipefail
+
+OUTDIR=${1:-build/linux}
+here=$(cd "$(dirname "$0")/.." && pwd)
+INIT_SRC=$here/tests/linux/init.sh
+# The modules the guest needs, in load order. Their dependencies (from each
+# module's own .modinfo "depends=") are added ahead of them.
+MODULES=(virtio_ring virtio virtio_mmio virtio_blk)
+# Host packages: qemu-system-x86 (qemu-system-x86_64), qemu-system-common
+# (qemu-storage-daemon in Debian 12), qemu-utils (qemu-img), busybox-static,
+# cpio.
+HOST_PKGS=(qemu-system-x86 qemu-system-common qemu-utils busybox-static cpio)
+META_PKG=linux-image-cloud-amd64
+
+skip() { echo "build-linux-guest: $*" >&2; exit 77; }
+die() { echo "build-linux-guest: $*" >&2; exit 1; }
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+apt_updated=
+apt_update() {
+	[ -n "$apt_updated" ] && return 0
+	apt_updated=1
+	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -qq >/dev/null 2>&1 ||
+		echo "build-linux-guest: apt-get update failed; trying with the lists we have" >&2
+}
+
+# --- host packages ---------------------------------------------------------
+missing=()
+for p in "${HOST_PKGS[@]}"; do installed "$p" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" -eq 0 ] || skip "missing Debian packages ${missing[*]} and not root"
+	apt_update
+	echo "build-linux-guest: installing ${missing[*]}" >&2
+	DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null || skip "cannot install ${missing[*]}"
+fi
+
+# --- which kernel ----------------------------------------------------------
+# linux-image-cloud-amd64 is a metapackage; its dependency is the real kernel.
+resolve_kernel() {
+	apt-cache depends "$META_PKG" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\)$/\1/p' | head -n 1
+}
+kpkg=$(resolve_kernel || true)
+if [ -z "$kpkg" ]; then
+	apt_update
+	kpkg=$(resolve_kernel || true)
+fi
+if [ -z "$kpkg" ]; then
+	# No package lists at all: an existing build is still good enough.
+	[ -s "$OUTDIR/stamp" ] && [ -s "$OUTDIR/vmlinuz" ] && [ -s "$OUTDIR/initramfs.gz" ] &&
+		{ echo "build-linux-guest: apt knows no $META_PKG; keeping $OUTDIR" >&2; exit 0; }
+	skip "apt knows no $META_PKG"
+fi
+kver=$(apt-cache policy "$kpkg" | sed -n 's/^ *Candidate: //p')
+if [ -z "$kver" ] || [ "$kver" = "(none)" ]; then skip "no candidate version of $kpkg"; fi
+bbver=$(dpkg-query -W -f='${Version}' busybox-static)
+
+stamp="kernel=$kpkg=$kver busybox=$bbver modules=${MODULES[*]}
+init=$(sha256sum "$INIT_SRC" | cut -d' ' -f1)
+script=$(sha256sum "$0" | cut -d' ' -f1)"
+if [ -s "$OUTDIR/vmlinuz" ] && [ -s "$OUTDIR/initramfs.gz" ] &&
+	[ "$(cat "$OUTDIR/stamp" 2>/dev/null)" = "$stamp" ]; then
+	exit 0 # up to date
+fi
+
+# --- download and unpack the kernel package --------------------------------
+mkdir -p "$OUTDIR"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp" # apt-get download runs as _apt where it can
+mkdir "$tmp/dl"
+chown _apt "$tmp/dl" 2>/dev/null || true
+# the download is cached in OUTDIR by version, so a rebuild (new init.sh) is offline
+deb=$OUTDIR/${kpkg}_${kver//:/%3a}_amd64.deb
+if [ ! -s "$deb" ]; then
+	echo "build-linux-guest: downloading $kpkg $kver" >&2
+	(cd "$tmp/dl" && timeout 600 apt-get download -qq "$kpkg=$kver" >/dev/null 2>&1) ||
+		{ apt_update; (cd "$tmp/dl" && timeout 600 apt-get download -qq "$kpkg=$kver" >/dev/null 2>&1); } ||
+		skip "cannot download $kpkg $kver"
+	rm -f "$OUTDIR"/linux-image-*.deb
+	mv "$tmp"/dl/*.deb "$deb"
+fi
+dpkg-deb -x "$deb" "$tmp/k"
+
+vmlinuz=$(find "$tmp/k/boot" -name 'vmlinuz-*' | head -n 1)
+[ -n "$vmlinuz" ] || die "no vmlinuz in $kpkg"
+moddir=$(find "$tmp/k" -path '*/lib/modules/*' -maxdepth 4 -mindepth 3 -type d -name '*cloud-amd64' | head -n 1)
+[ -n "$moddir" ] || die "no lib/modules in $kpkg"
+
+# --- modules and their dependencies -----------------------------------------
+# The package ships no modules.dep (depmod runs in its postinst), and kmod is not
+# needed: each .ko carries "depends=a,b" in its .modinfo section.
+declare -A kofile=() loaded=()
+order=()
+find_ko() {
+	local f
+	f=$(find "$moddir/kernel" \( -name "$1.ko" -o -name "$1.ko.xz" -o -name "$1.ko.zst" -o -name "$1.ko.gz" \) | head -n 1)
+	[ -n "$f" ] || die "module $1 not in $kpkg"
+	kofile[$1]=$f
+}
+ko_plain() { # FILE -> uncompressed bytes on stdout
+	case $1 in
+	*.ko.xz) xz -dc "$1" ;;
+	*.ko.zst) zstd -dc "$1" ;;
+	*.ko.gz) gzip -dc "$1" ;;
+	*) cat "$1" ;;
+	esac
+}
+add_module() { # depth-first: dependencies first
+	local m=$1 deps d
+	[ -n "${loaded[$m]:-}" ] && return 0
+	loaded[$m]=1
+	find_ko "$m"
+	deps=$(ko_plain "${kofile[$m]}" | tr '\0' '\n' | sed -n 's/^depends=//p' | head -n 1)
+	for d in ${deps//,/ }; do add_module "$d"; done
+	order+=("$m")
+}
+for m in "${MODULES[@]}"; do add_module "$m"; done
+
+# --- the initramfs ----------------------------------------------------------
+root=$tmp/root
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules}
+cp /bin/busybox "$root/bin/busybox"
+# every applet as a symlink, so /init can use plain names from the start
+for a in $(/bin/busybox --list); do
+	[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+done
+ln -s bin "$root/sbin"
+for m in "${order[@]}"; do
+	# the guest's busybox insmod takes uncompressed modules
+	ko_plain "${kofile[$m]}" >"$root/lib/modules/$m.ko"
+	echo "$m" >>"$root/lib/modules/order"
+done
+install -m 755 "$INIT_SRC" "$root/init"
+# the kernel opens /dev/console before /init runs; it also has one in its
+# built-in initramfs, so this is only belt and braces
+mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
+
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+	gzip -9n >"$tmp/initramfs.gz"
+cp "$vmlinuz" "$tmp/vmlinuz"
+mv "$tmp/vmlinuz" "$OUTDIR/vmlinuz"
+mv "$tmp/initramfs.gz" "$OUTDIR/initramfs.gz"
+printf '%s\n' "$stamp" >"$OUTDIR/stamp"
+echo "build-linux-guest: $OUTDIR: $kpkg $kver, modules ${order[*]}" >&2
