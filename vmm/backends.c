@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -76,6 +77,8 @@ static enum ax_err file_submit(void *ctx, struct ax_block_request *req)
 	struct axvm_backend *b = ctx;
 	enum ax_err err;
 
+	if ((unsigned)req->op <= AX_BLOCK_WRITE_ZEROES)
+		atomic_fetch_add_explicit(&b->ops[req->op], 1, memory_order_relaxed);
 	switch (req->op) {
 	case AX_BLOCK_READ:
 		err = transfer(b->fd, false, req->iov, req->iovcnt, req->offset);
@@ -239,6 +242,20 @@ const struct ax_block_backend *axvm_backends_block(const struct axvm_backends *b
 	const struct axvm_backend *item = find(b, device);
 
 	return item && item->is_block ? &item->block : NULL;
+}
+
+int axvm_backends_format_ops(const struct axvm_backends *b, const char *device, char *buf,
+			     size_t len)
+{
+	const struct axvm_backend *item = find(b, device);
+
+	if (!item || !item->is_block)
+		return 0;
+	return snprintf(
+		buf, len, "reads=%llu writes=%llu flushes=%llu discards=%llu write_zeroes=%llu",
+		atomic_load(&item->ops[AX_BLOCK_READ]), atomic_load(&item->ops[AX_BLOCK_WRITE]),
+		atomic_load(&item->ops[AX_BLOCK_FLUSH]), atomic_load(&item->ops[AX_BLOCK_DISCARD]),
+		atomic_load(&item->ops[AX_BLOCK_WRITE_ZEROES]));
 }
 
 const struct ax_char_backend *axvm_backends_char(const struct axvm_backends *b, const char *device)

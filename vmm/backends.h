@@ -22,6 +22,7 @@ struct axvm_backend {
 	int fd;
 	struct ax_block_backend block;
 	struct ax_char_backend chr;
+	_Atomic unsigned long long ops[AX_BLOCK_WRITE_ZEROES + 1]; /* block requests by op */
 };
 
 struct axvm_backends {
@@ -41,5 +42,12 @@ void axvm_backends_close(struct axvm_backends *b);
 const struct ax_block_backend *axvm_backends_block(const struct axvm_backends *b,
 						   const char *device);
 const struct ax_char_backend *axvm_backends_char(const struct axvm_backends *b, const char *device);
+
+/*
+ * "reads=N writes=N flushes=N discards=N write_zeroes=N" for a block
+ * device's backend; 0 when `device` has none.
+ */
+int axvm_backends_format_ops(const struct axvm_backends *b, const char *device, char *buf,
+			     size_t len);
 
 #endif

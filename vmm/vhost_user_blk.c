@@ -214,8 +214,14 @@ int vhost_user_blk_main(int argc, char **argv)
 		while (r == VU_CONNECTED);
 		if (r == VU_STOP)
 			break;
-		axvm_info("vhost-user-blk: front end disconnected (%lu messages, %lu refused)",
-			  blk.vu.messages, blk.vu.refused);
+		char ops[160];
+
+		axvm_backends_format_ops(&blk.backends, VHOST_USER_BLK_NAME, ops, sizeof(ops));
+		/* always printed: the Linux test checks that FLUSH and DISCARD arrived */
+		fprintf(stderr,
+			"axvm: vhost-user-blk: front end disconnected (%lu messages, %lu refused): "
+			"%s\n",
+			blk.vu.messages, blk.vu.refused, ops);
 	}
 	vhost_user_blk_close(&blk);
 	close(listen_fd);

@@ -394,10 +394,14 @@ static enum ax_err print_device(const struct ax_device_info *info, void *arg)
 				   ? AXVM_EXIT_DEVICE_NAME
 				   : ax_emu_type_short_name((enum ax_emu_type)info->type);
 
+	char ops[160];
+
 	if (ax_devices_stats(vm->devices, info->id, &st) == AX_OK)
 		fprintf(stderr, "axvm: stats: device %s (%s) reads=%llu writes=%llu errors=%llu\n",
 			info->name, type ? type : "?", (unsigned long long)st.reads,
 			(unsigned long long)st.writes, (unsigned long long)st.errors);
+	if (axvm_backends_format_ops(&vm->backends, info->name, ops, sizeof(ops)) > 0)
+		fprintf(stderr, "axvm: stats: backend %s %s\n", info->name, ops);
 	return AX_OK;
 }
 
