@@ -234,8 +234,8 @@ static void test_structure_errors(void **state)
 		     "t.toml:3:3: missing required key 'memory_regions' in [kernel]");
 	expect_error("[base]\ncpu_num = 1\nphys_cpu_ids = [0]\n",
 		     "t.toml:3:1: unsupported key 'phys_cpu_ids' in [base]");
-	expect_error(HEAD "ramdisk_path = \"r\"\n",
-		     "t.toml:6:1: unsupported key 'ramdisk_path' in [kernel]");
+	expect_error(HEAD "dtb_path = \"d\"\n",
+		     "t.toml:6:1: unsupported key 'dtb_path' in [kernel]");
 	expect_error(HEAD "[devices]\n  emu_device = []\n",
 		     "t.toml:7:3: unsupported key 'emu_device' in [devices]");
 }
@@ -288,6 +288,27 @@ static void test_kernel_errors(void **state)
 		"t.toml:2:18: image_location \"memory\" is not supported by axvm (only \"fs\")");
 	expect_error("[kernel]\nimage_location = false\n",
 		     "t.toml:2:18: expected a string for image_location, found a boolean");
+}
+
+/* [kernel] ramdisk_path, axvm's extension for a bzImage's initrd. */
+static void test_ramdisk_path(void **state)
+{
+	char text[2200];
+
+	(void)state;
+	parse_ok(HEAD);
+	assert_string_equal(cfg.ramdisk_path, "");
+	parse_ok("[base]\ncpu_num = 1\n[kernel]\nkernel_path = \"build/linux/vmlinuz\"\n"
+		 "ramdisk_path = 'build/linux/initramfs.gz'\nmemory_regions = [[0, 0x1000, 7, "
+		 "0]]\n");
+	assert_string_equal(cfg.ramdisk_path, "build/linux/initramfs.gz");
+	assert_string_equal(cfg.kernel_path, "build/linux/vmlinuz");
+	expect_error("[kernel]\nramdisk_path = ''\n",
+		     "t.toml:2:16: ramdisk_path must not be empty");
+	expect_error("[kernel]\nramdisk_path = 7\n",
+		     "t.toml:2:16: expected a string for ramdisk_path, found an integer");
+	snprintf(text, sizeof(text), "[kernel]\nramdisk_path = \"%01024d\"\n", 0);
+	expect_error(text, "t.toml:2:16: ramdisk_path is longer than 1023 characters");
 }
 
 static void test_memory_region_errors(void **state)
@@ -670,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_structure_errors),
 		cmocka_unit_test(test_base_errors),
 		cmocka_unit_test(test_kernel_errors),
+		cmocka_unit_test(test_ramdisk_path),
 		cmocka_unit_test(test_memory_region_errors),
 		cmocka_unit_test(test_emu_device_type_errors),
 		cmocka_unit_test(test_emu_device_value_errors),

@@ -11,6 +11,7 @@
 #include <axdevice/axdevice.h>
 
 #include "backends.h"
+#include "bzimage.h"
 #include "guest_ram.h"
 #include "vm_config.h"
 
@@ -48,6 +49,8 @@ struct axvm {
 	struct ax_devices *devices;
 	struct axvm_vcpu *vcpus;
 	uint32_t nr_vcpus;
+	bool linux_guest;		  /* a bzImage: Linux CPUID mask, long-mode start */
+	struct bzimage_entry linux_entry; /* valid when linux_guest */
 
 	atomic_bool stop;
 	atomic_int status; /* -1 until the first stop request */
@@ -93,6 +96,9 @@ int axvm_vcpu_create(struct axvm *vm, struct axvm_vcpu *vcpu, uint32_t id, char 
 		     size_t err_len);
 int axvm_vcpu_boot_state(struct axvm_vcpu *vcpu, uint32_t entry, uint32_t ebx, char *err,
 			 size_t err_len);
+/* 64-bit Linux boot protocol: long mode at e->entry, RSI = zero page, interrupts off. */
+int axvm_vcpu_boot_state_linux(struct axvm_vcpu *vcpu, const struct bzimage_entry *e, char *err,
+			       size_t err_len);
 void axvm_vcpu_kick(struct axvm_vcpu *vcpu);
 
 /* Logs an access nobody handled, once per address. */

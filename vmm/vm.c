@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acpi.h"
 #include "log.h"
 #include "multiboot.h"
 
@@ -151,13 +152,14 @@ int axvm_build_devices(struct axvm *vm, char *err, size_t err_len)
 
 /* --- KVM --------------------------------------------------------------------- */
 
-static int read_file(const char *path, uint8_t **data, size_t *size, char *err, size_t err_len)
+static int read_file(const char *what, const char *path, uint8_t **data, size_t *size, char *err,
+		     size_t err_len)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		snprintf(err, err_len, "kernel %s: %s", path, strerror(errno));
+		snprintf(err, err_len, "%s %s: %s", what, path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -168,7 +170,7 @@ static int read_file(const char *path, uint8_t **data, size_t *size, char *err, 
 		ssize_t n = read(fd, *data + done, *size - done);
 
 		if (n <= 0) {
-			snprintf(err, err_len, "kernel %s: short read", path);
+			snprintf(err, err_len, "%s %s: short read", what, path);
 			free(*data);
 			close(fd);
 			return -1;
@@ -177,12 +179,91 @@ static int read_file(const char *path, uint8_t **data, size_t *size, char *err, 
 	}
 	close(fd);
 	if (!*data) {
-		snprintf(err, err_len, "kernel %s: out of memory", path);
+		snprintf(err, err_len, "%s %s: out of memory", what, path);
 		return -1;
 	}
 	return 0;
 }
 
+/*
+ * ACPI tables for a Linux guest at BZIMAGE_ACPI_GPA (reserved in its e820 map):
+ * CPUs, the in-kernel I/O APIC and PICs, one LNRO0005 device per virtio-mmio
+ * entry of the config, COM1 when a console sits at port 0x3f8. Returns the
+ * RSDP's address, 0 with err on failure.
+ */
+static uint64_t build_acpi(struct axvm *vm, char *err, size_t err_len)
+{
+	const struct axvm_config *cfg = vm->cfg;
+	struct acpi_virtio_mmio virtio[AXVM_MAX_DEVICES];
+	struct acpi_vm_desc desc = {
+		.nr_cpus = cfg->cpu_num,
+		.ioapic_id = 0,
+		.pcat_compat = true,
+		.virtio = virtio,
+	};
+	struct acpi_layout layout;
+	uint8_t *buf = guest_ram_at(&vm->ram, BZIMAGE_ACPI_GPA, BZIMAGE_ACPI_MAX);
+
+	for (unsigned i = 0; i < cfg->nr_emu; i++) {
+		const struct ax_emu_config *e = &cfg->emu[i];
+
+		if (e->emu_type == AX_EMU_VIRTIO_BLK || e->emu_type == AX_EMU_VIRTIO_CONSOLE)
+			virtio[desc.nr_virtio++] =
+				(struct acpi_virtio_mmio){ e->base_gpa, e->length, e->irq_id };
+		/* cfg_list [bus = 1 (port), ...]: the PC's COM1 */
+		if (e->emu_type == AX_EMU_CONSOLE && e->base_gpa == 0x3f8 && e->cfg_len > 0 &&
+		    e->cfg_list[0] == 1)
+			desc.com1 = true;
+	}
+	if (!buf) {
+		snprintf(err, err_len, "no guest RAM at 0x%x for the ACPI tables",
+			 BZIMAGE_ACPI_GPA);
+		return 0;
+	}
+	if (acpi_build(&desc, buf, BZIMAGE_ACPI_MAX, BZIMAGE_ACPI_GPA, &layout) != 0) {
+		snprintf(err, err_len, "ACPI tables: %s", strerror(errno));
+		return 0;
+	}
+	axvm_debug("ACPI: %zu bytes at 0x%x, %u virtio-mmio device(s)%s", layout.total,
+		   BZIMAGE_ACPI_GPA, desc.nr_virtio, desc.com1 ? ", COM1" : "");
+	return BZIMAGE_ACPI_GPA + layout.rsdp.off;
+}
+
+static int load_linux(struct axvm *vm, const uint8_t *image, size_t size, char *err, size_t err_len)
+{
+	const struct axvm_config *cfg = vm->cfg;
+	struct bzimage_args args = { .cmdline = cfg->cmdline };
+	uint8_t *initrd = NULL;
+	char why[256];
+	int ret;
+
+	args.acpi_rsdp = build_acpi(vm, err, err_len);
+	if (!args.acpi_rsdp)
+		return -1;
+	if (cfg->ramdisk_path[0]) {
+		if (read_file("ramdisk", cfg->ramdisk_path, &initrd, &args.initrd_size, err,
+			      err_len) != 0)
+			return -1;
+		args.initrd = initrd;
+	}
+	ret = bzimage_load(&vm->ram, image, size, &args, &vm->linux_entry, why, sizeof(why));
+	free(initrd);
+	if (ret != 0) {
+		snprintf(err, err_len, "kernel %s: %s", cfg->kernel_path, why);
+		return -1;
+	}
+	vm->linux_guest = true;
+	axvm_debug("bzImage: protocol %u.%02u, kernel at 0x%llx, entry 0x%llx, initrd at 0x%llx "
+		   "(%zu bytes)",
+		   (unsigned)(vm->linux_entry.protocol >> 8),
+		   (unsigned)(vm->linux_entry.protocol & 0xffu),
+		   (unsigned long long)vm->linux_entry.load_addr,
+		   (unsigned long long)vm->linux_entry.entry,
+		   (unsigned long long)vm->linux_entry.initrd_addr, args.initrd_size);
+	return 0;
+}
+
+/* The loader is chosen by content: a bzImage ("HdrS") or a multiboot v1 ELF32. */
 static int load_kernel(struct axvm *vm, struct multiboot_entry *entry, char *err, size_t err_len)
 {
 	uint8_t *image;
@@ -190,8 +271,13 @@ static int load_kernel(struct axvm *vm, struct multiboot_entry *entry, char *err
 	char why[256];
 	int ret;
 
-	if (read_file(vm->cfg->kernel_path, &image, &size, err, err_len) != 0)
+	if (read_file("kernel", vm->cfg->kernel_path, &image, &size, err, err_len) != 0)
 		return -1;
+	if (bzimage_detect(image, size)) {
+		ret = load_linux(vm, image, size, err, err_len);
+		free(image);
+		return ret;
+	}
 	ret = multiboot_load(&vm->ram, image, size, vm->cfg->cmdline, entry, why, sizeof(why));
 	free(image);
 	if (ret != 0)
@@ -263,6 +349,8 @@ int axvm_create_kvm(struct axvm *vm, char *err, size_t err_len, int *status)
 		if (axvm_vcpu_create(vm, &vm->vcpus[i], i, err, err_len) != 0)
 			return -1;
 	/* the boot CPU starts the kernel; the others wait for INIT/SIPI in KVM */
+	if (vm->linux_guest)
+		return axvm_vcpu_boot_state_linux(&vm->vcpus[0], &vm->linux_entry, err, err_len);
 	return axvm_vcpu_boot_state(&vm->vcpus[0], entry.entry, entry.info, err, err_len);
 }
 

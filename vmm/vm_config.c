@@ -212,6 +212,17 @@ static bool load_cmdline(struct loader *ld, const struct toml_node *v)
 	return get_string(ld, v, "cmdline", ld->out->cmdline, sizeof(ld->out->cmdline));
 }
 
+static bool load_ramdisk_path(struct loader *ld, const struct toml_node *v)
+{
+	struct axvm_config *out = ld->out;
+
+	if (!get_string(ld, v, "ramdisk_path", out->ramdisk_path, sizeof(out->ramdisk_path)))
+		return false;
+	if (!out->ramdisk_path[0])
+		return fail(ld, v->pos, "ramdisk_path must not be empty");
+	return true;
+}
+
 /* axvmconfig's "memory" means an image linked into the hypervisor: axvm only reads files. */
 static bool load_image_location(struct loader *ld, const struct toml_node *v)
 {
@@ -307,13 +318,10 @@ static bool load_memory_regions(struct loader *ld, const struct toml_node *v)
 }
 
 static const struct key_rule kernel_keys[] = {
-	{ "kernel_path", load_kernel_path },
-	{ "kernel_load_addr", load_kernel_load_addr },
-	{ "entry_point", load_entry_point },
-	{ "cmdline", load_cmdline },
-	{ "image_location", load_image_location },
-	{ "memory_regions", load_memory_regions },
-	{ NULL, NULL },
+	{ "kernel_path", load_kernel_path },	   { "kernel_load_addr", load_kernel_load_addr },
+	{ "entry_point", load_entry_point },	   { "cmdline", load_cmdline },
+	{ "ramdisk_path", load_ramdisk_path },	   { "image_location", load_image_location },
+	{ "memory_regions", load_memory_regions }, { NULL, NULL },
 };
 
 /* --- [devices] ------------------------------------------------------------------------- */

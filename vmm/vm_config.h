@@ -4,7 +4,8 @@
  *
  *   [base]     id, name, vm_type, cpu_num
  *   [kernel]   kernel_path, kernel_load_addr, entry_point, memory_regions =
- *              [[gpa, size, flags, map_type], ...], cmdline, image_location = "fs"
+ *              [[gpa, size, flags, map_type], ...], cmdline, image_location = "fs",
+ *              ramdisk_path (an axvm extension: the initrd of a Linux bzImage)
  *   [devices]  emu_devices = [["name", base_gpa, length, irq_id, emu_type, [cfg...]], ...]
  *              (emu_type: the seeds' number, a short name such as "virtio-blk",
  *              or a host kind such as "exit"), passthrough_devices = [] (must be
@@ -79,6 +80,7 @@ struct axvm_config {
 	uint64_t entry_point;
 	bool has_entry_point;
 	char cmdline[AXVM_CMDLINE_MAX];
+	char ramdisk_path[AXVM_PATH_MAX]; /* bzImage initrd; "" for none; relative to the cwd */
 	struct axvm_mem_region mem[AXVM_MAX_MEM_REGIONS];
 	unsigned nr_mem;
 
