@@ -35,6 +35,7 @@ struct axvm_vcpu {
 	pthread_t thread;
 	atomic_bool started; /* written by the main thread, read by whoever kicks */
 	_Atomic uint64_t exits[EXIT_KINDS];
+	_Atomic uint64_t bp_delivered; /* #BP delivered by axvm for an int3 KVM could not run */
 };
 
 #define AXVM_UNMAPPED_LOG_SLOTS 256

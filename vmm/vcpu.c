@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "multiboot.h"
+#include "x86_exception.h"
 
 #define CPUID_MAX_ENTRIES 256
 
@@ -332,7 +333,8 @@ void *axvm_vcpu_thread(void *arg)
 					  vcpu->id, vcpu->run->system_event.type);
 			break;
 		case KVM_EXIT_INTERNAL_ERROR:
-			internal_error(vcpu);
+			if (x86_deliver_int3(vcpu) == 0) /* 1: #BP delivered, -1: stopped */
+				internal_error(vcpu);
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
 			axvm_request_stop(vm, AXVM_STATUS_VCPU,

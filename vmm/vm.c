@@ -513,8 +513,9 @@ void axvm_print_stats(struct axvm *vm, double seconds)
 
 		fprintf(stderr,
 			"axvm: stats: vcpu%u exits=%llu io=%llu mmio=%llu other=%llu "
-			"seconds=%.6f\n",
+			"seconds=%.6f bp_emulated=%llu\n",
 			i, (unsigned long long)(io + mmio + other), (unsigned long long)io,
-			(unsigned long long)mmio, (unsigned long long)other, seconds);
+			(unsigned long long)mmio, (unsigned long long)other, seconds,
+			(unsigned long long)atomic_load(&v->bp_delivered));
 	}
 }

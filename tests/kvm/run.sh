@@ -94,5 +94,6 @@ else
 	echo "SKIP [kvm] valgrind: not installed, and apt-get could not install it"
 fi
 
+AXVM=$AXVM tests/kvm/bp.sh || fail=1
 AXVM=$AXVM tests/kvm/crash.sh || fail=1
 exit $fail

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * #BP delivery in software, 64-bit mode only (see x86_exception.h). The
+ * steps follow the SDM's description of a software interrupt (INT3) through
+ * a 64-bit IDT gate:
+ *
+ *   1. gate 3 = 16 bytes at IDTR.base + 3 * 16, inside IDTR.limit;
+ *      type 0xE (interrupt) or 0xF (trap) else #GP; gate DPL < CPL: #GP
+ *      (INT3 is a software interrupt); not present: #NP
+ *   2. the gate's selector: a present 64-bit code segment (L = 1, D = 0) in
+ *      the GDT with DPL <= CPL, else #GP / #NP; the new CPL is its DPL
+ *      (a conforming segment keeps the CPL)
+ *   3. the stack: IST n (TSS offset 0x24 + 8 * (n - 1)) when the gate's IST
+ *      field is non-zero; else TSS.RSPn (offset 4 + 8 * n) on a privilege
+ *      change to n; else the current RSP. Aligned down to 16 bytes.
+ *   4. push SS, RSP, RFLAGS, CS, RIP (8 bytes each); int3 is a trap, so the
+ *      saved RIP is the next instruction (RIP + 1)
+ *   5. CS:RIP = gate selector (RPL = new CPL) : gate offset; on a privilege
+ *      change SS = the null selector with RPL = new CPL; RFLAGS.TF, NT, RF
+ *      (and VM) cleared, and IF too for an interrupt gate.
+ *
+ * Any fault the CPU would raise while delivering (#GP, #NP, #SS, #PF) is
+ * not emulated: the VM stops with the check that failed. Guest memory is
+ * reached through KVM_TRANSLATE and guest_ram_at() only; KVM_TRANSLATE does
+ * not report write or user permission, so those are not checked. The LDT
+ * (a gate selector with TI = 1) is not supported.
+ */
+#include "x86_exception.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#define INT3_OPCODE 0xccu
+#define INT3_VECTOR 3u
+
+#define EFER_LMA 0x400ull
+
+#define RFLAGS_TF 0x100ull
+#define RFLAGS_IF 0x200ull
+#define RFLAGS_NT 0x4000ull
+#define RFLAGS_RF 0x10000ull
+#define RFLAGS_VM 0x20000ull
+
+#define GATE_INTERRUPT 0xeu
+#define GATE_TRAP      0xfu
+
+#define TSS64_AVAILABLE 0x9u
+#define TSS64_BUSY	0xbu
+#define TSS_RSP0	0x04u
+#define TSS_IST1	0x24u
+
+#define FRAME_SLOTS 5u
+#define PAGE	    0x1000ull
+
+struct bp_ctx {
+	struct axvm_vcpu *vcpu;
+	char why[200];
+};
+
+static int bp_fail(struct bp_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int bp_fail(struct bp_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static uint64_t le(const uint8_t *p, unsigned len)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = len; i-- > 0;)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static bool canonical(uint64_t a)
+{
+	uint64_t top = a >> 47;
+
+	return top == 0 || top == 0x1ffff;
+}
+
+/* Host memory for [gva, gva + len), which must not cross a page; NULL with c->why. */
+static uint8_t *gva_ptr(struct bp_ctx *c, uint64_t gva, size_t len, const char *what)
+{
+	struct kvm_translation tr = { .linear_address = gva };
+	uint8_t *p;
+
+	if (ioctl(c->vcpu->fd, KVM_TRANSLATE, &tr) != 0 || !tr.valid) {
+		bp_fail(c, "%s: guest address 0x%llx does not translate", what,
+			(unsigned long long)gva);
+		return NULL;
+	}
+	p = guest_ram_at(&c->vcpu->vm->ram, tr.physical_address, len);
+	if (!p)
+		bp_fail(c, "%s: guest address 0x%llx (physical 0x%llx, %zu bytes) is not guest RAM",
+			what, (unsigned long long)gva, (unsigned long long)tr.physical_address,
+			len);
+	return p;
+}
+
+/* Reads len bytes at the guest virtual address gva, page by page. */
+static int gva_read(struct bp_ctx *c, uint64_t gva, uint8_t *buf, size_t len, const char *what)
+{
+	while (len > 0) {
+		size_t chunk = (size_t)(PAGE - (gva & (PAGE - 1)));
+		const uint8_t *p;
+
+		if (chunk > len)
+			chunk = len;
+		p = gva_ptr(c, gva, chunk, what);
+		if (!p)
+			return -1;
+		memcpy(buf, p, chunk);
+		gva += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/* The 8 bytes at offset off of the current 64-bit TSS (TR). */
+static int tss_read(struct bp_ctx *c, const struct kvm_sregs *s, uint32_t off, uint64_t *v,
+		    const char *what)
+{
+	uint8_t b[8];
+
+	if (!s->tr.present || s->tr.unusable ||
+	    (s->tr.type != TSS64_AVAILABLE && s->tr.type != TSS64_BUSY))
+		return bp_fail(c, "%s: TR (selector 0x%x, type 0x%x) is not a 64-bit TSS", what,
+			       s->tr.selector, s->tr.type);
+	if ((uint64_t)off + 7 > s->tr.limit)
+		return bp_fail(c, "%s: TSS offset 0x%x beyond TR limit 0x%x", what, off,
+			       s->tr.limit);
+	if (gva_read(c, s->tr.base + off, b, sizeof(b), what) != 0)
+		return -1;
+	*v = le(b, 8);
+	return 0;
+}
+
+struct gate {
+	uint64_t offset;
+	uint16_t selector;
+	unsigned ist, type, dpl, present;
+};
+
+static int read_gate(struct bp_ctx *c, const struct kvm_sregs *s, struct gate *g)
+{
+	uint64_t at = s->idt.base + INT3_VECTOR * 16;
+	uint8_t b[16];
+	uint64_t lo, hi;
+
+	if (INT3_VECTOR * 16 + 15 > s->idt.limit)
+		return bp_fail(c, "IDT limit 0x%x does not cover gate 3 (needs 0x%x)", s->idt.limit,
+			       INT3_VECTOR * 16 + 15);
+	if (gva_read(c, at, b, sizeof(b), "IDT gate 3") != 0)
+		return -1;
+	lo = le(b, 8);
+	hi = le(b + 8, 8);
+	g->offset = (lo & 0xffffu) | ((lo >> 32) & 0xffff0000u) | ((hi & 0xffffffffu) << 32);
+	g->selector = (uint16_t)(lo >> 16);
+	g->ist = (unsigned)(lo >> 32) & 7u;
+	g->type = (unsigned)(lo >> 40) & 0xfu;
+	g->dpl = (unsigned)(lo >> 45) & 3u;
+	g->present = (unsigned)(lo >> 47) & 1u;
+	return 0;
+}
+
+/* Gate checks, in the SDM's order for a software interrupt. */
+static int check_gate(struct bp_ctx *c, const struct kvm_sregs *s, const struct gate *g,
+		      unsigned cpl)
+{
+	uint64_t at = s->idt.base + INT3_VECTOR * 16;
+
+	if (g->type != GATE_INTERRUPT && g->type != GATE_TRAP)
+		return bp_fail(c, "IDT gate 3 at 0x%llx has type 0x%x, not interrupt/trap: #GP",
+			       (unsigned long long)at, g->type);
+	if (g->dpl < cpl)
+		return bp_fail(c, "IDT gate 3 at 0x%llx: DPL %u < CPL %u: #GP",
+			       (unsigned long long)at, g->dpl, cpl);
+	if (!g->present)
+		return bp_fail(c, "IDT gate 3 at 0x%llx is not present: #NP",
+			       (unsigned long long)at);
+	if (!canonical(g->offset))
+		return bp_fail(c, "IDT gate 3 at 0x%llx: offset 0x%llx is not canonical: #GP",
+			       (unsigned long long)at, (unsigned long long)g->offset);
+	return 0;
+}
+
+/* The handler's code segment from the GDT; *new_cpl is the CPL it runs at. */
+static int target_cs(struct bp_ctx *c, const struct kvm_sregs *s, uint16_t sel, unsigned cpl,
+		     struct kvm_segment *cs, unsigned *new_cpl)
+{
+	uint8_t b[8];
+	uint64_t d;
+	unsigned type, dpl;
+
+	if ((sel & 0xfffcu) == 0)
+		return bp_fail(c, "IDT gate 3: null code selector: #GP");
+	if (sel & 4u)
+		return bp_fail(c, "IDT gate 3: selector 0x%x is in the LDT (not supported)", sel);
+	if ((uint32_t)(sel | 7u) > s->gdt.limit)
+		return bp_fail(c, "IDT gate 3: selector 0x%x beyond GDT limit 0x%x: #GP", sel,
+			       s->gdt.limit);
+	if (gva_read(c, s->gdt.base + (sel & ~7u), b, sizeof(b), "GDT entry of the handler") != 0)
+		return -1;
+	d = le(b, 8);
+	type = (unsigned)(d >> 40) & 0xfu;
+	dpl = (unsigned)(d >> 45) & 3u;
+	if (!((d >> 44) & 1u) || !(type & 8u))
+		return bp_fail(c, "GDT selector 0x%x (0x%016llx) is not a code segment: #GP", sel,
+			       (unsigned long long)d);
+	if (dpl > cpl)
+		return bp_fail(c, "GDT selector 0x%x: DPL %u > CPL %u: #GP", sel, dpl, cpl);
+	if (!((d >> 47) & 1u))
+		return bp_fail(c, "GDT selector 0x%x is not present: #NP", sel);
+	if (!((d >> 53) & 1u) || ((d >> 54) & 1u))
+		return bp_fail(c,
+			       "GDT selector 0x%x (0x%016llx) is not 64-bit code (L=1, D=0): #GP",
+			       sel, (unsigned long long)d);
+	*new_cpl = (type & 4u) ? cpl : dpl; /* a conforming segment keeps the CPL */
+	*cs = (struct kvm_segment){
+		.base = ((d >> 16) & 0xffffffu) | (((d >> 56) & 0xffu) << 24),
+		.limit = (uint32_t)((d & 0xffffu) | (((d >> 48) & 0xfu) << 16)),
+		.selector = (uint16_t)((sel & ~3u) | *new_cpl),
+		.type = (uint8_t)(type | 1u), /* accessed */
+		.present = 1,
+		.dpl = (uint8_t)dpl,
+		.db = 0,
+		.s = 1,
+		.l = 1,
+		.g = (uint8_t)((d >> 55) & 1u),
+		.avl = (uint8_t)((d >> 52) & 1u),
+	};
+	if (cs->g)
+		cs->limit = (cs->limit << 12) | 0xfffu;
+	return 0;
+}
+
+static int new_stack(struct bp_ctx *c, const struct kvm_regs *r, const struct kvm_sregs *s,
+		     const struct gate *g, unsigned cpl, unsigned new_cpl, uint64_t *rsp)
+{
+	char what[32];
+
+	if (g->ist) {
+		snprintf(what, sizeof(what), "TSS IST%u", g->ist);
+		if (tss_read(c, s, TSS_IST1 + 8 * (g->ist - 1), rsp, what) != 0)
+			return -1;
+	} else if (new_cpl < cpl) {
+		snprintf(what, sizeof(what), "TSS RSP%u", new_cpl);
+		if (tss_read(c, s, TSS_RSP0 + 8 * new_cpl, rsp, what) != 0)
+			return -1;
+	} else {
+		*rsp = r->rsp;
+	}
+	if (!canonical(*rsp))
+		return bp_fail(c, "new stack pointer 0x%llx is not canonical: #SS",
+			       (unsigned long long)*rsp);
+	*rsp &= ~(uint64_t)15;
+	return 0;
+}
+
+static int deliver(struct bp_ctx *c, struct kvm_regs *r, struct kvm_sregs *s)
+{
+	struct axvm_vcpu *vcpu = c->vcpu;
+	unsigned cpl = s->cs.selector & 3u, new_cpl = 0;
+	struct gate g = { 0 };
+	struct kvm_segment cs;
+	uint64_t rsp, frame[FRAME_SLOTS];
+	uint8_t *slot[FRAME_SLOTS];
+
+	if (!(s->efer & EFER_LMA) || !s->cs.l)
+		return bp_fail(c,
+			       "not in 64-bit mode (EFER 0x%llx, CS.L %u): #BP is emulated in "
+			       "64-bit mode only",
+			       (unsigned long long)s->efer, s->cs.l);
+	if (read_gate(c, s, &g) != 0 || check_gate(c, s, &g, cpl) != 0 ||
+	    target_cs(c, s, g.selector, cpl, &cs, &new_cpl) != 0 ||
+	    new_stack(c, r, s, &g, cpl, new_cpl, &rsp) != 0)
+		return -1;
+
+	/* lowest address first: RIP, CS, RFLAGS, RSP, SS */
+	frame[0] = r->rip + 1;
+	frame[1] = s->cs.selector;
+	frame[2] = r->rflags;
+	frame[3] = r->rsp;
+	frame[4] = s->ss.selector;
+	rsp -= FRAME_SLOTS * 8;
+	/* every slot translated before anything is written; 8-aligned, so none crosses a page */
+	for (unsigned i = 0; i < FRAME_SLOTS; i++) {
+		slot[i] = gva_ptr(c, rsp + 8 * i, 8, "#BP stack frame");
+		if (!slot[i])
+			return -1;
+	}
+	for (unsigned i = 0; i < FRAME_SLOTS; i++)
+		for (unsigned k = 0; k < 8; k++)
+			slot[i][k] = (uint8_t)(frame[i] >> (8 * k));
+
+	s->cs = cs;
+	if (new_cpl != cpl)
+		s->ss = (struct kvm_segment){
+			.selector = (uint16_t)new_cpl, /* null, RPL = new CPL */
+			.limit = 0xffffffff,
+			.type = 0x3,
+			.present = 1,
+			.dpl = (uint8_t)new_cpl,
+			.db = 1,
+			.s = 1,
+			.g = 1,
+		};
+	r->rip = g.offset;
+	r->rsp = rsp;
+	r->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
+	if (g.type == GATE_INTERRUPT)
+		r->rflags &= ~RFLAGS_IF;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, s) != 0)
+		return bp_fail(c, "KVM_SET_SREGS: %s", strerror(errno));
+	if (ioctl(vcpu->fd, KVM_SET_REGS, r) != 0)
+		return bp_fail(c, "KVM_SET_REGS: %s", strerror(errno));
+	return 0;
+}
+
+int x86_deliver_int3(struct axvm_vcpu *vcpu)
+{
+	struct bp_ctx c = { .vcpu = vcpu };
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	uint8_t op;
+
+	if (vcpu->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION ||
+	    ioctl(vcpu->fd, KVM_GET_REGS, &regs) != 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) != 0 ||
+	    gva_read(&c, regs.rip, &op, 1, "rip") != 0 || op != INT3_OPCODE)
+		return 0;
+	if (deliver(&c, &regs, &sregs) != 0) {
+		axvm_request_stop(
+			vcpu->vm, AXVM_STATUS_VCPU,
+			"vCPU %u: int3 at rip 0x%llx failed emulation; #BP not delivered: %s",
+			vcpu->id, (unsigned long long)regs.rip, c.why);
+		return -1;
+	}
+	atomic_fetch_add_explicit(&vcpu->bp_delivered, 1, memory_order_relaxed);
+	return 1;
+}
