@@ -5,6 +5,7 @@
 #                     freestanding link, cppcheck, clang-format check
 #   make bench        benchmarks (release build)
 #   make freestanding src/ built -ffreestanding -nostdinc, linked -nostdlib -static, run
+#   make fuzz         every libFuzzer harness for FUZZ_SECONDS (30) seconds
 #   make install PREFIX=/usr/local
 #   make run          build axvm, the demo guest and its disk, boot the demo VM
 
@@ -47,7 +48,8 @@ TEST_DEPS := $(BUILD_DEPS) libcmocka-dev pkg-config cppcheck clang-format valgri
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 .PHONY: all test bench freestanding install run clean deps-test check-format format cppcheck \
-        test-unit test-asan test-tsan test-configs test-kvm test-linux guest deps-run bench-peer
+        test-unit test-asan test-tsan test-configs test-kvm test-linux guest deps-run bench-peer \
+        fuzz
 all: $(BUILD)/libaxdevice.a $(BUILD)/libaxdevice.so $(BUILD)/axdevice.pc
 
 # --- one build variant: objects, static library, test binaries ---------------
@@ -166,14 +168,19 @@ cppcheck: deps-test
 	@echo "  CPPCHECK"
 	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
 	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -Isrc -Ivmm src tests bench \
-	  $(wildcard vmm guest)
+	  $(wildcard vmm guest fuzz) -Itests/support -Ifuzz
 
-FORMAT_FILES = $(shell find include src tests bench vmm guest -name '*.[ch]' 2>/dev/null)
+FORMAT_FILES = $(shell find include src tests bench vmm guest fuzz -name '*.[ch]' 2>/dev/null)
 check-format: deps-test
 	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "clang-format: clean"
 
 format:
 	clang-format -i $(FORMAT_FILES)
+
+# --- fuzzing (libFuzzer, clang, ASan+UBSan): each target FUZZ_SECONDS seconds ---
+FUZZ_SECONDS ?= 30
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh
 
 # --- freestanding proof ------------------------------------------------------
 # src/ sees only the compiler's own headers (-nostdinc) and links with no libc.
