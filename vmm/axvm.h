@@ -35,7 +35,8 @@ struct axvm_vcpu {
 	pthread_t thread;
 	atomic_bool started; /* written by the main thread, read by whoever kicks */
 	_Atomic uint64_t exits[EXIT_KINDS];
-	_Atomic uint64_t bp_delivered; /* #BP delivered by axvm for an int3 KVM could not run */
+	_Atomic uint64_t bp_delivered;	/* #BP delivered by axvm for an int3 KVM could not run */
+	_Atomic uint64_t insn_emulated; /* instructions executed by x86_insn.c */
 };
 
 #define AXVM_UNMAPPED_LOG_SLOTS 256

@@ -333,7 +333,8 @@ void *axvm_vcpu_thread(void *arg)
 					  vcpu->id, vcpu->run->system_event.type);
 			break;
 		case KVM_EXIT_INTERNAL_ERROR:
-			if (x86_deliver_int3(vcpu) == 0) /* 1: #BP delivered, -1: stopped */
+			if (x86_handle_emulation_failure(vcpu) ==
+			    0) /* 1: #BP delivered, -1: stopped */
 				internal_error(vcpu);
 			break;
 		case KVM_EXIT_FAIL_ENTRY:

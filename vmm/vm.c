@@ -513,9 +513,10 @@ void axvm_print_stats(struct axvm *vm, double seconds)
 
 		fprintf(stderr,
 			"axvm: stats: vcpu%u exits=%llu io=%llu mmio=%llu other=%llu "
-			"seconds=%.6f bp_emulated=%llu\n",
+			"seconds=%.6f bp_emulated=%llu insn_emulated=%llu\n",
 			i, (unsigned long long)(io + mmio + other), (unsigned long long)io,
 			(unsigned long long)mmio, (unsigned long long)other, seconds,
-			(unsigned long long)atomic_load(&v->bp_delivered));
+			(unsigned long long)atomic_load(&v->bp_delivered),
+			(unsigned long long)atomic_load(&v->insn_emulated));
 	}
 }

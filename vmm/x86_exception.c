@@ -34,6 +34,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "x86_insn.h"
+
 #define INT3_OPCODE 0xccu
 #define INT3_VECTOR 3u
 
@@ -329,7 +331,29 @@ static int deliver(struct bp_ctx *c, struct kvm_regs *r, struct kvm_sregs *s)
 	return 0;
 }
 
-int x86_deliver_int3(struct axvm_vcpu *vcpu)
+/* Executes an instruction from x86_insn.c at RIP; 1 when it did. */
+static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm_sregs *s)
+{
+	uint8_t code[15];
+	size_t len = sizeof(code);
+
+	if (!(s->efer & EFER_LMA) || !s->cs.l)
+		return 0; /* x86_insn.c decodes 64-bit mode only */
+	/* the instruction may end before an unmapped page: read up to the page end then */
+	if (gva_read(c, r->rip, code, len, "rip") != 0) {
+		len = (size_t)(PAGE - (r->rip & (PAGE - 1)));
+		if (len >= sizeof(code) || gva_read(c, r->rip, code, len, "rip") != 0)
+			return 0;
+	}
+	if (!x86_emulate_insn(code, len, r))
+		return 0;
+	if (ioctl(c->vcpu->fd, KVM_SET_REGS, r) != 0)
+		return 0;
+	atomic_fetch_add_explicit(&c->vcpu->insn_emulated, 1, memory_order_relaxed);
+	return 1;
+}
+
+int x86_handle_emulation_failure(struct axvm_vcpu *vcpu)
 {
 	struct bp_ctx c = { .vcpu = vcpu };
 	struct kvm_regs regs;
@@ -339,8 +363,10 @@ int x86_deliver_int3(struct axvm_vcpu *vcpu)
 	if (vcpu->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION ||
 	    ioctl(vcpu->fd, KVM_GET_REGS, &regs) != 0 ||
 	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) != 0 ||
-	    gva_read(&c, regs.rip, &op, 1, "rip") != 0 || op != INT3_OPCODE)
+	    gva_read(&c, regs.rip, &op, 1, "rip") != 0)
 		return 0;
+	if (op != INT3_OPCODE)
+		return emulate_at_rip(&c, &regs, &sregs);
 	if (deliver(&c, &regs, &sregs) != 0) {
 		axvm_request_stop(
 			vcpu->vm, AXVM_STATUS_VCPU,

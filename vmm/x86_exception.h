@@ -16,12 +16,13 @@
 
 /*
  * On KVM_EXIT_INTERNAL_ERROR: if it is an emulation failure on an int3,
- * delivers #BP to the guest and returns 1 (run the vCPU again; the vCPU's
- * bp_delivered count goes up). 0: not an int3 emulation failure, nothing
- * done (the caller reports the internal error). -1: an int3 that could not
- * be delivered; the VM stop was requested with the reason (which check
- * failed, with the addresses).
+ * delivers #BP to the guest; on an instruction vmm/x86_insn.c knows (64-bit
+ * mode), executes it. Returns 1 when done (run the vCPU again; the vCPU's
+ * bp_delivered or insn_emulated count goes up). 0: neither, nothing done
+ * (the caller reports the internal error). -1: an int3 that could not be
+ * delivered; the VM stop was requested with the reason (which check failed,
+ * with the addresses).
  */
-int x86_deliver_int3(struct axvm_vcpu *vcpu);
+int x86_handle_emulation_failure(struct axvm_vcpu *vcpu);
 
 #endif

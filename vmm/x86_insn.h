@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Instructions axvm executes for a guest when the host KVM cannot emulate
+ * them (this project's nested kvm_pvm stops with an emulation failure on
+ * some instructions a guest may not even know are trapped; CPUID masking
+ * cannot hide them there). Pure functions over the instruction bytes and
+ * the register file, so they are unit-tested without KVM.
+ *
+ * Supported: POPCNT r16/32/64, r/m with a register operand
+ * (F3 [66] [REX] 0F B8 /r, mod = 11), in 64-bit mode.
+ */
+#ifndef AXVM_X86_INSN_H
+#define AXVM_X86_INSN_H
+
+#include <linux/kvm.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Executes the instruction at code[0..len) against r (64-bit mode):
+ * updates the destination, RFLAGS and RIP and returns 1; returns 0 when the
+ * instruction is not one this file supports (r is then unchanged).
+ */
+int x86_emulate_insn(const uint8_t *code, size_t len, struct kvm_regs *r);
+
+#endif
