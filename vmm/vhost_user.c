@@ -30,6 +30,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "host_hooks.h"
 #include "log.h"
 
 _Static_assert(VU_MAX_REGIONS <= AXVM_MAX_MEM_REGIONS, "guest_ram holds the memory table");
@@ -133,37 +134,6 @@ static void signal_fd(int fd)
 }
 
 /* --- host hooks and the device's transport --------------------------------- */
-
-static void *hook_alloc(void *ctx, size_t size, size_t align)
-{
-	void *p = NULL;
-
-	(void)ctx;
-	if (align < sizeof(void *))
-		align = sizeof(void *);
-	if (posix_memalign(&p, align, size ? size : 1) != 0)
-		return NULL;
-	memset(p, 0, size);
-	return p;
-}
-
-static void hook_free(void *ctx, void *ptr)
-{
-	(void)ctx;
-	free(ptr);
-}
-
-static void hook_log(void *ctx, enum ax_log_level level, const char *msg)
-{
-	(void)ctx;
-	axvm_log((enum axvm_log_level)level, "%s", msg);
-}
-
-static void hook_relax(void *ctx)
-{
-	(void)ctx;
-	sched_yield();
-}
 
 /* The front end's memory, through the same bounds check as axvm's own guest RAM. */
 static void *hook_guest_mem(void *ctx, uint64_t gpa, uint64_t len, bool write)
@@ -943,14 +913,8 @@ int vu_server_init(struct vu_server *vu, int stop_fd)
 	vu->stop_fd = stop_fd;
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vu->rings[i] = (struct vu_ring){ .kick_fd = -1, .call_fd = -1, .err_fd = -1 };
-	vu->hooks = (struct ax_host_hooks){
-		.ctx = vu,
-		.alloc = hook_alloc,
-		.free = hook_free,
-		.log = hook_log,
-		.relax = hook_relax,
-		.guest_mem = hook_guest_mem,
-	};
+	axvm_libc_hooks(&vu->hooks, vu);
+	vu->hooks.guest_mem = hook_guest_mem;
 	vu->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (vu->epoll_fd < 0)
 		return -1;

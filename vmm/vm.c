@@ -9,8 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
-#include <linux/membarrier.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,58 +17,15 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "acpi.h"
+#include "host_hooks.h"
 #include "log.h"
 #include "multiboot.h"
 
 /* --- host hooks ----------------------------------------------------------- */
-
-static void *hook_alloc(void *ctx, size_t size, size_t align)
-{
-	void *p = NULL;
-
-	(void)ctx;
-	if (align < sizeof(void *))
-		align = sizeof(void *);
-	return posix_memalign(&p, align, size) == 0 ? p : NULL;
-}
-
-static void hook_free(void *ctx, void *ptr)
-{
-	(void)ctx;
-	free(ptr);
-}
-
-static void hook_log(void *ctx, enum ax_log_level level, const char *msg)
-{
-	(void)ctx;
-	axvm_log((enum axvm_log_level)level, "%s", msg);
-}
-
-static void hook_relax(void *ctx)
-{
-	(void)ctx;
-	sched_yield();
-}
-
-static void hook_sync_cores(void *ctx)
-{
-	(void)ctx;
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
-		abort(); /* registered at start; the kernel cannot take it back */
-}
-
-static bool membarrier_ready(void)
-{
-	long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-
-	return cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
-	       syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-}
 
 static void *hook_guest_mem(void *ctx, uint64_t gpa, uint64_t len, bool write)
 {
@@ -107,19 +62,12 @@ static const struct ax_block_backend *hook_block_backend(void *ctx, const char *
 
 void axvm_hooks_init(struct axvm *vm)
 {
-	vm->hooks = (struct ax_host_hooks){
-		.ctx = vm,
-		.alloc = hook_alloc,
-		.free = hook_free,
-		.log = hook_log,
-		.relax = hook_relax,
-		.sync_cores = membarrier_ready() ? hook_sync_cores : NULL,
-		.guest_mem = hook_guest_mem,
-		.irq_set_level = hook_irq_set_level,
-		.irq_pulse = hook_irq_pulse,
-		.char_backend = hook_char_backend,
-		.block_backend = hook_block_backend,
-	};
+	axvm_libc_hooks(&vm->hooks, vm);
+	vm->hooks.guest_mem = hook_guest_mem;
+	vm->hooks.irq_set_level = hook_irq_set_level;
+	vm->hooks.irq_pulse = hook_irq_pulse;
+	vm->hooks.char_backend = hook_char_backend;
+	vm->hooks.block_backend = hook_block_backend;
 }
 
 /* --- devices ---------------------------------------------------------------- */
