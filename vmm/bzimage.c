@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "bzimage.h"
 
+#include "le.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -39,21 +41,6 @@
 
 #define PAGE_SIZE 0x1000u
 #define GIB	  0x40000000ull
-
-static uint64_t rd(const uint8_t *p, unsigned len)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = len; i-- > 0;)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void wr(uint8_t *p, unsigned len, uint64_t v)
-{
-	for (unsigned i = 0; i < len; i++, v >>= 8)
-		p[i] = (uint8_t)v;
-}
 
 bool bzimage_detect(const uint8_t *image, size_t size)
 {
@@ -109,17 +96,17 @@ static int write_long_mode(const struct guest_ram *ram, struct bzimage_entry *ou
 	if (!g || !pt)
 		return -1;
 	for (unsigned i = 0; i < 4; i++)
-		wr(g + 8 * i, 8, gdt[i]);
+		le_store(g + 8 * i, 8, gdt[i]);
 	memset(pt, 0, 6 * PAGE_SIZE);
 	/* PML4[0] -> PDPT; PDPT[0..3] -> four PDs; each PD entry a 2 MiB page (P|RW|PS) */
-	wr(pt, 8, (BZIMAGE_PML4_GPA + PAGE_SIZE) | 0x3);
+	le_store(pt, 8, (BZIMAGE_PML4_GPA + PAGE_SIZE) | 0x3);
 	for (unsigned d = 0; d < 4; d++) {
 		uint64_t pd = BZIMAGE_PML4_GPA + (2 + d) * PAGE_SIZE;
 
-		wr(pt + PAGE_SIZE + 8 * d, 8, pd | 0x3);
+		le_store(pt + PAGE_SIZE + 8 * d, 8, pd | 0x3);
 		for (unsigned e = 0; e < 512; e++)
-			wr(pt + (2 + d) * PAGE_SIZE + 8 * e, 8,
-			   ((uint64_t)d * GIB + (uint64_t)e * 0x200000) | 0x83);
+			le_store(pt + (2 + d) * PAGE_SIZE + 8 * e, 8,
+				 ((uint64_t)d * GIB + (uint64_t)e * 0x200000) | 0x83);
 	}
 	out->cr3 = BZIMAGE_PML4_GPA;
 	out->gdt_base = BZIMAGE_GDT_GPA;
@@ -170,13 +157,13 @@ static int check_header(const uint8_t *image, size_t size, uint16_t *version, ch
 		snprintf(err, err_len, "not a bzImage (no \"HdrS\" at 0x202)");
 		return -1;
 	}
-	*version = (uint16_t)rd(image + HDR_VERSION, 2);
+	*version = (uint16_t)le_load(image + HDR_VERSION, 2);
 	if (*version < BZIMAGE_MIN_PROTOCOL) {
 		snprintf(err, err_len, "boot protocol %u.%02u is too old (2.06 or later needed)",
 			 (unsigned)(*version >> 8), (unsigned)(*version & 0xffu));
 		return -1;
 	}
-	if (*version < 0x020c || !(rd(image + HDR_XLOADFLAGS, 2) & XLF_KERNEL_64)) {
+	if (*version < 0x020c || !(le_load(image + HDR_XLOADFLAGS, 2) & XLF_KERNEL_64)) {
 		snprintf(err, err_len,
 			 "the kernel has no 64-bit entry point (xloadflags "
 			 "XLF_KERNEL_64 unset): not a 64-bit bzImage");
@@ -203,9 +190,9 @@ static int load_kernel(const struct guest_ram *ram, const uint8_t *image, size_t
 	pm_size = size - pm_off;
 	need = pm_size;
 	if (version >= 0x020a) {
-		pref = rd(image + HDR_PREF_ADDRESS, 8);
-		if (rd(image + HDR_INIT_SIZE, 4) > need)
-			need = rd(image + HDR_INIT_SIZE, 4);
+		pref = le_load(image + HDR_PREF_ADDRESS, 8);
+		if (le_load(image + HDR_INIT_SIZE, 4) > need)
+			need = le_load(image + HDR_INIT_SIZE, 4);
 	}
 	/* a relocatable kernel goes to pref_address when RAM allows, else to 1 MiB */
 	if (pref && guest_ram_at(ram, pref, need))
@@ -231,7 +218,7 @@ static int write_cmdline(const struct guest_ram *ram, const uint8_t *image, cons
 			 char *err, size_t err_len)
 {
 	size_t len = strlen(cmdline);
-	uint64_t max = rd(image + HDR_CMDLINE_SIZE, 4); /* without the NUL */
+	uint64_t max = le_load(image + HDR_CMDLINE_SIZE, 4); /* without the NUL */
 	char *dst;
 
 	if (max > BZIMAGE_CMDLINE_MAX - 1)
@@ -255,7 +242,7 @@ static int load_initrd(const struct guest_ram *ram, const uint8_t *image, uint16
 		       const struct bzimage_args *args, const struct e820 *t, unsigned n,
 		       uint64_t klo, uint64_t khi, uint64_t *at, char *err, size_t err_len)
 {
-	uint64_t max_end = version >= 0x0203 ? rd(image + HDR_INITRD_MAX, 4) + 1 : 0x38000000;
+	uint64_t max_end = version >= 0x0203 ? le_load(image + HDR_INITRD_MAX, 4) + 1 : 0x38000000;
 	uint8_t *dst;
 
 	if (max_end > 4 * GIB)
@@ -289,20 +276,20 @@ static void write_zero_page(uint8_t *bp, const uint8_t *image, const struct bzim
 	bp[HDR_TYPE_OF_LOADER] = LOADER_UNDEFINED;
 	/* the heap only matters to the real-mode setup code, which is skipped */
 	bp[HDR_LOADFLAGS] |= LOADFLAG_CAN_USE_HEAP;
-	wr(bp + HDR_HEAP_END_PTR, 2, 0xfe00u);
-	wr(bp + HDR_CODE32_START, 4, e->load_addr);
-	wr(bp + HDR_CMD_LINE_PTR, 4, BZIMAGE_CMDLINE_GPA);
-	wr(bp + HDR_RAMDISK_IMAGE, 4, e->initrd_addr);
-	wr(bp + HDR_RAMDISK_SIZE, 4, e->initrd_addr ? initrd_size : 0);
+	le_store(bp + HDR_HEAP_END_PTR, 2, 0xfe00u);
+	le_store(bp + HDR_CODE32_START, 4, e->load_addr);
+	le_store(bp + HDR_CMD_LINE_PTR, 4, BZIMAGE_CMDLINE_GPA);
+	le_store(bp + HDR_RAMDISK_IMAGE, 4, e->initrd_addr);
+	le_store(bp + HDR_RAMDISK_SIZE, 4, e->initrd_addr ? initrd_size : 0);
 	if (rsdp && e->protocol >= 0x020e)
-		wr(bp + BP_ACPI_RSDP_ADDR, 8, rsdp);
+		le_store(bp + BP_ACPI_RSDP_ADDR, 8, rsdp);
 	bp[BP_E820_ENTRIES] = (uint8_t)n;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *p = bp + BP_E820_TABLE + 20 * i;
 
-		wr(p, 8, t[i].addr);
-		wr(p + 8, 8, t[i].size);
-		wr(p + 16, 4, t[i].type);
+		le_store(p, 8, t[i].addr);
+		le_store(p + 8, 8, t[i].size);
+		le_store(p + 16, 4, t[i].type);
 	}
 }
 

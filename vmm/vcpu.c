@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "le.h"
 #include "log.h"
 #include "multiboot.h"
 #include "x86_exception.h"
@@ -211,21 +212,6 @@ void axvm_vcpu_kick(struct axvm_vcpu *vcpu)
 		pthread_kill(vcpu->thread, SIGUSR1);
 }
 
-static uint64_t load_le(const uint8_t *p, unsigned len)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = len; i-- > 0;)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void store_le(uint8_t *p, unsigned len, uint64_t v)
-{
-	for (unsigned i = 0; i < len; i++, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 /* One access, either direction; unmapped or refused ones read as all-ones. */
 static void route_access(struct axvm_vcpu *vcpu, enum ax_bus bus, uint64_t addr, unsigned len,
 			 bool write, uint8_t *data)
@@ -235,12 +221,12 @@ static void route_access(struct axvm_vcpu *vcpu, enum ax_bus bus, uint64_t addr,
 
 	if (write) {
 		err = ax_devices_handle_write(vm->devices, bus, vcpu->id, addr, len,
-					      load_le(data, len));
+					      le_load(data, len));
 	} else {
 		uint64_t v = 0;
 
 		err = ax_devices_handle_read(vm->devices, bus, vcpu->id, addr, len, &v);
-		store_le(data, len, err == AX_OK ? v : ~UINT64_C(0));
+		le_store(data, len, err == AX_OK ? v : ~UINT64_C(0));
 	}
 	if (err != AX_OK)
 		axvm_log_unmapped(vm, bus, addr, write, err);

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "le.h"
 #include "x86_insn.h"
 
 #define INT3_OPCODE 0xccu
@@ -73,15 +74,6 @@ static int bp_fail(struct bp_ctx *c, const char *fmt, ...)
 	vsnprintf(c->why, sizeof(c->why), fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-static uint64_t le(const uint8_t *p, unsigned len)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = len; i-- > 0;)
-		v = (v << 8) | p[i];
-	return v;
 }
 
 static bool canonical(uint64_t a)
@@ -145,7 +137,7 @@ static int tss_read(struct bp_ctx *c, const struct kvm_sregs *s, uint32_t off, u
 			       s->tr.limit);
 	if (gva_read(c, s->tr.base + off, b, sizeof(b), what) != 0)
 		return -1;
-	*v = le(b, 8);
+	*v = le_load(b, 8);
 	return 0;
 }
 
@@ -166,8 +158,8 @@ static int read_gate(struct bp_ctx *c, const struct kvm_sregs *s, struct gate *g
 			       INT3_VECTOR * 16 + 15);
 	if (gva_read(c, at, b, sizeof(b), "IDT gate 3") != 0)
 		return -1;
-	lo = le(b, 8);
-	hi = le(b + 8, 8);
+	lo = le_load(b, 8);
+	hi = le_load(b + 8, 8);
 	g->offset = (lo & 0xffffu) | ((lo >> 32) & 0xffff0000u) | ((hi & 0xffffffffu) << 32);
 	g->selector = (uint16_t)(lo >> 16);
 	g->ist = (unsigned)(lo >> 32) & 7u;
@@ -215,7 +207,7 @@ static int target_cs(struct bp_ctx *c, const struct kvm_sregs *s, uint16_t sel, 
 			       s->gdt.limit);
 	if (gva_read(c, s->gdt.base + (sel & ~7u), b, sizeof(b), "GDT entry of the handler") != 0)
 		return -1;
-	d = le(b, 8);
+	d = le_load(b, 8);
 	type = (unsigned)(d >> 40) & 0xfu;
 	dpl = (unsigned)(d >> 45) & 3u;
 	if (!((d >> 44) & 1u) || !(type & 8u))
