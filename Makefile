@@ -148,9 +148,10 @@ test-asan: deps-test $(TEST_NAMES:%=$(BUILD)/asan/tests/%)
 test-tsan: deps-test $(TSAN_NAMES:%=$(BUILD)/tsan/tests/%)
 	@TSAN_OPTIONS=halt_on_error=1 tools/run-tests.sh "tsan" $(TSAN_NAMES:%=$(BUILD)/tsan/tests/%)
 
-# Every config file under tests/configs through `axvm check`: message and file:line:col.
+# Every config file under tests/configs through `axvm check`: message and file:line:col,
+# and once more under valgrind: no error, no leak.
 test-configs: deps-test $(BUILD)/axvm
-	@AXVM=$(BUILD)/axvm tests/check-configs.sh
+	@AXVM=$(BUILD)/axvm VALGRIND=1 tests/check-configs.sh
 
 # axvm + demo guest on KVM (prints SKIP where /dev/kvm is unusable).
 test-kvm: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
