@@ -337,7 +337,7 @@ static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm
 		if (len >= sizeof(code) || gva_read(c, r->rip, code, len, "rip") != 0)
 			return 0;
 	}
-	if (!x86_emulate_insn(code, len, r))
+	if (!x86_emulate_insn(code, len, s->cs.selector & 3, r))
 		return 0;
 	if (ioctl(c->vcpu->fd, KVM_SET_REGS, r) != 0)
 		return 0;

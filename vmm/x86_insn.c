@@ -10,6 +10,7 @@
 #define RFLAGS_ZF    0x0040ull
 #define RFLAGS_SF    0x0080ull
 #define RFLAGS_OF    0x0800ull
+#define RFLAGS_AC    0x40000ull
 #define RFLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
 
 /* General-purpose register by its encoding number (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..) */
@@ -65,7 +66,21 @@ static int emulate_popcnt(const uint8_t *code, size_t len, struct kvm_regs *r)
 	return 1;
 }
 
-int x86_emulate_insn(const uint8_t *code, size_t len, struct kvm_regs *r)
+/* CLAC / STAC: clear / set RFLAGS.AC; #UD outside ring 0, which we leave to the caller. */
+static int emulate_clac_stac(const uint8_t *code, size_t len, unsigned cpl, struct kvm_regs *r)
 {
-	return emulate_popcnt(code, len, r);
+	if (len < 3 || code[0] != 0x0f || code[1] != 0x01 || (code[2] != 0xca && code[2] != 0xcb) ||
+	    cpl != 0)
+		return 0;
+	if (code[2] == 0xca)
+		r->rflags &= ~RFLAGS_AC;
+	else
+		r->rflags |= RFLAGS_AC;
+	r->rip += 3;
+	return 1;
+}
+
+int x86_emulate_insn(const uint8_t *code, size_t len, unsigned cpl, struct kvm_regs *r)
+{
+	return emulate_popcnt(code, len, r) || emulate_clac_stac(code, len, cpl, r);
 }

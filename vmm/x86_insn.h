@@ -6,8 +6,9 @@
  * cannot hide them there). Pure functions over the instruction bytes and
  * the register file, so they are unit-tested without KVM.
  *
- * Supported: POPCNT r16/32/64, r/m with a register operand
- * (F3 [66] [REX] 0F B8 /r, mod = 11), in 64-bit mode.
+ * Supported, in 64-bit mode:
+ *   POPCNT r16/32/64, r/m with a register operand (F3 [66] [REX] 0F B8 /r, mod = 11)
+ *   CLAC (0F 01 CA) and STAC (0F 01 CB) at CPL 0
  */
 #ifndef AXVM_X86_INSN_H
 #define AXVM_X86_INSN_H
@@ -17,10 +18,11 @@
 #include <stdint.h>
 
 /*
- * Executes the instruction at code[0..len) against r (64-bit mode):
- * updates the destination, RFLAGS and RIP and returns 1; returns 0 when the
- * instruction is not one this file supports (r is then unchanged).
+ * Executes the instruction at code[0..len) against r (64-bit mode, current
+ * privilege level cpl): updates the destination, RFLAGS and RIP and returns
+ * 1; returns 0 when the instruction is not one this file supports, or would
+ * fault (r is then unchanged and the caller stops the VM).
  */
-int x86_emulate_insn(const uint8_t *code, size_t len, struct kvm_regs *r);
+int x86_emulate_insn(const uint8_t *code, size_t len, unsigned cpl, struct kvm_regs *r);
 
 #endif
