@@ -337,7 +337,13 @@ static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm
 		if (len >= sizeof(code) || gva_read(c, r->rip, code, len, "rip") != 0)
 			return 0;
 	}
-	if (!x86_emulate_insn(code, len, s->cs.selector & 3, r))
+	struct kvm_fpu fpu;
+	struct x86_insn_env env = { .cpl = s->cs.selector & 3, .cr0 = s->cr0 };
+
+	if (ioctl(c->vcpu->fd, KVM_GET_FPU, &fpu) != 0)
+		return 0;
+	env.fpu_status = fpu.fsw;
+	if (!x86_emulate_insn(code, len, &env, r))
 		return 0;
 	if (ioctl(c->vcpu->fd, KVM_SET_REGS, r) != 0)
 		return 0;

@@ -11,6 +11,9 @@
 #define RFLAGS_SF    0x0080ull
 #define RFLAGS_OF    0x0800ull
 #define RFLAGS_AC    0x40000ull
+#define CR0_MP	     0x2ull
+#define CR0_TS	     0x8ull
+#define FSW_ES	     0x80u /* x87 exception summary: an unmasked exception is pending */
 #define RFLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
 
 /* General-purpose register by its encoding number (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..) */
@@ -80,7 +83,21 @@ static int emulate_clac_stac(const uint8_t *code, size_t len, unsigned cpl, stru
 	return 1;
 }
 
-int x86_emulate_insn(const uint8_t *code, size_t len, unsigned cpl, struct kvm_regs *r)
+/* WAIT: #NM with CR0.MP and CR0.TS set, #MF with an exception pending, else nothing. */
+static int emulate_wait(const uint8_t *code, size_t len, const struct x86_insn_env *env,
+			struct kvm_regs *r)
 {
-	return emulate_popcnt(code, len, r) || emulate_clac_stac(code, len, cpl, r);
+	if (len < 1 || code[0] != 0x9b)
+		return 0;
+	if (((env->cr0 & CR0_MP) && (env->cr0 & CR0_TS)) || (env->fpu_status & FSW_ES))
+		return 0;
+	r->rip += 1;
+	return 1;
+}
+
+int x86_emulate_insn(const uint8_t *code, size_t len, const struct x86_insn_env *env,
+		     struct kvm_regs *r)
+{
+	return emulate_popcnt(code, len, r) || emulate_clac_stac(code, len, env->cpl, r) ||
+	       emulate_wait(code, len, env, r);
 }
