@@ -101,7 +101,8 @@ $(2)/tests/%: $(2)/obj/tests/%.o $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevic
 	@echo "  LINK    $$@"
 	$$(Q)$$(CC) $(3) -o $$@ $$< $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a $$(CMOCKA_LIBS) -pthread
 
--include $$($(1)_OBJS:.o=.d) $$($(1)_SUPPORT:.o=.d) $$($(1)_VMM:.o=.d) $(2)/obj/vmm/main.d
+-include $$($(1)_OBJS:.o=.d) $$($(1)_SUPPORT:.o=.d) $$($(1)_VMM:.o=.d) $(2)/obj/vmm/main.d \
+         $$(wildcard $(2)/obj/tests/*.d $(2)/obj/bench/*.d)
 endef
 
 $(eval $(call variant,plain,$(BUILD),))
@@ -113,7 +114,6 @@ $(eval $(call variant,tsan,$(BUILD)/tsan,$(SAN_TSAN)))
 
 TEST_NAMES := $(TEST_SRCS:tests/%.c=%)
 TSAN_NAMES := $(TSAN_SRCS:tests/%.c=%)
--include $(TEST_NAMES:%=$(BUILD)/obj/tests/%.d) $(TEST_NAMES:%=$(BUILD)/asan/obj/tests/%.d)
 
 $(BUILD)/libaxdevice.so: $(plain_OBJS)
 	@echo "  LINK    $@"
