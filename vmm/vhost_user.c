@@ -327,9 +327,9 @@ static void ring_process(struct vu_server *vu, unsigned i)
 {
 	if (!vu->rings[i].started || !vu->rings[i].enabled)
 		return;
-	ax_virtio_lock(&vu->dev->lock, &vu->hooks);
+	ax_spin_lock(&vu->dev->lock, &vu->hooks);
 	ax_virtio_dev_notify(vu->dev, i);
-	ax_virtio_unlock(&vu->dev->lock);
+	ax_spin_unlock(&vu->dev->lock);
 }
 
 /* Maps the ring at its current addresses and resumes at `base`. Locked. */
@@ -363,7 +363,7 @@ static bool ring_start(struct vu_server *vu, unsigned i, char *why, size_t why_l
 	struct ax_virtio_dev *dev = vu->dev;
 	bool ok = true;
 
-	ax_virtio_lock(&dev->lock, &vu->hooks);
+	ax_spin_lock(&dev->lock, &vu->hooks);
 	if (!dev->running) {
 		/* first ring of a (re)started device: power-on state, acked features */
 		ax_virtio_dev_reset(dev);
@@ -377,7 +377,7 @@ static bool ring_start(struct vu_server *vu, unsigned i, char *why, size_t why_l
 	if (ok && dev->queues[i].used_idx != r->base)
 		axvm_warn("vhost-user: queue %u resumes at avail %u but used idx is %u", i, r->base,
 			  dev->queues[i].used_idx);
-	ax_virtio_unlock(&dev->lock);
+	ax_spin_unlock(&dev->lock);
 	if (!ok)
 		return false;
 	r->started = true;
@@ -392,23 +392,23 @@ static uint16_t ring_stop(struct vu_server *vu, unsigned i)
 	struct vu_ring *r = &vu->rings[i];
 
 	if (r->started) {
-		ax_virtio_lock(&vu->dev->lock, &vu->hooks);
+		ax_spin_lock(&vu->dev->lock, &vu->hooks);
 		r->base = ax_virtio_dev_queue_stop(vu->dev, (uint16_t)i);
-		ax_virtio_unlock(&vu->dev->lock);
+		ax_spin_unlock(&vu->dev->lock);
 		r->started = false;
 	}
 	unwatch(vu, r->kick_fd);
 	close_fd(&r->kick_fd);
-	ax_virtio_lock(&vu->dev->lock, &vu->hooks);
+	ax_spin_lock(&vu->dev->lock, &vu->hooks);
 	close_fd(&r->call_fd);
-	ax_virtio_unlock(&vu->dev->lock);
+	ax_spin_unlock(&vu->dev->lock);
 	return r->base;
 }
 
 /* Every ring stopped and forgotten, the device at power-on; the memory table stays. */
 static void reset_rings(struct vu_server *vu)
 {
-	ax_virtio_lock(&vu->dev->lock, &vu->hooks);
+	ax_spin_lock(&vu->dev->lock, &vu->hooks);
 	ax_virtio_dev_reset(vu->dev);
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		struct vu_ring *r = &vu->rings[i];
@@ -419,7 +419,7 @@ static void reset_rings(struct vu_server *vu)
 		close_fd(&r->err_fd);
 		*r = (struct vu_ring){ .kick_fd = -1, .call_fd = -1, .err_fd = -1 };
 	}
-	ax_virtio_unlock(&vu->dev->lock);
+	ax_spin_unlock(&vu->dev->lock);
 }
 
 /* --- request handlers ------------------------------------------------------- */
@@ -569,7 +569,7 @@ static enum vu_result h_set_mem_table(struct vu_server *vu, struct vu_msg *m, st
 	}
 
 	/* Swap with no backend request in flight: their buffers point into the old maps. */
-	ax_virtio_lock(&vu->dev->lock, &vu->hooks);
+	ax_spin_lock(&vu->dev->lock, &vu->hooks);
 	ax_virtio_dev_drain(vu->dev);
 	memcpy(old, vu->regions, sizeof(old));
 	memcpy(vu->regions, fresh, n * sizeof(fresh[0]));
@@ -593,7 +593,7 @@ static enum vu_result h_set_mem_table(struct vu_server *vu, struct vu_msg *m, st
 			signal_fd(vu->rings[i].err_fd);
 		}
 	}
-	ax_virtio_unlock(&vu->dev->lock);
+	ax_spin_unlock(&vu->dev->lock);
 	unmap_regions(old, nr_old);
 	return RES_OK;
 }
@@ -752,10 +752,10 @@ static enum vu_result h_set_vring_call(struct vu_server *vu, struct vu_msg *m, s
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	slot = m->request == VU_SET_VRING_CALL ? &vu->rings[i].call_fd : &vu->rings[i].err_fd;
 	/* under the lock: a backend completing on another thread may be signalling */
-	ax_virtio_lock(&vu->dev->lock, &vu->hooks);
+	ax_spin_lock(&vu->dev->lock, &vu->hooks);
 	close_fd(slot);
 	*slot = fd;
-	ax_virtio_unlock(&vu->dev->lock);
+	ax_spin_unlock(&vu->dev->lock);
 	return RES_OK;
 }
 
@@ -801,14 +801,14 @@ static enum vu_result h_get_config(struct vu_server *vu, struct vu_msg *m, struc
 		return RES_FAIL;
 	memcpy(rep->payload, m->payload, CONFIG_HDR);
 	memset(rep->payload + CONFIG_HDR, 0, size);
-	ax_virtio_lock(&vu->dev->lock, &vu->hooks);
+	ax_spin_lock(&vu->dev->lock, &vu->hooks);
 	for (uint32_t i = 0; i < size; i++) {
 		uint64_t v;
 
 		if (ax_virtio_dev_config_read(vu->dev, offset + i, 1, &v) == AX_OK)
 			rep->payload[CONFIG_HDR + i] = (uint8_t)v;
 	}
-	ax_virtio_unlock(&vu->dev->lock);
+	ax_spin_unlock(&vu->dev->lock);
 	rep->size = CONFIG_HDR + size;
 	return RES_OK;
 }
@@ -821,11 +821,11 @@ static enum vu_result h_set_config(struct vu_server *vu, struct vu_msg *m, struc
 	(void)rep;
 	if (!config_args(m, &offset, &size))
 		return RES_FAIL;
-	ax_virtio_lock(&vu->dev->lock, &vu->hooks);
+	ax_spin_lock(&vu->dev->lock, &vu->hooks);
 	for (uint32_t i = 0; i < size && err == AX_OK; i++)
 		err = ax_virtio_dev_config_write(vu->dev, offset + i, 1,
 						 m->payload[CONFIG_HDR + i]);
-	ax_virtio_unlock(&vu->dev->lock);
+	ax_spin_unlock(&vu->dev->lock);
 	if (err)
 		return refuse(m, "config write at %u, %u bytes: %s", offset, size,
 			      ax_err_name(err));

@@ -12,14 +12,12 @@
 
 static void set_lock(struct ax_devices *set)
 {
-	while (atomic_flag_test_and_set_explicit(&set->lock, memory_order_acquire))
-		if (set->hooks->relax)
-			set->hooks->relax(set->hooks->ctx);
+	ax_spin_lock(&set->lock, set->hooks);
 }
 
 static void set_unlock(struct ax_devices *set)
 {
-	atomic_flag_clear_explicit(&set->lock, memory_order_release);
+	ax_spin_unlock(&set->lock);
 }
 
 static size_t dev_size(const struct ax_devices *set)
@@ -354,7 +352,7 @@ enum ax_err ax_devices_create(const struct ax_devices_params *params,
 	set->nr_kinds = params->nr_kinds;
 	set->next_id = 1;
 	atomic_init(&set->epoch, 1);
-	atomic_flag_clear(&set->lock);
+	ax_spin_init(&set->lock);
 	for (unsigned b = 0; b < AX_BUS_COUNT; b++)
 		atomic_init(&set->index[b], &ax_index_empty);
 

@@ -53,7 +53,7 @@ struct ax_devices {
 	bool reader_fence; /* no asymmetric barrier hook: readers fence themselves */
 
 	/* control path, serialised by `lock` */
-	atomic_flag lock __attribute__((aligned(AX_CACHELINE)));
+	struct ax_spinlock lock __attribute__((aligned(AX_CACHELINE)));
 	const struct ax_host_hooks *hooks;
 	const struct ax_device_kind *kinds;
 	size_t nr_kinds;

@@ -2,6 +2,23 @@
 /* Allocation, diagnostics and a small formatter for freestanding code. */
 #include "util.h"
 
+void ax_spin_init(struct ax_spinlock *l)
+{
+	atomic_flag_clear(&l->flag);
+}
+
+void ax_spin_lock(struct ax_spinlock *l, const struct ax_host_hooks *hooks)
+{
+	while (atomic_flag_test_and_set_explicit(&l->flag, memory_order_acquire))
+		if (hooks->relax)
+			hooks->relax(hooks->ctx);
+}
+
+void ax_spin_unlock(struct ax_spinlock *l)
+{
+	atomic_flag_clear_explicit(&l->flag, memory_order_release);
+}
+
 void *ax_zalloc(const struct ax_host_hooks *hooks, size_t size)
 {
 	void *p;

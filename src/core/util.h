@@ -8,6 +8,7 @@
 #define AXDEVICE_SRC_UTIL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,18 @@
 #define ax_unlikely(x) __builtin_expect(!!(x), 0)
 
 #define AX_PRINTF(fmt_idx, arg_idx) __attribute__((format(printf, fmt_idx, arg_idx)))
+
+/*
+ * The spinlock of the control path and of device state: a host thread and
+ * vCPU threads may meet on it; a waiter spins with the host's relax hook.
+ */
+struct ax_spinlock {
+	atomic_flag flag;
+};
+
+void ax_spin_init(struct ax_spinlock *l);
+void ax_spin_lock(struct ax_spinlock *l, const struct ax_host_hooks *hooks);
+void ax_spin_unlock(struct ax_spinlock *l);
 
 /* Zeroed, cache-line aligned memory from the host; NULL on failure. */
 void *ax_zalloc(const struct ax_host_hooks *hooks, size_t size);

@@ -10,7 +10,7 @@
  * accessors. Each interrupt is a struct irq_state: 0..31 live in a bank per
  * CPU, SPIs in one array.
  *
- * Locking: one atomic_flag spinlock per distributor guards all state; it is
+ * Locking: one spinlock (ax_spinlock) per distributor guards all state; it is
  * held only for the few hundred instructions of one access or host call.
  * The notify hook runs after the lock is dropped, so it may call back in.
  */
@@ -86,7 +86,7 @@ struct cpu_bank {
 
 struct ax_gicd_v2 {
 	uint32_t magic;
-	atomic_flag lock;
+	struct ax_spinlock lock;
 	const struct ax_host_hooks *hooks;
 	uint32_t num_irqs; /* as configured; TYPER reports it */
 	uint32_t nr_ids;   /* implemented ids: num_irqs without the special 1020..1023 */
@@ -108,9 +108,7 @@ struct gicd_op {
 
 static void gicd_lock(struct ax_gicd_v2 *g)
 {
-	while (atomic_flag_test_and_set_explicit(&g->lock, memory_order_acquire))
-		if (g->hooks->relax)
-			g->hooks->relax(g->hooks->ctx);
+	ax_spin_lock(&g->lock, g->hooks);
 }
 
 /* Drops the lock, then tells the host which CPUs may have new work. */
@@ -120,7 +118,7 @@ static void gicd_unlock(struct gicd_op *op)
 	ax_gicd_v2_notify_fn fn = g->notify;
 	void *ctx = g->notify_ctx;
 
-	atomic_flag_clear_explicit(&g->lock, memory_order_release);
+	ax_spin_unlock(&g->lock);
 	if (!fn)
 		return;
 	for (uint32_t cpu = 0; cpu < AX_GICD_V2_MAX_CPUS; cpu++)
@@ -603,7 +601,7 @@ enum ax_err ax_gicd_v2_create(const struct ax_kind_env *env, const struct ax_emu
 	if (!g)
 		return ax_fail(diag, AX_ERR_NO_MEMORY, "device \"%s\": out of memory", cfg->name);
 	g->magic = GICD_MAGIC;
-	atomic_flag_clear(&g->lock);
+	ax_spin_init(&g->lock);
 	g->hooks = env->hooks;
 	g->num_irqs = (uint32_t)num_irqs;
 	g->nr_ids = num_irqs > AX_GICD_V2_MAX_ID ? AX_GICD_V2_MAX_ID + 1 : (uint32_t)num_irqs;

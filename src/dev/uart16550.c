@@ -84,7 +84,7 @@ struct uart_fifo {
 
 struct ax_uart16550 {
 	uint32_t magic;
-	atomic_flag lock; /* guards everything below */
+	struct ax_spinlock lock; /* guards everything below */
 	const struct ax_host_hooks *hooks;
 	char name[AX_NAME_MAX]; /* the char backend is looked up by it */
 	uint32_t irq;
@@ -108,14 +108,12 @@ struct ax_uart16550 {
 
 static void uart_lock(struct ax_uart16550 *u)
 {
-	while (atomic_flag_test_and_set_explicit(&u->lock, memory_order_acquire))
-		if (u->hooks->relax)
-			u->hooks->relax(u->hooks->ctx);
+	ax_spin_lock(&u->lock, u->hooks);
 }
 
 static void uart_unlock(struct ax_uart16550 *u)
 {
-	atomic_flag_clear_explicit(&u->lock, memory_order_release);
+	ax_spin_unlock(&u->lock);
 }
 
 /* --- FIFOs --------------------------------------------------------------- */
@@ -656,7 +654,7 @@ enum ax_err ax_uart16550_create(const struct ax_kind_env *env, const struct ax_e
 	if (!u)
 		return ax_fail(diag, AX_ERR_NO_MEMORY, "device \"%s\": out of memory", cfg->name);
 	u->magic = UART_MAGIC;
-	atomic_flag_clear(&u->lock);
+	ax_spin_init(&u->lock);
 	u->hooks = env->hooks;
 	ax_strlcpy(u->name, cfg->name, sizeof(u->name));
 	u->irq = cfg->irq_id;

@@ -146,7 +146,7 @@ static void blk_complete(struct ax_block_request *br, enum ax_err err)
 	r->result = err;
 	if (atomic_compare_exchange_strong(&r->state, &expected, REQ_DONE_EARLY))
 		return;
-	ax_virtio_lock(&b->dev.lock, b->dev.hooks);
+	ax_spin_lock(&b->dev.lock, b->dev.hooks);
 	blk_finish(b, r, status_of(err));
 	atomic_fetch_sub_explicit(&b->dev.inflight, 1, memory_order_release);
 	if (b->dev.running) {
@@ -154,7 +154,7 @@ static void blk_complete(struct ax_block_request *br, enum ax_err err)
 		if (b->starved)
 			blk_process(b);
 	}
-	ax_virtio_unlock(&b->dev.lock);
+	ax_spin_unlock(&b->dev.lock);
 }
 
 static void blk_submit(struct ax_virtio_blk *b, struct blk_req *r)

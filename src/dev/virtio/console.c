@@ -177,7 +177,7 @@ size_t ax_virtio_console_push_input(struct ax_virtio_console *c, const uint8_t *
 	if (!c || !buf)
 		return 0;
 	q = &c->dev.queues[RECEIVEQ];
-	ax_virtio_lock(&c->dev.lock, c->dev.hooks);
+	ax_spin_lock(&c->dev.lock, c->dev.hooks);
 	used_before = q->used_idx;
 	while (c->dev.running && q->started && taken < len) {
 		struct ax_vq_chain chain = { .bufs = c->rx_bufs, .cap = CHAIN_MAX };
@@ -197,7 +197,7 @@ size_t ax_virtio_console_push_input(struct ax_virtio_console *c, const uint8_t *
 	}
 	if (c->dev.running && q->used_idx != used_before)
 		ax_virtio_dev_signal_used(&c->dev, q, RECEIVEQ);
-	ax_virtio_unlock(&c->dev.lock);
+	ax_spin_unlock(&c->dev.lock);
 	return taken;
 }
 
@@ -205,11 +205,11 @@ enum ax_err ax_virtio_console_set_size(struct ax_virtio_console *c, uint16_t col
 {
 	if (!c)
 		return AX_ERR_INVALID_INPUT;
-	ax_virtio_lock(&c->dev.lock, c->dev.hooks);
+	ax_spin_lock(&c->dev.lock, c->dev.hooks);
 	ax_virtio_config_put(&c->dev, CFG_COLS, cols, 2);
 	ax_virtio_config_put(&c->dev, CFG_ROWS, rows, 2);
 	ax_virtio_dev_config_changed(&c->dev);
-	ax_virtio_unlock(&c->dev.lock);
+	ax_spin_unlock(&c->dev.lock);
 	return AX_OK;
 }
 
@@ -217,9 +217,9 @@ enum ax_err ax_virtio_console_tx_resume(struct ax_virtio_console *c)
 {
 	if (!c)
 		return AX_ERR_INVALID_INPUT;
-	ax_virtio_lock(&c->dev.lock, c->dev.hooks);
+	ax_spin_lock(&c->dev.lock, c->dev.hooks);
 	console_tx(c);
-	ax_virtio_unlock(&c->dev.lock);
+	ax_spin_unlock(&c->dev.lock);
 	return AX_OK;
 }
 

@@ -8,18 +8,6 @@
 
 #include "../../core/util.h"
 
-void ax_virtio_lock(struct ax_virtio_lock *l, const struct ax_host_hooks *hooks)
-{
-	while (atomic_flag_test_and_set_explicit(&l->flag, memory_order_acquire))
-		if (hooks->relax)
-			hooks->relax(hooks->ctx);
-}
-
-void ax_virtio_unlock(struct ax_virtio_lock *l)
-{
-	atomic_flag_clear_explicit(&l->flag, memory_order_release);
-}
-
 void ax_virtio_dev_init(struct ax_virtio_dev *dev, const struct ax_host_hooks *hooks,
 			const char *name, uint32_t device_id, uint64_t device_features,
 			const struct ax_virtio_dev_ops *ops)
@@ -30,7 +18,7 @@ void ax_virtio_dev_init(struct ax_virtio_dev *dev, const struct ax_host_hooks *h
 	dev->device_id = device_id;
 	dev->device_features = device_features | VIRTIO_BIT(VIRTIO_F_VERSION_1);
 	atomic_init(&dev->inflight, 0);
-	atomic_flag_clear(&dev->lock.flag);
+	ax_spin_init(&dev->lock);
 }
 
 void ax_virtio_dev_attach(struct ax_virtio_dev *dev, const struct ax_virtio_transport *t)
@@ -42,10 +30,10 @@ void ax_virtio_dev_attach(struct ax_virtio_dev *dev, const struct ax_virtio_tran
 
 void ax_virtio_dev_destroy(struct ax_virtio_dev *dev)
 {
-	ax_virtio_lock(&dev->lock, dev->hooks);
+	ax_spin_lock(&dev->lock, dev->hooks);
 	dev->running = false;
 	ax_virtio_dev_drain(dev);
-	ax_virtio_unlock(&dev->lock);
+	ax_spin_unlock(&dev->lock);
 	dev->ops->destroy(dev);
 }
 
@@ -142,10 +130,10 @@ uint16_t ax_virtio_dev_queue_stop(struct ax_virtio_dev *dev, uint16_t index)
 void ax_virtio_dev_drain(struct ax_virtio_dev *dev)
 {
 	while (atomic_load_explicit(&dev->inflight, memory_order_acquire)) {
-		ax_virtio_unlock(&dev->lock);
+		ax_spin_unlock(&dev->lock);
 		if (dev->hooks->relax)
 			dev->hooks->relax(dev->hooks->ctx);
-		ax_virtio_lock(&dev->lock, dev->hooks);
+		ax_spin_lock(&dev->lock, dev->hooks);
 	}
 }
 

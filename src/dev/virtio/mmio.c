@@ -491,9 +491,9 @@ static enum ax_err mmio_read(void *priv, const struct ax_access *acc, uint64_t *
 	if (acc->offset >= MMIO_CONFIG) {
 		if (!config_offset(acc, &off))
 			return AX_ERR_BAD_ADDRESS;
-		ax_virtio_lock(&m->dev->lock, m->hooks);
+		ax_spin_lock(&m->dev->lock, m->hooks);
 		err = ax_virtio_dev_config_read(m->dev, off, acc->width, val);
-		ax_virtio_unlock(&m->dev->lock);
+		ax_spin_unlock(&m->dev->lock);
 		return err;
 	}
 	err = find_reg(acc, &reg);
@@ -501,9 +501,9 @@ static enum ax_err mmio_read(void *priv, const struct ax_access *acc, uint64_t *
 		return err;
 	if (!reg->read)
 		return AX_ERR_BAD_ADDRESS;
-	ax_virtio_lock(&m->dev->lock, m->hooks);
+	ax_spin_lock(&m->dev->lock, m->hooks);
 	*val = reg->read(m);
-	ax_virtio_unlock(&m->dev->lock);
+	ax_spin_unlock(&m->dev->lock);
 	return AX_OK;
 }
 
@@ -517,9 +517,9 @@ static enum ax_err mmio_write(void *priv, const struct ax_access *acc, uint64_t 
 	if (acc->offset >= MMIO_CONFIG) {
 		if (!config_offset(acc, &off))
 			return AX_ERR_BAD_ADDRESS;
-		ax_virtio_lock(&m->dev->lock, m->hooks);
+		ax_spin_lock(&m->dev->lock, m->hooks);
 		err = ax_virtio_dev_config_write(m->dev, off, acc->width, val);
-		ax_virtio_unlock(&m->dev->lock);
+		ax_spin_unlock(&m->dev->lock);
 		return err;
 	}
 	err = find_reg(acc, &reg);
@@ -527,9 +527,9 @@ static enum ax_err mmio_write(void *priv, const struct ax_access *acc, uint64_t 
 		return err;
 	if (!reg->write)
 		return AX_ERR_BAD_ADDRESS;
-	ax_virtio_lock(&m->dev->lock, m->hooks);
+	ax_spin_lock(&m->dev->lock, m->hooks);
 	err = reg->write(m, (uint32_t)val);
-	ax_virtio_unlock(&m->dev->lock);
+	ax_spin_unlock(&m->dev->lock);
 	return err;
 }
 
@@ -537,9 +537,9 @@ static void mmio_reset(void *priv)
 {
 	struct ax_virtio_mmio *m = priv;
 
-	ax_virtio_lock(&m->dev->lock, m->hooks);
+	ax_spin_lock(&m->dev->lock, m->hooks);
 	mmio_reset_locked(m);
-	ax_virtio_unlock(&m->dev->lock);
+	ax_spin_unlock(&m->dev->lock);
 }
 
 static void mmio_destroy(void *priv)

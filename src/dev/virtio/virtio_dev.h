@@ -31,6 +31,7 @@
 #include <axdevice/device.h>
 #include <axdevice/host.h>
 
+#include "../../core/util.h"
 #include "virtqueue.h"
 
 /* Device-independent feature bits (§6). */
@@ -55,13 +56,6 @@
 #define VIRTIO_MAX_QUEUES 2
 
 /* Test-and-set spinlock: the critical sections are short and never sleep. */
-struct ax_virtio_lock {
-	atomic_flag flag;
-};
-
-void ax_virtio_lock(struct ax_virtio_lock *l, const struct ax_host_hooks *hooks);
-void ax_virtio_unlock(struct ax_virtio_lock *l);
-
 struct ax_virtio_dev;
 
 struct ax_virtio_dev_ops {
@@ -108,7 +102,7 @@ struct ax_virtio_dev {
 	bool broken;  /* a protocol error: nothing is processed until reset */
 
 	atomic_uint inflight; /* backend requests not yet completed */
-	struct ax_virtio_lock lock;
+	struct ax_spinlock lock;
 	struct ax_virtio_transport transport;
 };
 
