@@ -134,16 +134,37 @@ static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type)
 	};
 }
 
+static int get_sregs(struct axvm_vcpu *vcpu, struct kvm_sregs *sregs, char *err, size_t err_len)
+{
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, sregs) == 0)
+		return 0;
+	snprintf(err, err_len, "vCPU %u: KVM_GET_SREGS: %s", vcpu->id, strerror(errno));
+	return -1;
+}
+
+/* Loads a start state: segments and control registers first, then the registers. */
+static int load_state(struct axvm_vcpu *vcpu, const struct kvm_sregs *sregs,
+		      const struct kvm_regs *regs, char *err, size_t err_len)
+{
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, sregs) != 0) {
+		snprintf(err, err_len, "vCPU %u: KVM_SET_SREGS: %s", vcpu->id, strerror(errno));
+		return -1;
+	}
+	if (ioctl(vcpu->fd, KVM_SET_REGS, regs) != 0) {
+		snprintf(err, err_len, "vCPU %u: KVM_SET_REGS: %s", vcpu->id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int axvm_vcpu_boot_state(struct axvm_vcpu *vcpu, uint32_t entry, uint32_t ebx, char *err,
 			 size_t err_len)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { 0 };
 
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) != 0) {
-		snprintf(err, err_len, "vCPU %u: KVM_GET_SREGS: %s", vcpu->id, strerror(errno));
+	if (get_sregs(vcpu, &sregs, err, err_len) != 0)
 		return -1;
-	}
 	/* multiboot v1: 32-bit protected mode, flat segments, paging off */
 	flat_segment(&sregs.cs, 0x08, 0xb); /* execute/read, accessed */
 	flat_segment(&sregs.ds, 0x10, 0x3); /* read/write, accessed */
@@ -151,19 +172,11 @@ int axvm_vcpu_boot_state(struct axvm_vcpu *vcpu, uint32_t entry, uint32_t ebx, c
 	sregs.cr0 = (sregs.cr0 | 0x1) & ~0x80000000ull; /* PE on, PG off */
 	sregs.cr4 = 0;
 	sregs.efer = 0;
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) != 0) {
-		snprintf(err, err_len, "vCPU %u: KVM_SET_SREGS: %s", vcpu->id, strerror(errno));
-		return -1;
-	}
 	regs.rip = entry;
 	regs.rax = MULTIBOOT_BOOTLOADER_MAGIC;
 	regs.rbx = ebx;
 	regs.rflags = 0x2; /* bit 1 is always set; interrupts off */
-	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) != 0) {
-		snprintf(err, err_len, "vCPU %u: KVM_SET_REGS: %s", vcpu->id, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return load_state(vcpu, &sregs, &regs, err, err_len);
 }
 
 int axvm_vcpu_boot_state_linux(struct axvm_vcpu *vcpu, const struct bzimage_entry *e, char *err,
@@ -172,10 +185,8 @@ int axvm_vcpu_boot_state_linux(struct axvm_vcpu *vcpu, const struct bzimage_entr
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { 0 };
 
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) != 0) {
-		snprintf(err, err_len, "vCPU %u: KVM_GET_SREGS: %s", vcpu->id, strerror(errno));
+	if (get_sregs(vcpu, &sregs, err, err_len) != 0)
 		return -1;
-	}
 	/* 64-bit boot protocol: long mode, identity paging, __BOOT_CS / __BOOT_DS, flat */
 	flat_segment(&sregs.cs, BZIMAGE_BOOT_CS, 0xb); /* execute/read, accessed */
 	sregs.cs.l = 1;
@@ -189,19 +200,11 @@ int axvm_vcpu_boot_state_linux(struct axvm_vcpu *vcpu, const struct bzimage_entr
 	sregs.cr3 = e->cr3;
 	sregs.cr4 = 0x20;	    /* PAE */
 	sregs.efer = 0x100 | 0x400; /* LME | LMA */
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) != 0) {
-		snprintf(err, err_len, "vCPU %u: KVM_SET_SREGS: %s", vcpu->id, strerror(errno));
-		return -1;
-	}
 	regs.rip = e->entry;
 	regs.rsi = e->zero_page;
 	regs.rsp = e->zero_page - 0x10; /* the kernel sets its own stack; a sane one meanwhile */
 	regs.rflags = 0x2;		/* interrupts off */
-	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) != 0) {
-		snprintf(err, err_len, "vCPU %u: KVM_SET_REGS: %s", vcpu->id, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return load_state(vcpu, &sregs, &regs, err, err_len);
 }
 
 void axvm_vcpu_kick(struct axvm_vcpu *vcpu)
