@@ -323,6 +323,48 @@ static int deliver(struct bp_ctx *c, struct kvm_regs *r, struct kvm_sregs *s)
 	return 0;
 }
 
+/* x86_insn.c's memory interface: guest linear memory through KVM_TRANSLATE. */
+static int insn_mem_read(void *ctx, uint64_t gva, void *buf, size_t len)
+{
+	return gva_read(ctx, gva, buf, len, "operand");
+}
+
+static int insn_mem_write(void *ctx, uint64_t gva, const void *buf, size_t len)
+{
+	struct bp_ctx *c = ctx;
+	uint8_t *page[2];
+	size_t first = (size_t)(PAGE - (gva & (PAGE - 1)));
+
+	/* x86_insn.c writes at most 8 bytes: two pages at most, both translated before writing */
+	if (len > 8)
+		return -1;
+	if (first > len)
+		first = len;
+	page[0] = gva_ptr(c, gva, first, "operand");
+	page[1] = first < len ? gva_ptr(c, gva + first, len - first, "operand") : NULL;
+	if (!page[0] || (first < len && !page[1]))
+		return -1;
+	memcpy(page[0], buf, first);
+	if (first < len)
+		memcpy(page[1], (const uint8_t *)buf + first, len - first);
+	return 0;
+}
+
+/*
+ * The MXCSR bits this CPU implements (FXSAVE's MXCSR_MASK at byte 28; 0
+ * there means the architectural default 0xffbf). The guest runs on the
+ * same CPU, so the host's mask is the guest's.
+ */
+static uint32_t host_mxcsr_mask(void)
+{
+	static _Alignas(16) uint8_t area[512];
+	uint32_t mask;
+
+	__asm__ volatile("fxsave %0" : "=m"(area));
+	mask = (uint32_t)le_load(area + 28, 4);
+	return mask ? mask : 0xffbf;
+}
+
 /* Executes an instruction from x86_insn.c at RIP; 1 when it did. */
 static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm_sregs *s)
 {
@@ -338,13 +380,29 @@ static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm
 			return 0;
 	}
 	struct kvm_fpu fpu;
-	struct x86_insn_env env = { .cpl = s->cs.selector & 3, .cr0 = s->cr0 };
 
 	if (ioctl(c->vcpu->fd, KVM_GET_FPU, &fpu) != 0)
 		return 0;
-	env.fpu_status = fpu.fsw;
+
+	struct x86_insn_env env = {
+		.cpl = s->cs.selector & 3,
+		.cr0 = s->cr0,
+		.cr4 = s->cr4,
+		.fpu_status = fpu.fsw,
+		.mxcsr = fpu.mxcsr,
+		.mxcsr_mask = host_mxcsr_mask(),
+		.fs_base = s->fs.base,
+		.gs_base = s->gs.base,
+		.mem = { .read = insn_mem_read, .write = insn_mem_write, .ctx = c },
+	};
+
 	if (!x86_emulate_insn(code, len, &env, r))
 		return 0;
+	if (env.mxcsr != fpu.mxcsr) {
+		fpu.mxcsr = env.mxcsr;
+		if (ioctl(c->vcpu->fd, KVM_SET_FPU, &fpu) != 0)
+			return 0;
+	}
 	if (ioctl(c->vcpu->fd, KVM_SET_REGS, r) != 0)
 		return 0;
 	atomic_fetch_add_explicit(&c->vcpu->insn_emulated, 1, memory_order_relaxed);

@@ -17,11 +17,12 @@
 /*
  * On KVM_EXIT_INTERNAL_ERROR: if it is an emulation failure on an int3,
  * delivers #BP to the guest; on an instruction vmm/x86_insn.c knows (64-bit
- * mode), executes it. Returns 1 when done (run the vCPU again; the vCPU's
- * bp_delivered or insn_emulated count goes up). 0: neither, nothing done
- * (the caller reports the internal error). -1: an int3 that could not be
- * delivered; the VM stop was requested with the reason (which check failed,
- * with the addresses).
+ * mode), executes it (a memory operand through the guest's page tables,
+ * MXCSR through KVM_GET_FPU/KVM_SET_FPU). Returns 1 when done (run the vCPU
+ * again; the vCPU's bp_delivered or insn_emulated count goes up). 0:
+ * neither, nothing done (the caller reports the internal error). -1: an
+ * int3 that could not be delivered; the VM stop was requested with the
+ * reason (which check failed, with the addresses).
  */
 int x86_handle_emulation_failure(struct axvm_vcpu *vcpu);
 
