@@ -21,9 +21,10 @@
  *
  * Any fault the CPU would raise while delivering (#GP, #NP, #SS, #PF) is
  * not emulated: the VM stops with the check that failed. Guest memory is
- * reached through KVM_TRANSLATE and guest_ram_at() only; KVM_TRANSLATE does
- * not report write or user permission, so those are not checked. The LDT
- * (a gate selector with TI = 1) is not supported.
+ * reached through the guest's page tables (x86_paging.c, with its
+ * permission checks; KVM_TRANSLATE would call every page writable) and
+ * guest_ram_at() only. The LDT (a gate selector with TI = 1) is not
+ * supported.
  */
 #include "x86_exception.h"
 
@@ -36,6 +37,7 @@
 
 #include "le.h"
 #include "x86_insn.h"
+#include "x86_paging.h"
 
 #define INT3_OPCODE 0xccu
 #define INT3_VECTOR 3u
@@ -47,6 +49,7 @@
 #define RFLAGS_NT 0x4000ull
 #define RFLAGS_RF 0x10000ull
 #define RFLAGS_VM 0x20000ull
+#define RFLAGS_AC 0x40000ull
 
 #define GATE_INTERRUPT 0xeu
 #define GATE_TRAP      0xfu
@@ -61,8 +64,14 @@
 
 struct bp_ctx {
 	struct axvm_vcpu *vcpu;
+	struct x86_paging paging; /* at the current CPL */
 	char why[200];
 };
+
+/* How an access is checked (x86_paging.h): a data read at the current CPL unless flagged. */
+#define ACCESS_WRITE 0x1u
+#define ACCESS_SYSTEM                                                                              \
+	0x2u /* the CPU's own (implicit supervisor) access: IDT, GDT, TSS, #BP frame */
 
 static int bp_fail(struct bp_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -83,27 +92,45 @@ static bool canonical(uint64_t a)
 	return top == 0 || top == 0x1ffff;
 }
 
-/* Host memory for [gva, gva + len), which must not cross a page; NULL with c->why. */
-static uint8_t *gva_ptr(struct bp_ctx *c, uint64_t gva, size_t len, const char *what)
+static int read_phys(void *ctx, uint64_t gpa, uint64_t *value)
 {
-	struct kvm_translation tr = { .linear_address = gva };
+	const uint8_t *p = guest_ram_at(ctx, gpa, 8);
+
+	if (!p)
+		return -1;
+	*value = le_load(p, 8);
+	return 0;
+}
+
+/* Host memory for [gva, gva + len), which must not cross a page; NULL with c->why. */
+static uint8_t *gva_ptr(struct bp_ctx *c, uint64_t gva, size_t len, unsigned access,
+			const char *what)
+{
+	struct x86_paging pg = c->paging;
+	const char *fault = NULL;
+	uint64_t gpa;
 	uint8_t *p;
 
-	if (ioctl(c->vcpu->fd, KVM_TRANSLATE, &tr) != 0 || !tr.valid) {
-		bp_fail(c, "%s: guest address 0x%llx does not translate", what,
-			(unsigned long long)gva);
+	if (access & ACCESS_SYSTEM) {
+		pg.cpl = 0;
+		pg.rflags &= ~RFLAGS_AC; /* SMAP applies to implicit accesses whatever AC says */
+	}
+	if (x86_translate(&pg, gva, access & ACCESS_WRITE, &gpa, &fault) != 0) {
+		bp_fail(c, "%s: guest address 0x%llx: %s (a %s at CPL %u)", what,
+			(unsigned long long)gva, fault, (access & ACCESS_WRITE) ? "write" : "read",
+			pg.cpl);
 		return NULL;
 	}
-	p = guest_ram_at(&c->vcpu->vm->ram, tr.physical_address, len);
+	p = guest_ram_at(&c->vcpu->vm->ram, gpa, len);
 	if (!p)
 		bp_fail(c, "%s: guest address 0x%llx (physical 0x%llx, %zu bytes) is not guest RAM",
-			what, (unsigned long long)gva, (unsigned long long)tr.physical_address,
-			len);
+			what, (unsigned long long)gva, (unsigned long long)gpa, len);
 	return p;
 }
 
 /* Reads len bytes at the guest virtual address gva, page by page. */
-static int gva_read(struct bp_ctx *c, uint64_t gva, uint8_t *buf, size_t len, const char *what)
+static int gva_read(struct bp_ctx *c, uint64_t gva, uint8_t *buf, size_t len, unsigned access,
+		    const char *what)
 {
 	while (len > 0) {
 		size_t chunk = (size_t)(PAGE - (gva & (PAGE - 1)));
@@ -111,7 +138,7 @@ static int gva_read(struct bp_ctx *c, uint64_t gva, uint8_t *buf, size_t len, co
 
 		if (chunk > len)
 			chunk = len;
-		p = gva_ptr(c, gva, chunk, what);
+		p = gva_ptr(c, gva, chunk, access, what);
 		if (!p)
 			return -1;
 		memcpy(buf, p, chunk);
@@ -135,7 +162,7 @@ static int tss_read(struct bp_ctx *c, const struct kvm_sregs *s, uint32_t off, u
 	if ((uint64_t)off + 7 > s->tr.limit)
 		return bp_fail(c, "%s: TSS offset 0x%x beyond TR limit 0x%x", what, off,
 			       s->tr.limit);
-	if (gva_read(c, s->tr.base + off, b, sizeof(b), what) != 0)
+	if (gva_read(c, s->tr.base + off, b, sizeof(b), ACCESS_SYSTEM, what) != 0)
 		return -1;
 	*v = le_load(b, 8);
 	return 0;
@@ -156,7 +183,7 @@ static int read_gate(struct bp_ctx *c, const struct kvm_sregs *s, struct gate *g
 	if (INT3_VECTOR * 16 + 15 > s->idt.limit)
 		return bp_fail(c, "IDT limit 0x%x does not cover gate 3 (needs 0x%x)", s->idt.limit,
 			       INT3_VECTOR * 16 + 15);
-	if (gva_read(c, at, b, sizeof(b), "IDT gate 3") != 0)
+	if (gva_read(c, at, b, sizeof(b), ACCESS_SYSTEM, "IDT gate 3") != 0)
 		return -1;
 	lo = le_load(b, 8);
 	hi = le_load(b + 8, 8);
@@ -205,7 +232,8 @@ static int target_cs(struct bp_ctx *c, const struct kvm_sregs *s, uint16_t sel, 
 	if ((uint32_t)(sel | 7u) > s->gdt.limit)
 		return bp_fail(c, "IDT gate 3: selector 0x%x beyond GDT limit 0x%x: #GP", sel,
 			       s->gdt.limit);
-	if (gva_read(c, s->gdt.base + (sel & ~7u), b, sizeof(b), "GDT entry of the handler") != 0)
+	if (gva_read(c, s->gdt.base + (sel & ~7u), b, sizeof(b), ACCESS_SYSTEM,
+		     "GDT entry of the handler") != 0)
 		return -1;
 	d = le_load(b, 8);
 	type = (unsigned)(d >> 40) & 0xfu;
@@ -289,9 +317,12 @@ static int deliver(struct bp_ctx *c, struct kvm_regs *r, struct kvm_sregs *s)
 	frame[3] = r->rsp;
 	frame[4] = s->ss.selector;
 	rsp -= FRAME_SLOTS * 8;
+	/* a kernel stack is the CPU's own write; a ring-3 handler's stack is a user write */
+	unsigned frame_access = ACCESS_WRITE | (new_cpl < 3 ? ACCESS_SYSTEM : 0);
+
 	/* every slot translated before anything is written; 8-aligned, so none crosses a page */
 	for (unsigned i = 0; i < FRAME_SLOTS; i++) {
-		slot[i] = gva_ptr(c, rsp + 8 * i, 8, "#BP stack frame");
+		slot[i] = gva_ptr(c, rsp + 8 * i, 8, frame_access, "#BP stack frame");
 		if (!slot[i])
 			return -1;
 	}
@@ -326,7 +357,7 @@ static int deliver(struct bp_ctx *c, struct kvm_regs *r, struct kvm_sregs *s)
 /* x86_insn.c's memory interface: guest linear memory through KVM_TRANSLATE. */
 static int insn_mem_read(void *ctx, uint64_t gva, void *buf, size_t len)
 {
-	return gva_read(ctx, gva, buf, len, "operand");
+	return gva_read(ctx, gva, buf, len, 0, "operand");
 }
 
 static int insn_mem_write(void *ctx, uint64_t gva, const void *buf, size_t len)
@@ -340,8 +371,9 @@ static int insn_mem_write(void *ctx, uint64_t gva, const void *buf, size_t len)
 		return -1;
 	if (first > len)
 		first = len;
-	page[0] = gva_ptr(c, gva, first, "operand");
-	page[1] = first < len ? gva_ptr(c, gva + first, len - first, "operand") : NULL;
+	page[0] = gva_ptr(c, gva, first, ACCESS_WRITE, "operand");
+	page[1] =
+		first < len ? gva_ptr(c, gva + first, len - first, ACCESS_WRITE, "operand") : NULL;
 	if (!page[0] || (first < len && !page[1]))
 		return -1;
 	memcpy(page[0], buf, first);
@@ -374,9 +406,9 @@ static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm
 	if (!(s->efer & EFER_LMA) || !s->cs.l)
 		return 0; /* x86_insn.c decodes 64-bit mode only */
 	/* the instruction may end before an unmapped page: read up to the page end then */
-	if (gva_read(c, r->rip, code, len, "rip") != 0) {
+	if (gva_read(c, r->rip, code, len, 0, "rip") != 0) {
 		len = (size_t)(PAGE - (r->rip & (PAGE - 1)));
-		if (len >= sizeof(code) || gva_read(c, r->rip, code, len, "rip") != 0)
+		if (len >= sizeof(code) || gva_read(c, r->rip, code, len, 0, "rip") != 0)
 			return 0;
 	}
 	struct kvm_fpu fpu;
@@ -418,8 +450,19 @@ int x86_handle_emulation_failure(struct axvm_vcpu *vcpu)
 
 	if (vcpu->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION ||
 	    ioctl(vcpu->fd, KVM_GET_REGS, &regs) != 0 ||
-	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) != 0 ||
-	    gva_read(&c, regs.rip, &op, 1, "rip") != 0)
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) != 0)
+		return 0;
+	c.paging = (struct x86_paging){
+		.cr0 = sregs.cr0,
+		.cr3 = sregs.cr3,
+		.cr4 = sregs.cr4,
+		.efer = sregs.efer,
+		.rflags = regs.rflags,
+		.cpl = sregs.cs.selector & 3u,
+		.read_phys = read_phys,
+		.ctx = &vcpu->vm->ram,
+	};
+	if (gva_read(&c, regs.rip, &op, 1, 0, "rip") != 0)
 		return 0;
 	if (op != INT3_OPCODE)
 		return emulate_at_rip(&c, &regs, &sregs);
