@@ -13,6 +13,7 @@
 #include "backends.h"
 #include "bzimage.h"
 #include "guest_ram.h"
+#include "profile.h"
 #include "vm_config.h"
 
 /* Exit statuses of axvm itself; a guest's own status (0..119) passes through. */
@@ -57,7 +58,8 @@ struct axvm {
 	atomic_bool stop;
 	atomic_int status; /* -1 until the first stop request */
 	char stop_reason[256];
-	double run_seconds; /* wall time the vCPUs ran */
+	double run_seconds;	      /* wall time the vCPUs ran */
+	struct axvm_profile *profile; /* --profile: RIP samples, else NULL */
 
 	/* addresses whose unmapped access was already logged */
 	pthread_mutex_t unmapped_lock;

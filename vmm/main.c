@@ -20,7 +20,8 @@ static const char usage[] =
 	"  --backend NAME=SPEC  bind a backend to device NAME, replacing the config's\n"
 	"                       (SPEC: file:PATH, file:PATH,ro, stdio, null)\n"
 	"  --cmdline STRING     replace [kernel] cmdline\n"
-	"  --stats              print device and VM-exit counters at exit\n"
+	"  --stats              print device, VM-exit and KVM vCPU counters at exit\n"
+	"  --profile FILE       sample guest RIPs (1 kHz per vCPU) into FILE\n"
 	"  -v                   more log (repeat for debug)\n"
 	"\n"
 	"exit status: the guest's (the byte it writes to the exit device), or\n"
@@ -34,6 +35,7 @@ struct options {
 	const char *backends[AXVM_MAX_BACKENDS];
 	unsigned nr_backends;
 	bool stats;
+	const char *profile;
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -48,6 +50,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			axvm_log_level += (int)strlen(a) - 1;
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = true;
+		} else if (strcmp(a, "--profile") == 0 && i + 1 < argc) {
+			o->profile = argv[++i];
 		} else if (strcmp(a, "--cmdline") == 0 && i + 1 < argc) {
 			o->cmdline = argv[++i];
 		} else if (strcmp(a, "--backend") == 0 && i + 1 < argc) {
@@ -139,10 +143,17 @@ int main(int argc, char **argv)
 		axvm_destroy(&vm);
 		return status;
 	}
+	if (o.profile && !(vm.profile = axvm_profile_open(o.profile, err, sizeof(err)))) {
+		fprintf(stderr, "axvm: %s\n", err);
+		axvm_destroy(&vm);
+		return AXVM_STATUS_CONFIG;
+	}
 	status = axvm_run(&vm);
 	fprintf(stderr, "axvm: %s\n", vm.stop_reason);
 	if (o.stats)
 		axvm_print_stats(&vm, vm.run_seconds);
+	if (vm.profile && axvm_profile_close(vm.profile, err, sizeof(err)) != 0)
+		fprintf(stderr, "axvm: %s\n", err);
 	axvm_destroy(&vm);
 	return status;
 }

@@ -293,8 +293,13 @@ void *axvm_vcpu_thread(void *arg)
 
 	while (!atomic_load(&vm->stop)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) != 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				struct kvm_regs regs;
+
+				if (vm->profile && ioctl(vcpu->fd, KVM_GET_REGS, &regs) == 0)
+					axvm_profile_sample(vm->profile, regs.rip);
 				continue;
+			}
 			axvm_request_stop(vm, AXVM_STATUS_VCPU, "vCPU %u: KVM_RUN: %s", vcpu->id,
 					  strerror(errno));
 			break;

@@ -22,6 +22,7 @@
 
 #include "acpi.h"
 #include "host_hooks.h"
+#include "kvm_stats.h"
 #include "log.h"
 #include "multiboot.h"
 
@@ -388,8 +389,13 @@ int axvm_run(struct axvm *vm)
 		vm->vcpus[i].started = true;
 	}
 	pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+	if (vm->profile)
+		tick.tv_nsec = 1000 * 1000 * 1000 / AXVM_PROFILE_HZ;
 	while (!atomic_load(&vm->stop)) {
 		nanosleep(&tick, NULL); /* a signal cuts the sleep short */
+		for (uint32_t i = 0; vm->profile && i < vm->nr_vcpus; i++)
+			if (vm->vcpus[i].started)
+				pthread_kill(vm->vcpus[i].thread, SIGUSR1); /* KVM_RUN: EINTR */
 		if (stop_signal)
 			axvm_request_stop(vm, AXVM_STATUS_SIGNAL + stop_signal, "stopped by %s",
 					  stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -466,5 +472,11 @@ void axvm_print_stats(struct axvm *vm, double seconds)
 			(unsigned long long)mmio, (unsigned long long)other, seconds,
 			(unsigned long long)atomic_load(&v->bp_delivered),
 			(unsigned long long)atomic_load(&v->insn_emulated));
+
+		char prefix[48];
+
+		snprintf(prefix, sizeof(prefix), "axvm: stats: vcpu%u kvm", i);
+		if (v->fd >= 0)
+			axvm_kvm_stats_print(stderr, v->fd, prefix);
 	}
 }

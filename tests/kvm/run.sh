@@ -51,6 +51,22 @@ if ! kvm_usable; then
 fi
 
 run demo 0 "PASS: demo guest" --stats
+# --stats also prints KVM's own counters for the vCPU (KVM_GET_STATS_FD)
+grep -q "stats: vcpu0 kvm .*exits=[1-9]" "$tmp/demo.err" ||
+	{ echo "FAIL [kvm] demo: no KVM vCPU counters in --stats"; fail=1; }
+
+# --profile: RIP samples that fold into the guest's own functions
+run demo-profiled 0 "PASS: demo guest" --profile "$tmp/demo.prof"
+nm -n build/guest/demo-guest.elf >"$tmp/demo.map"
+samples=$(sed -n 's/^# samples \([0-9]*\).*/\1/p' "$tmp/demo.prof")
+hottest=$(tools/profile-symbols.sh "$tmp/demo.prof" "$tmp/demo.map" 1 | awk 'NR == 1 { print $3 }')
+if [ "${samples:-0}" -ge 20 ] && grep -q " [tT] $hottest\$" "$tmp/demo.map"; then
+	echo "PASS [kvm] profile: $samples samples, hottest function $hottest"
+else
+	echo "FAIL [kvm] profile: ${samples:-no} samples, hottest '$hottest'"
+	head -n 5 "$tmp/demo.prof"
+	fail=1
+fi
 run hostile 0 "HOSTILE: PASS" --cmdline "mode=hostile"
 grep -q "guest protocol error" "$tmp/hostile.err" ||
 	{ echo "FAIL [kvm] hostile: no protocol error was logged"; fail=1; }
