@@ -20,8 +20,9 @@ OUTDIR=${1:-build/linux}
 here=$(cd "$(dirname "$0")/.." && pwd)
 INIT_SRC=$here/tests/linux/init.sh
 # The modules the guest needs, in load order. Their dependencies (from each
-# module's own .modinfo "depends=") are added ahead of them.
-MODULES=(virtio_ring virtio virtio_mmio virtio_blk)
+# module's own .modinfo "depends=") are added ahead of them. virtio_console
+# gives /dev/hvc0 where the machine has a virtio console (axvm's test).
+MODULES=(virtio_ring virtio virtio_mmio virtio_blk virtio_console)
 # Host packages: qemu-system-x86 (qemu-system-x86_64), qemu-system-common
 # (qemu-storage-daemon in Debian 12), qemu-utils (qemu-img), busybox-static,
 # cpio.

@@ -6,7 +6,11 @@
 # prints machine-readable lines the host reads from the serial console:
 #   AXTEST key=value         a result
 #   AXTEST done              the test ran to its end
-# then powers off (QEMU started with -no-reboot exits).
+# then powers off (QEMU started with -no-reboot exits; on axvm, which offers no
+# ACPI power-off, Linux halts and tests/linux/axvm.sh stops axvm).
+# After the test, where the machine has a virtio console (/dev/hvc0), a line
+# "AXHVC0 hello from /dev/hvc0" goes to it (AXTEST hvc0=written; absent
+# without the device, as under QEMU).
 #
 # Tests (disk layout shared with tests/linux/run.sh and bench/peer-blk.sh):
 #   rw      md5 of the whole disk; 1 MiB "AXDIRECT\n"... at 1 MiB written with
@@ -178,6 +182,27 @@ reboot) test_reboot ;;
 bench) test_bench ;;
 *) echo "AXTEST error=unknown_test_$axtest" ;;
 esac
+
+# the virtio console: only waited for when a virtio device of ID 3 exists
+hvc_device() { grep -qsx 0x0003 /sys/bus/virtio/devices/*/device; }
+if hvc_device; then
+	i=0
+	while [ ! -c /dev/hvc0 ] && [ $i -lt 100 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+fi
+if [ -c /dev/hvc0 ]; then
+	if echo "AXHVC0 hello from /dev/hvc0" >/dev/hvc0; then
+		echo "AXTEST hvc0=written"
+	else
+		echo "AXTEST hvc0=write_failed"
+	fi
+elif hvc_device; then
+	echo "AXTEST hvc0=no_node"
+else
+	echo "AXTEST hvc0=absent"
+fi
 read -r up _ </proc/uptime
 echo "AXTEST end_uptime=$up"
 echo "AXTEST done"

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Shared by tests/linux/run.sh and bench/peer-blk.sh: start a vhost-user-blk
-# backend, boot the Linux test guest under QEMU (TCG) against it, sample the
-# backend's CPU time while the guest runs, and clean up.
+# Shared by tests/linux/run.sh, tests/linux/axvm.sh and bench/peer-blk.sh:
+# start a vhost-user-blk backend, boot the Linux test guest under QEMU (TCG)
+# against it, sample the backend's CPU time while the guest runs, and clean
+# up; PASS/FAIL lines and the checks of the rw and ro tests' results.
 #
 # The caller sets WORK (a scratch directory under build/) and calls
 # lib_cleanup from its EXIT trap.
@@ -143,6 +144,104 @@ lib_run_guest() {
 # value of "AXTEST KEY=value" in OUT (the last one)
 lib_val() {
 	sed -n "s/^AXTEST $2=//p" "$1" | tr -d '\r' | tail -n 1
+}
+
+# --- results -----------------------------------------------------------------
+# "PASS [TAG] ..." / "FAIL [TAG] ..." lines; failc sets the caller's $fail to 1.
+LIB_TAG=${LIB_TAG:-linux}
+MIB=1048576
+
+pass() { echo "PASS [$LIB_TAG] $1"; }
+failc() {
+	echo "FAIL [$LIB_TAG] $1"
+	# shellcheck disable=SC2034 # the caller's result
+	fail=1
+}
+check() { # NAME CONDITION-COMMAND...: PASS or FAIL by the command's status
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else failc "$name"; fi
+}
+show() { # tail of a log after a failure
+	echo "--- $1" >&2
+	tail -n "${2:-25}" "$1" >&2 || true
+}
+
+# md5 of LEN MiB of FILE at MiB offset OFF
+md5_at() { dd if="$1" bs=1M skip="$2" count="$3" 2>/dev/null | md5sum | cut -d' ' -f1; }
+# md5 of the 1 MiB pattern the guest writes ("WORD\n" repeated)
+pattern_md5() { { yes "$1" || true; } | head -c $MIB | md5sum | cut -d' ' -f1; }
+# md5 of FILE outside the regions the rw test writes (1-4 MiB, 4-8 MiB)
+untouched_md5() {
+	{ dd if="$1" bs=1M count=1 2>/dev/null; dd if="$1" bs=1M skip=8 2>/dev/null; } | md5sum | cut -d' ' -f1
+}
+allocated() { stat -c %b "$1"; } # 512-byte blocks
+file_md5() { md5sum <"$1" | cut -d' ' -f1; }
+
+# --- the rw and ro tests' checks -------------------------------------------------
+# lib_rw_before IMG: the image's state before the rw boot, for lib_check_rw
+lib_rw_before() {
+	RW_MD5=$(file_md5 "$1")
+	RW_UNTOUCHED=$(untouched_md5 "$1")
+	RW_BLOCKS=$(allocated "$1")
+}
+
+# lib_check_rw OUT IMG BACKEND_LOG OURS: the rw test's results (guest console
+# OUT) against the image IMG and the state lib_rw_before recorded. BACKEND_LOG
+# holds the backend's counters; OURS=1 (our virtio-blk: axvm vhost-user-blk
+# or axvm run --stats) requires a FLUSH count there.
+lib_check_rw() {
+	local o=$1 img=$2 log=$3 ours=$4 size p_direct p_buffered wc flush_log
+	local blocks_after zero_md5 discard_log
+	size=$(stat -c %s "$img")
+	check "rw: /dev/vda size $size bytes" [ "$(lib_val "$o" size_bytes)" = "$size" ]
+	check "rw: whole-disk md5 in the guest equals the host's" [ "$(lib_val "$o" md5)" = "$RW_MD5" ]
+	p_direct=$(pattern_md5 AXDIRECT)
+	p_buffered=$(pattern_md5 AXBUFFER)
+	check "rw: O_DIRECT write, guest reads it back" \
+		[ "$(lib_val "$o" write_direct) $(lib_val "$o" readback_direct)" = "ok $p_direct" ]
+	check "rw: O_DIRECT pattern found in the image" [ "$(md5_at "$img" 1 1)" = "$p_direct" ]
+	check "rw: buffered write + fsync, guest reads it back" \
+		[ "$(lib_val "$o" write_buffered) $(lib_val "$o" readback_buffered)" = "ok $p_buffered" ]
+	check "rw: buffered pattern found in the image" [ "$(md5_at "$img" 2 1)" = "$p_buffered" ]
+	check "rw: nothing else of the image changed" [ "$(untouched_md5 "$img")" = "$RW_UNTOUCHED" ]
+	# FLUSH: Linux sends VIRTIO_BLK_T_FLUSH on fsync only in write-back mode
+	wc=$(lib_val "$o" write_cache_set)
+	[ -n "$wc" ] || wc=$(lib_val "$o" write_cache)
+	flush_log=$(grep -aiE 'flush' "$log" | tail -n 1 || true)
+	if [ "$wc" != write_back ]; then
+		failc "rw: FLUSH: the guest's cache mode is '$wc', so fsync sends no FLUSH"
+	elif [ "$ours" = 1 ] && ! grep -qaE 'flushes=[1-9]' <<<"$flush_log"; then
+		failc "rw: FLUSH: our backend reports none: ${flush_log:-no count line}"
+	else
+		pass "rw: FLUSH sent on fsync (write-back mode)${flush_log:+; backend: $flush_log}"
+	fi
+	# discard of 4-8 MiB: a hole in the image (allocated blocks drop, the range
+	# reads zero), or the backend's own count
+	blocks_after=$(allocated "$img")
+	zero_md5=$(head -c $((4 * MIB)) /dev/zero | md5sum | cut -d' ' -f1)
+	discard_log=$(grep -aiE 'discard' "$log" | tail -n 1 || true)
+	if [ "$(lib_val "$o" discard)" != ok ]; then
+		failc "rw: discard refused in the guest (discard_max_bytes=$(lib_val "$o" discard_max_bytes))"
+	elif [ "$blocks_after" -le $((RW_BLOCKS - 8192)) ] && [ "$(md5_at "$img" 4 4)" = "$zero_md5" ]; then
+		pass "rw: discard reached the backend (4 MiB hole: $RW_BLOCKS -> $blocks_after blocks)"
+	elif grep -qaiE 'discard[^0-9]*[1-9]' <<<"$discard_log"; then
+		pass "rw: discard reached the backend ($discard_log)"
+	else
+		failc "rw: discard: no hole in the image ($RW_BLOCKS -> $blocks_after blocks) nor a backend count"
+	fi
+}
+
+# lib_check_ro OUT IMG MD5_BEFORE: the ro test's results; MD5_BEFORE is the
+# image's md5 before the ro boot
+lib_check_ro() {
+	local o=$1 img=$2 md5_before=$3
+	check "ro: /dev/vda is read-only in the guest" [ "$(lib_val "$o" ro)" = 1 ]
+	check "ro: O_DIRECT write refused" [ "$(lib_val "$o" ro_write)" = refused ]
+	check "ro: buffered write refused" [ "$(lib_val "$o" ro_write_buffered)" = refused ]
+	check "ro: guest md5 equals the host's, before and after" \
+		[ "$(grep -ac "^AXTEST md5=$md5_before" "$o")" = 2 ]
+	check "ro: image unchanged" [ "$(file_md5 "$img")" = "$md5_before" ]
 }
 
 lib_cleanup() {

@@ -16,7 +16,6 @@ cd "$(dirname "$0")/../.."
 . tests/linux/lib.sh
 
 BACKEND=${BACKEND:-axdevice}
-MIB=1048576
 fail=0
 mkdir -p build
 WORK=$(mktemp -d build/linux-test.XXXXXX)
@@ -32,31 +31,6 @@ on_exit() {
 }
 trap on_exit EXIT
 trap 'exit 130' INT TERM
-
-pass() { echo "PASS [linux] $1"; }
-failc() {
-	echo "FAIL [linux] $1"
-	fail=1
-}
-check() { # NAME CONDITION-COMMAND...: PASS or FAIL by the command's status
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else failc "$name"; fi
-}
-show() { # tail of a log after a failure
-	echo "--- $1" >&2
-	tail -n "${2:-25}" "$1" >&2 || true
-}
-
-# md5 of LEN MiB of FILE at MiB offset OFF
-md5_at() { dd if="$1" bs=1M skip="$2" count="$3" 2>/dev/null | md5sum | cut -d' ' -f1; }
-# md5 of the 1 MiB pattern the guest writes ("WORD\n" repeated)
-pattern_md5() { { yes "$1" || true; } | head -c $MIB | md5sum | cut -d' ' -f1; }
-# md5 of FILE outside the regions the rw test writes (1-4 MiB, 4-8 MiB)
-untouched_md5() {
-	{ dd if="$1" bs=1M count=1 2>/dev/null; dd if="$1" bs=1M skip=8 2>/dev/null; } | md5sum | cut -d' ' -f1
-}
-allocated() { stat -c %b "$1"; } # 512-byte blocks
 
 # --- guest, backend ------------------------------------------------------------
 set +e
@@ -113,61 +87,18 @@ boot() {
 
 img=$WORK/disk.img
 head -c $((64 * MIB)) /dev/urandom >"$img"
-size=$(stat -c %s "$img")
 
 # --- rw ------------------------------------------------------------------------
-md5_before=$(md5sum <"$img" | cut -d' ' -f1)
-untouched_before=$(untouched_md5 "$img")
-blocks_before=$(allocated "$img")
+lib_rw_before "$img"
 boot rw 0 "axtest=rw"
-o=$WORK/rw.out
-check "rw: /dev/vda size $size bytes" [ "$(lib_val "$o" size_bytes)" = "$size" ]
-check "rw: whole-disk md5 in the guest equals the host's" [ "$(lib_val "$o" md5)" = "$md5_before" ]
-p_direct=$(pattern_md5 AXDIRECT)
-p_buffered=$(pattern_md5 AXBUFFER)
-check "rw: O_DIRECT write, guest reads it back" \
-	[ "$(lib_val "$o" write_direct) $(lib_val "$o" readback_direct)" = "ok $p_direct" ]
-check "rw: O_DIRECT pattern found in the image" [ "$(md5_at "$img" 1 1)" = "$p_direct" ]
-check "rw: buffered write + fsync, guest reads it back" \
-	[ "$(lib_val "$o" write_buffered) $(lib_val "$o" readback_buffered)" = "ok $p_buffered" ]
-check "rw: buffered pattern found in the image" [ "$(md5_at "$img" 2 1)" = "$p_buffered" ]
-check "rw: nothing else of the image changed" [ "$(untouched_md5 "$img")" = "$untouched_before" ]
-# FLUSH: Linux sends VIRTIO_BLK_T_FLUSH on fsync only in write-back mode
-wc=$(lib_val "$o" write_cache_set)
-[ -n "$wc" ] || wc=$(lib_val "$o" write_cache)
-flush_log=$(grep -aiE 'flush' "$WORK/rw.backend.log" | tail -n 1 || true)
-if [ "$wc" != write_back ]; then
-	failc "rw: FLUSH: the guest's cache mode is '$wc', so fsync sends no FLUSH"
-elif [ "$BACKEND" = axdevice ] && ! grep -qaE 'flushes=[1-9]' <<<"$flush_log"; then
-	failc "rw: FLUSH: our backend reports none: ${flush_log:-no count line}"
-else
-	pass "rw: FLUSH sent on fsync (write-back mode)${flush_log:+; backend: $flush_log}"
-fi
-# discard of 4-8 MiB: a hole in the image (allocated blocks drop, the range
-# reads zero), or the backend's own count
-blocks_after=$(allocated "$img")
-zero_md5=$(head -c $((4 * MIB)) /dev/zero | md5sum | cut -d' ' -f1)
-discard_log=$(grep -aiE 'discard' "$WORK/rw.backend.log" | tail -n 1 || true)
-if [ "$(lib_val "$o" discard)" != ok ]; then
-	failc "rw: discard refused in the guest (discard_max_bytes=$(lib_val "$o" discard_max_bytes))"
-elif [ "$blocks_after" -le $((blocks_before - 8192)) ] && [ "$(md5_at "$img" 4 4)" = "$zero_md5" ]; then
-	pass "rw: discard reached the backend (4 MiB hole: $blocks_before -> $blocks_after blocks)"
-elif grep -qaiE 'discard[^0-9]*[1-9]' <<<"$discard_log"; then
-	pass "rw: discard reached the backend ($discard_log)"
-else
-	failc "rw: discard: no hole in the image ($blocks_before -> $blocks_after blocks) nor a backend count"
-fi
+ours=0
+[ "$BACKEND" = axdevice ] && ours=1
+lib_check_rw "$WORK/rw.out" "$img" "$WORK/rw.backend.log" "$ours"
 
 # --- ro ------------------------------------------------------------------------
-md5_before=$(md5sum <"$img" | cut -d' ' -f1)
+md5_before=$(file_md5 "$img")
 boot ro 1 "axtest=ro"
-o=$WORK/ro.out
-check "ro: /dev/vda is read-only in the guest" [ "$(lib_val "$o" ro)" = 1 ]
-check "ro: O_DIRECT write refused" [ "$(lib_val "$o" ro_write)" = refused ]
-check "ro: buffered write refused" [ "$(lib_val "$o" ro_write_buffered)" = refused ]
-check "ro: guest md5 equals the host's, before and after" \
-	[ "$(grep -ac "^AXTEST md5=$md5_before" "$o")" = 2 ]
-check "ro: image unchanged" [ "$(md5sum <"$img" | cut -d' ' -f1)" = "$md5_before" ]
+lib_check_ro "$WORK/ro.out" "$img" "$md5_before"
 
 # --- reboot --------------------------------------------------------------------
 # reboot=a: the reset register of microvm's ACPI FADT (the kernel's default

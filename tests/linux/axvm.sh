@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# An unmodified Debian Linux kernel (linux-image-cloud-amd64, busybox-static
+# initramfs; tools/build-linux-guest.sh) boots directly on axvm and drives our
+# virtio-blk and virtio-console through its own virtio_mmio drivers.
+#
+# Each boot runs axvm on a config written into WORK, derived from
+# configs/linux.toml (same kernel, initramfs, RAM and command line but
+# axtest=NAME; its devices plus a virtio-console "hvc0" when it has none) with
+# COM1 to WORK/NAME.serial, the virtio console to WORK/NAME.hvc and the disk on
+# a fresh 64 MiB image of random data. Two boots:
+#   rw  size, whole-disk md5, O_DIRECT and buffered+fsync writes found in the
+#       image, nothing else changed, FLUSH counted by axvm, discard punched a hole
+#   ro  the disk as file:IMAGE,ro: writes refused, image unchanged
+# and in each: /init wrote to /dev/hvc0 and the text reached the console's
+# backend file, and the boot time to /init (guest uptime, wall seconds).
+#
+# Power-off: axvm's ACPI is hardware-reduced with no sleep registers and no
+# _S5, so Linux has no power-off method; `poweroff -f` becomes a halt
+# ("reboot: System halted") and the vCPU halts in KVM's in-kernel irqchip for
+# ever. axvm does not stop on its own: once the console shows "AXTEST done"
+# this script waits AXVM_LINUX_GRACE seconds (default 10) and stops axvm with
+# SIGTERM, whose status 143 is then expected (0, should axvm ever stop by
+# itself after the guest's power-off, is accepted too).
+#
+# Prints PASS/FAIL [linux-axvm] lines and exits non-zero on any FAIL; prints
+# SKIP and succeeds when /dev/kvm is missing or unusable, or a Debian package
+# for the guest cannot be installed. Not part of `make test`: on a nested KVM
+# (kvm_pvm, ~10 us per exit) one boot can take 10-20+ minutes.
+#
+#   make test-linux-axvm      or      AXVM=build/axvm tests/linux/axvm.sh
+# Environment:
+#   AXVM_LINUX_TIMEOUT=3600   seconds per boot before axvm is stopped
+#   AXVM_LINUX_GRACE=10       seconds after "AXTEST done" before SIGTERM
+#   AXVM_LINUX_BOOTS="rw ro"  which boots to run
+#   CONFIG=configs/linux.toml the config the boots' configs are derived from
+#   KVM_DEV=/dev/kvm          the device checked before the probe (axvm itself
+#                             always opens /dev/kvm; point it elsewhere to see
+#                             the SKIP path)
+#   KEEP=1                    keep build/linux-axvm.* (kept anyway on a FAIL)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+LIB_TAG=linux-axvm
+# shellcheck source=tests/linux/lib.sh
+. tests/linux/lib.sh
+
+CONFIG=${CONFIG:-configs/linux.toml}
+TIMEOUT=${AXVM_LINUX_TIMEOUT:-3600}
+GRACE=${AXVM_LINUX_GRACE:-10}
+BOOTS=${AXVM_LINUX_BOOTS:-rw ro}
+KVM_DEV=${KVM_DEV:-/dev/kvm}
+# the virtio console added when CONFIG has none: next to disk0's slot
+HVC_ENTRY='["hvc0", 0xfe10_1000, 0x1000, 6, "virtio-console", []],'
+HVC_TEXT='AXHVC0 hello from /dev/hvc0'
+
+fail=0
+AXVM_PID=
+mkdir -p build
+WORK=$(mktemp -d build/linux-axvm.XXXXXX)
+WORK_ABS=$PWD/$WORK
+# shellcheck disable=SC2317 # called by the EXIT trap
+on_exit() {
+	stop_axvm >/dev/null 2>&1 || true
+	if [ "${KEEP:-0}" = 1 ] || [ "$fail" != 0 ]; then
+		echo "# logs kept in $WORK" >&2
+		rm -f "$WORK"/*.img
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+# --- KVM (as tests/kvm/run.sh) ---------------------------------------------------
+# A VM whose kernel does not exist: axvm opens /dev/kvm (status 121 if KVM is
+# unusable) before it reads the kernel (120), so nothing boots.
+kvm_usable() {
+	[ -c "$KVM_DEV" ] && [ -r "$KVM_DEV" ] && [ -w "$KVM_DEV" ] || return 1
+	cat >"$WORK/probe.toml" <<-TOML
+	[base]
+	cpu_num = 1
+	[kernel]
+	kernel_path = "$WORK_ABS/no-such-kernel"
+	memory_regions = [[0x0, 0x200000, 0x7, 0]]
+	[devices]
+	emu_devices = [["exit", 0x501, 1, 0, "exit", []]]
+	TOML
+	local st=0
+	timeout 20 "$AXVM" run "$WORK/probe.toml" >/dev/null 2>&1 || st=$?
+	[ "$st" -ne 121 ]
+}
+
+if [ ! -x "$AXVM" ]; then
+	failc "no $AXVM (make $AXVM)"
+	exit 1
+fi
+if ! kvm_usable; then
+	echo "SKIP: /dev/kvm not available"
+	exit 0
+fi
+
+# --- guest ---------------------------------------------------------------------
+set +e
+lib_build_guest
+st=$?
+set -e
+if [ "$st" = 77 ]; then
+	echo "SKIP: a Debian package for the Linux guest could not be installed"
+	exit 0
+elif [ "$st" != 0 ]; then
+	failc "build-guest (tools/build-linux-guest.sh status $st)"
+	exit 1
+fi
+pass "build-guest ($(head -c 60 "$LINUX_DIR/stamp" | cut -d' ' -f1))"
+LINUX_ABS=$(cd "$LINUX_DIR" && pwd)
+
+# --- config --------------------------------------------------------------------
+# the name of CONFIG's virtio console, if it has one
+HVC_NAME=$(sed -n 's/^[[:space:]]*\["\([^"]*\)",.*"virtio-console".*/\1/p' "$CONFIG" | head -n 1)
+
+# write_config NAME RO: WORK/NAME.toml from CONFIG, for the boot NAME with
+# axtest=NAME; the disk image read-only when RO=1
+write_config() {
+	local name=$1 ro=$2 out=$WORK/$1.toml hvc=$HVC_ENTRY disk=$WORK_ABS/disk.img
+	[ -z "$HVC_NAME" ] || hvc=
+	[ "$ro" = 1 ] && disk=$disk,ro
+	# Copies CONFIG up to [backends] with kernel_path, ramdisk_path and cmdline
+	# replaced and the virtio console added at the end of emu_devices; status
+	# 1 when one of the four is missing.
+	echo "# written by tests/linux/axvm.sh from $CONFIG for the boot '$name'" >"$out"
+	if ! awk -v kernel="$LINUX_ABS/vmlinuz" -v initrd="$LINUX_ABS/initramfs.gz" \
+		-v test="$name" -v hvc="$hvc" '
+		function key(k) { return $0 ~ ("^[ \t]*" k "[ \t]*=") }
+		/^[ \t]*\[backends\]/ { exit }
+		key("kernel_path") { print "kernel_path = \"" kernel "\""; seen["kernel"] = 1; next }
+		key("ramdisk_path") { print "ramdisk_path = \"" initrd "\""; seen["initrd"] = 1; next }
+		key("cmdline") {
+			if (!match($0, /"[^"]*"/)) exit 1
+			n = split(substr($0, RSTART + 1, RLENGTH - 2), w, " ")
+			line = ""
+			for (i = 1; i <= n; i++)
+				if (w[i] !~ /^axtest=/) line = line w[i] " "
+			print "cmdline = \"" line "axtest=" test "\""
+			seen["cmdline"] = 1
+			next
+		}
+		key("emu_devices") { in_emu = 1 }
+		in_emu && /^[ \t]*\][ \t]*(#.*)?$/ {
+			if (hvc != "") print "\t" hvc
+			in_emu = 0
+			seen["emu"] = 1
+		}
+		{ print }
+		END { exit !(seen["kernel"] && seen["initrd"] && seen["cmdline"] && seen["emu"]) }
+	' "$CONFIG" >>"$out"; then
+		failc "$name: cannot derive a config from $CONFIG (kernel_path, ramdisk_path, cmdline and a multi-line emu_devices needed)"
+		return 1
+	fi
+	cat >>"$out" <<-TOML
+	[backends]
+	com1 = "file:$WORK_ABS/$name.serial"
+	disk0 = "file:$disk"
+	${HVC_NAME:-hvc0} = "file:$WORK_ABS/$name.hvc"
+	TOML
+}
+
+# --- one boot ------------------------------------------------------------------
+now() { echo "$EPOCHREALTIME"; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# Stops our axvm (SIGTERM, 15 s grace, then SIGKILL); returns its status.
+stop_axvm() {
+	local pid=$AXVM_PID i st=0
+	[ -n "$pid" ] || return 0
+	AXVM_PID=
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 150; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || st=$?
+	return "$st"
+}
+
+# axvm's own account of a failure: its stop reason, errors, and the tails
+show_axvm() {
+	local name=$1
+	echo "--- $WORK/$name.err: errors" >&2
+	grep -aE 'internal error|emulation failure|unhandled exit|entry failed|shut down|halted|error:|stopped' \
+		"$WORK/$name.err" | tail -n 20 >&2 || true
+	show "$WORK/$name.serial" 40
+	show "$WORK/$name.err" 30
+}
+
+# axvm_boot NAME RO: boots with axtest=NAME; leaves WORK/NAME.{toml,serial,hvc,err}
+axvm_boot() {
+	local name=$1 ro=$2 serial=$WORK/$1.serial t0 init_wall='' done_wall='' how st=0 out i halted error start next
+	write_config "$name" "$ro" || return 1
+	if ! out=$("$AXVM" check "$WORK/$name.toml" 2>&1); then
+		failc "$name: axvm check $WORK/$name.toml: $out"
+		return 1
+	fi
+	: >"$serial"
+	t0=$(now)
+	start=$SECONDS next=60
+	"$AXVM" run "$WORK/$name.toml" -v --stats </dev/null >"$WORK/$name.stdout" 2>"$WORK/$name.err" &
+	AXVM_PID=$!
+	echo "# $name: axvm pid $AXVM_PID, serial $serial (timeout ${TIMEOUT} s)"
+	how="axvm exited before AXTEST done"
+	while kill -0 "$AXVM_PID" 2>/dev/null; do
+		if [ -z "$init_wall" ] && grep -qa '^AXTEST boot_uptime=' "$serial"; then
+			init_wall=$(since "$t0")
+			echo "# $name: /init after $init_wall s"
+		fi
+		if grep -qa '^AXTEST done' "$serial"; then
+			done_wall=$(since "$t0")
+			break
+		fi
+		if ((SECONDS - start >= TIMEOUT)); then
+			how="timeout after $TIMEOUT s"
+			break
+		fi
+		if ((SECONDS - start >= next)); then # a sign of life on long boots
+			echo "# $name: $((SECONDS - start)) s: $(tail -n 1 "$serial" | tr -d '\r' | cut -c 1-100)"
+			next=$((next + 60))
+		fi
+		sleep 0.5
+	done
+	if [ -n "$done_wall" ]; then
+		# Linux halts (no ACPI power-off): give axvm GRACE seconds, then SIGTERM
+		how="stopped by SIGTERM ${GRACE} s after AXTEST done"
+		for ((i = 0; i < GRACE * 10; i++)); do
+			kill -0 "$AXVM_PID" 2>/dev/null || { how="axvm stopped by itself after AXTEST done"; break; }
+			sleep 0.1
+		done
+	fi
+	stop_axvm || st=$?
+	[ -n "$init_wall" ] || ! grep -qa '^AXTEST boot_uptime=' "$serial" || init_wall=$(since "$t0")
+
+	halted=$(grep -a 'reboot: System halted\|reboot: Power down' "$serial" | tr -d '\r' | tail -n 1 |
+		sed 's/^\[[^]]*\] //' || true)
+	error=$(lib_val "$serial" error)
+	if [ -n "$done_wall" ] && [ -z "$error" ] && { [ "$st" = 0 ] || [ "$st" = 143 ]; }; then
+		pass "$name: boot, test ran (AXTEST done at $done_wall s), ${halted:+guest: $halted, }axvm status $st: $how"
+	else
+		failc "$name: boot (axvm status $st: $how${error:+; AXTEST error=$error})"
+		show_axvm "$name"
+	fi
+
+	if [ -n "$init_wall" ]; then
+		pass "$name: boot to /init: guest uptime $(lib_val "$serial" boot_uptime) s, wall $init_wall s"
+	else
+		failc "$name: boot to /init: /init never ran ($how)"
+	fi
+
+	if [ "$(lib_val "$serial" hvc0)" = written ] && grep -qaF "$HVC_TEXT" "$WORK/$name.hvc"; then
+		pass "$name: /init wrote to /dev/hvc0, the text reached the console's backend file"
+	else
+		failc "$name: hvc0: AXTEST hvc0=$(lib_val "$serial" hvc0), backend file $WORK/$name.hvc holds $(wc -c 2>/dev/null <"$WORK/$name.hvc" || echo no) bytes"
+	fi
+	[ -n "$done_wall" ]
+}
+
+# Did /init run in boot NAME? Without it there is nothing to check on the disk.
+init_ran() {
+	grep -qsa '^AXTEST boot_uptime=' "$WORK/$1.serial" && return 0
+	failc "$1: the disk checks not run: /init never ran"
+	return 1
+}
+
+img=$WORK/disk.img
+head -c $((64 * MIB)) /dev/urandom >"$img"
+rw_failed=
+
+for b in $BOOTS; do
+	case $b in
+	rw)
+		lib_rw_before "$img"
+		axvm_boot rw 0 || rw_failed=1
+		# FLUSH and discard counts: axvm's --stats line
+		# "backend disk0 reads=.. writes=.. flushes=N discards=N write_zeroes=N"
+		if init_ran rw; then lib_check_rw "$WORK/rw.serial" "$img" "$WORK/rw.err" 1; fi
+		;;
+	ro)
+		if [ -n "$rw_failed" ]; then
+			# whatever stopped the rw boot would most likely cost a second timeout
+			failc "ro: not run: the rw boot did not finish"
+			continue
+		fi
+		md5_before=$(file_md5 "$img")
+		axvm_boot ro 1 || true
+		if init_ran ro; then lib_check_ro "$WORK/ro.serial" "$img" "$md5_before"; fi
+		;;
+	*)
+		failc "AXVM_LINUX_BOOTS: unknown boot '$b' (rw, ro)"
+		;;
+	esac
+done
+
+if [ "$fail" = 0 ]; then
+	echo "linux-axvm: all passed"
+else
+	echo "linux-axvm: FAILED"
+fi
+exit "$fail"
