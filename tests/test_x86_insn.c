@@ -87,7 +87,7 @@ static void test_popcnt_64(void **state)
 
 	(void)state;
 	r.rdi = 0xf0f0f0f0f0f0f0f1ull;
-	assert_int_equal(x86_emulate_insn(code, sizeof(code), &ring0, &r), 1);
+	assert_int_equal(x86_emulate_insn(code, sizeof(code), &ring0, &r), X86_INSN_POPCNT);
 	assert_true(r.rax == 33);
 	assert_true(r.rip == 0x1005);
 	assert_true(r.rflags == (0x2 | 0x200)); /* arithmetic flags cleared, ZF clear, IF kept */
@@ -101,7 +101,7 @@ static void test_popcnt_zero_sets_zf(void **state)
 
 	(void)state;
 	r.rdi = 0;
-	assert_int_equal(x86_emulate_insn(code, sizeof(code), &ring0, &r), 1);
+	assert_int_equal(x86_emulate_insn(code, sizeof(code), &ring0, &r), X86_INSN_POPCNT);
 	assert_true(r.rax == 0);
 	assert_true(r.rflags == (0x2 | 0x200 | 0x40));
 }
@@ -114,7 +114,7 @@ static void test_popcnt_32_zero_extends(void **state)
 
 	(void)state;
 	r.rcx = 0xffffffff00000007ull; /* the upper half is not part of a 32-bit source */
-	assert_int_equal(x86_emulate_insn(code, sizeof(code), &ring0, &r), 1);
+	assert_int_equal(x86_emulate_insn(code, sizeof(code), &ring0, &r), X86_INSN_POPCNT);
 	assert_true(r.rbx == 3);
 	assert_true(r.rip == 0x1004);
 }
@@ -128,7 +128,7 @@ static void test_popcnt_16_keeps_upper_bits(void **state)
 	(void)state;
 	r.rcx = 0xffff00ffull;
 	r.rax = 0x1111222233334444ull;
-	assert_int_equal(x86_emulate_insn(code, sizeof(code), &ring0, &r), 1);
+	assert_int_equal(x86_emulate_insn(code, sizeof(code), &ring0, &r), X86_INSN_POPCNT);
 	assert_true(r.rax == 0x1111222233330008ull);
 }
 
@@ -140,7 +140,7 @@ static void test_popcnt_extended_registers(void **state)
 
 	(void)state;
 	r.r15 = 0x3;
-	assert_int_equal(x86_emulate_insn(code, sizeof(code), &ring0, &r), 1);
+	assert_int_equal(x86_emulate_insn(code, sizeof(code), &ring0, &r), X86_INSN_POPCNT);
 	assert_true(r.r8 == 2);
 	assert_true(r.rdi == 0x5a5a5a5a5a5a5a5aull); /* rm = 7 without REX.B would be rdi */
 }
@@ -156,15 +156,16 @@ static void test_unsupported_forms_change_nothing(void **state)
 	struct x86_insn_env ring0 = ring0_env(), env_before = ring0;
 
 	(void)state;
-	assert_int_equal(x86_emulate_insn(memory_form, sizeof(memory_form), &ring0, &r), 0);
-	assert_int_equal(x86_emulate_insn(no_rep, sizeof(no_rep), &ring0, &r), 0);
-	assert_int_equal(x86_emulate_insn(other, sizeof(other), &ring0, &r), 0);
-	assert_int_equal(x86_emulate_insn(xrstor, sizeof(xrstor), &ring0, &r), 0);
+	assert_int_equal(x86_emulate_insn(memory_form, sizeof(memory_form), &ring0, &r),
+			 X86_INSN_NONE);
+	assert_int_equal(x86_emulate_insn(no_rep, sizeof(no_rep), &ring0, &r), X86_INSN_NONE);
+	assert_int_equal(x86_emulate_insn(other, sizeof(other), &ring0, &r), X86_INSN_NONE);
+	assert_int_equal(x86_emulate_insn(xrstor, sizeof(xrstor), &ring0, &r), X86_INSN_NONE);
 	/* truncated: the bytes end before the ModRM byte */
 	r.rdi = MEM_BASE;
 	before.rdi = MEM_BASE;
-	assert_int_equal(x86_emulate_insn(memory_form, 4, &ring0, &r), 0);
-	assert_int_equal(x86_emulate_insn(memory_form, 0, &ring0, &r), 0);
+	assert_int_equal(x86_emulate_insn(memory_form, 4, &ring0, &r), X86_INSN_NONE);
+	assert_int_equal(x86_emulate_insn(memory_form, 0, &ring0, &r), X86_INSN_NONE);
 	assert_memory_equal(&r, &before, sizeof(r));
 	assert_memory_equal(&ring0, &env_before, sizeof(ring0));
 }
@@ -178,10 +179,10 @@ static void test_clac_stac(void **state)
 
 	(void)state;
 	r.rflags |= 0x40000; /* AC */
-	assert_int_equal(x86_emulate_insn(clac, sizeof(clac), &ring0, &r), 1);
+	assert_int_equal(x86_emulate_insn(clac, sizeof(clac), &ring0, &r), X86_INSN_CLAC_STAC);
 	assert_true(r.rflags == (0x2 | 0x1 | 0x80 | 0x800 | 0x200)); /* only AC changed */
 	assert_true(r.rip == 0x1003);
-	assert_int_equal(x86_emulate_insn(stac, sizeof(stac), &ring0, &r), 1);
+	assert_int_equal(x86_emulate_insn(stac, sizeof(stac), &ring0, &r), X86_INSN_CLAC_STAC);
 	assert_true(r.rflags & 0x40000);
 	assert_true(r.rip == 0x1006);
 	/* outside ring 0 both are #UD: left to the caller, nothing changed */
@@ -189,8 +190,8 @@ static void test_clac_stac(void **state)
 	struct x86_insn_env ring3 = ring0;
 
 	ring3.cpl = 3;
-	assert_int_equal(x86_emulate_insn(clac, sizeof(clac), &ring3, &r), 0);
-	assert_int_equal(x86_emulate_insn(stac, 2, &ring0, &r), 0); /* truncated */
+	assert_int_equal(x86_emulate_insn(clac, sizeof(clac), &ring3, &r), X86_INSN_NONE);
+	assert_int_equal(x86_emulate_insn(stac, 2, &ring0, &r), X86_INSN_NONE); /* truncated */
 	assert_memory_equal(&r, &before, sizeof(r));
 }
 
@@ -201,16 +202,16 @@ static void test_wait(void **state)
 	struct x86_insn_env env = ring0_env();
 
 	(void)state;
-	assert_int_equal(x86_emulate_insn(wait, sizeof(wait), &env, &r), 1);
+	assert_int_equal(x86_emulate_insn(wait, sizeof(wait), &env, &r), X86_INSN_WAIT);
 	assert_true(r.rip == 0x1001);
 	before = r;
 	env.fpu_status = 0x80; /* an unmasked x87 exception pending: #MF, not ours */
-	assert_int_equal(x86_emulate_insn(wait, sizeof(wait), &env, &r), 0);
+	assert_int_equal(x86_emulate_insn(wait, sizeof(wait), &env, &r), X86_INSN_NONE);
 	env.fpu_status = 0;
 	env.cr0 |= 0x2 | 0x8; /* MP and TS: #NM */
-	assert_int_equal(x86_emulate_insn(wait, sizeof(wait), &env, &r), 0);
+	assert_int_equal(x86_emulate_insn(wait, sizeof(wait), &env, &r), X86_INSN_NONE);
 	env.cr0 &= ~0x2ull; /* TS alone does not fault WAIT */
-	assert_int_equal(x86_emulate_insn(wait, sizeof(wait), &env, &r), 1);
+	assert_int_equal(x86_emulate_insn(wait, sizeof(wait), &env, &r), X86_INSN_WAIT);
 	assert_true(r.rip == before.rip + 1);
 }
 
@@ -227,12 +228,12 @@ static void test_popcnt_memory_operand(void **state)
 	r.rdi = MEM_BASE + 0x100;
 	put32(MEM_BASE + 0x100, 0x0000000f);
 	put32(MEM_BASE + 0x104, 0x80000000);
-	assert_int_equal(x86_emulate_insn(p64, sizeof(p64), &env, &r), 1);
+	assert_int_equal(x86_emulate_insn(p64, sizeof(p64), &env, &r), X86_INSN_POPCNT);
 	assert_true(r.rax == 5);
 	assert_true(r.rip == 0x1005);
 	r.rsi = MEM_BASE + 0x200 - 0x20;
 	put32(MEM_BASE + 0x200, 0xffff0007);
-	assert_int_equal(x86_emulate_insn(p16, sizeof(p16), &env, &r), 1);
+	assert_int_equal(x86_emulate_insn(p16, sizeof(p16), &env, &r), X86_INSN_POPCNT);
 	assert_true(r.rcx == 0x5a5a5a5a5a5a0003ull); /* 16-bit source, 16-bit result */
 	assert_true(r.rip == 0x100b);
 }
@@ -244,7 +245,7 @@ static void check_ldmxcsr(const uint8_t *code, size_t len, struct kvm_regs r, ui
 	uint64_t rip = r.rip;
 
 	put32(where, 0x9fc0);
-	assert_int_equal(x86_emulate_insn(code, len, &env, &r), 1);
+	assert_int_equal(x86_emulate_insn(code, len, &env, &r), X86_INSN_MXCSR);
 	assert_true(env.mxcsr == 0x9fc0);
 	assert_true(r.rip == rip + len);
 	assert_int_equal(writes, 0);
@@ -323,18 +324,18 @@ static void test_stmxcsr(void **state)
 	(void)state;
 	env.mxcsr = 0x1fa0;
 	r.rax = MEM_BASE + 0x20;
-	assert_int_equal(x86_emulate_insn(st, sizeof(st), &env, &r), 1);
+	assert_int_equal(x86_emulate_insn(st, sizeof(st), &env, &r), X86_INSN_MXCSR);
 	assert_true(get32(MEM_BASE + 0x20) == 0x1fa0);
 	assert_true(memory[0x24] == 0xee); /* exactly four bytes */
 	assert_true(r.rip == 0x1003);
 	assert_true(env.mxcsr == 0x1fa0);
 	env.fs_base = MEM_BASE + 0x1000;
 	r.rdx = 0x44;
-	assert_int_equal(x86_emulate_insn(st_fs, sizeof(st_fs), &env, &r), 1);
+	assert_int_equal(x86_emulate_insn(st_fs, sizeof(st_fs), &env, &r), X86_INSN_MXCSR);
 	assert_true(get32(MEM_BASE + 0x1040) == 0x1fa0);
 	/* crossing into the read-only page: nothing is written */
 	r.rax = MEM_READ_ONLY - 2;
-	assert_int_equal(x86_emulate_insn(st, sizeof(st), &env, &r), 0);
+	assert_int_equal(x86_emulate_insn(st, sizeof(st), &env, &r), X86_INSN_NONE);
 	assert_int_equal(writes, 2);
 	assert_true(memory[MEM_READ_ONLY - MEM_BASE - 2] == 0xee);
 }
@@ -358,7 +359,7 @@ static void test_mxcsr_faults_change_nothing(void **state)
 #define REFUSED(code, env_)                                                                        \
 	do {                                                                                       \
 		struct x86_insn_env copy = (env_);                                                 \
-		assert_int_equal(x86_emulate_insn(code, sizeof(code), &copy, &r), 0);              \
+		assert_int_equal(x86_emulate_insn(code, sizeof(code), &copy, &r), X86_INSN_NONE);  \
 		assert_memory_equal(&copy, &(env_), sizeof(copy));                                 \
 		assert_memory_equal(&r, &before, sizeof(r));                                       \
 		assert_int_equal(writes, 0);                                                       \
@@ -401,6 +402,16 @@ static void test_mxcsr_faults_change_nothing(void **state)
 #undef REFUSED
 }
 
+static void test_kind_names(void **state)
+{
+	(void)state;
+	assert_string_equal(x86_insn_kind_name(X86_INSN_NONE), "none");
+	assert_string_equal(x86_insn_kind_name(X86_INSN_MXCSR), "ldmxcsr/stmxcsr");
+	for (int k = 0; k < X86_INSN_KINDS; k++)
+		assert_non_null(x86_insn_kind_name((enum x86_insn_kind)k));
+	assert_string_equal(x86_insn_kind_name(X86_INSN_KINDS), "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_ldmxcsr_addressing_forms),
 		cmocka_unit_test(test_stmxcsr),
 		cmocka_unit_test(test_mxcsr_faults_change_nothing),
+		cmocka_unit_test(test_kind_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

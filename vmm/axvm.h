@@ -14,6 +14,7 @@
 #include "bzimage.h"
 #include "guest_ram.h"
 #include "profile.h"
+#include "x86_insn.h"
 #include "vm_config.h"
 
 /* Exit statuses of axvm itself; a guest's own status (0..119) passes through. */
@@ -36,8 +37,9 @@ struct axvm_vcpu {
 	pthread_t thread;
 	atomic_bool started; /* written by the main thread, read by whoever kicks */
 	_Atomic uint64_t exits[EXIT_KINDS];
-	_Atomic uint64_t bp_delivered;	/* #BP delivered by axvm for an int3 KVM could not run */
-	_Atomic uint64_t insn_emulated; /* instructions executed by x86_insn.c */
+	_Atomic uint64_t bp_delivered; /* #BP delivered by axvm for an int3 KVM could not run */
+	_Atomic uint64_t insn_emulated[X86_INSN_KINDS]; /* executed by x86_insn.c, by kind */
+	_Atomic uint64_t insn_emulated_if0;		/* ... of which with RFLAGS.IF clear */
 };
 
 #define AXVM_UNMAPPED_LOG_SLOTS 256
@@ -57,7 +59,7 @@ struct axvm {
 
 	atomic_bool stop;
 	atomic_int status; /* -1 until the first stop request */
-	char stop_reason[256];
+	char stop_reason[512];
 	double run_seconds;	      /* wall time the vCPUs ran */
 	struct axvm_profile *profile; /* --profile: RIP samples, else NULL */
 

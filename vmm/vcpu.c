@@ -268,17 +268,32 @@ static void insn_bytes(struct axvm_vcpu *vcpu, uint64_t rip, char *out, size_t l
 		used += (size_t)snprintf(out + used, len - used, " %02x", p[i]);
 }
 
+static const char *shadow_name(unsigned shadow)
+{
+	if (shadow & KVM_X86_SHADOW_INT_MOV_SS)
+		return "mov ss";
+	return (shadow & KVM_X86_SHADOW_INT_STI) ? "sti" : "none";
+}
+
+/* The stop reason says where and in which state: the evidence for a host KVM's gap. */
 static void internal_error(struct axvm_vcpu *vcpu)
 {
-	struct kvm_regs regs;
-	uint64_t rip = ioctl(vcpu->fd, KVM_GET_REGS, &regs) == 0 ? regs.rip : 0;
+	struct kvm_regs regs = { 0 };
+	struct kvm_sregs sregs = { 0 };
+	struct kvm_vcpu_events ev = { 0 };
 	char bytes[64];
 
-	insn_bytes(vcpu, rip, bytes, sizeof(bytes));
+	ioctl(vcpu->fd, KVM_GET_REGS, &regs);
+	ioctl(vcpu->fd, KVM_GET_SREGS, &sregs);
+	ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev);
+	insn_bytes(vcpu, regs.rip, bytes, sizeof(bytes));
 	axvm_request_stop(vcpu->vm, AXVM_STATUS_VCPU,
-			  "vCPU %u: KVM internal error (suberror %u) at rip 0x%llx%s%s", vcpu->id,
-			  vcpu->run->internal.suberror, (unsigned long long)rip,
-			  bytes[0] ? ", bytes" : "", bytes);
+			  "vCPU %u: KVM internal error (suberror %u) at rip 0x%llx%s%s (CPL %u, "
+			  "rflags 0x%llx, interrupt shadow %s, cr0 0x%llx, cr4 0x%llx)",
+			  vcpu->id, vcpu->run->internal.suberror, (unsigned long long)regs.rip,
+			  bytes[0] ? ", bytes" : "", bytes, sregs.cs.selector & 3u,
+			  (unsigned long long)regs.rflags, shadow_name(ev.interrupt.shadow),
+			  (unsigned long long)sregs.cr0, (unsigned long long)sregs.cr4);
 }
 
 void *axvm_vcpu_thread(void *arg)

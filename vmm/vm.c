@@ -465,13 +465,24 @@ void axvm_print_stats(struct axvm *vm, double seconds)
 			 mmio = atomic_load(&v->exits[EXIT_MMIO]);
 		uint64_t other = atomic_load(&v->exits[EXIT_OTHER]);
 
+		uint64_t emulated = 0;
+
+		for (int k = 0; k < X86_INSN_KINDS; k++)
+			emulated += atomic_load(&v->insn_emulated[k]);
 		fprintf(stderr,
 			"axvm: stats: vcpu%u exits=%llu io=%llu mmio=%llu other=%llu "
-			"seconds=%.6f bp_emulated=%llu insn_emulated=%llu\n",
+			"seconds=%.6f bp_emulated=%llu insn_emulated=%llu insn_emulated_if0=%llu",
 			i, (unsigned long long)(io + mmio + other), (unsigned long long)io,
 			(unsigned long long)mmio, (unsigned long long)other, seconds,
 			(unsigned long long)atomic_load(&v->bp_delivered),
-			(unsigned long long)atomic_load(&v->insn_emulated));
+			(unsigned long long)emulated,
+			(unsigned long long)atomic_load(&v->insn_emulated_if0));
+		for (int k = X86_INSN_NONE + 1; k < X86_INSN_KINDS; k++)
+			if (atomic_load(&v->insn_emulated[k]))
+				fprintf(stderr, " %s=%llu",
+					x86_insn_kind_name((enum x86_insn_kind)k),
+					(unsigned long long)atomic_load(&v->insn_emulated[k]));
+		fputc('\n', stderr);
 
 		char prefix[48];
 

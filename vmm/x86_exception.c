@@ -428,7 +428,10 @@ static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm
 		.mem = { .read = insn_mem_read, .write = insn_mem_write, .ctx = c },
 	};
 
-	if (!x86_emulate_insn(code, len, &env, r))
+	uint64_t rflags = r->rflags;
+	enum x86_insn_kind kind = x86_emulate_insn(code, len, &env, r);
+
+	if (kind == X86_INSN_NONE)
 		return 0;
 	if (env.mxcsr != fpu.mxcsr) {
 		fpu.mxcsr = env.mxcsr;
@@ -437,7 +440,9 @@ static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm
 	}
 	if (ioctl(c->vcpu->fd, KVM_SET_REGS, r) != 0)
 		return 0;
-	atomic_fetch_add_explicit(&c->vcpu->insn_emulated, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->vcpu->insn_emulated[kind], 1, memory_order_relaxed);
+	if (!(rflags & RFLAGS_IF))
+		atomic_fetch_add_explicit(&c->vcpu->insn_emulated_if0, 1, memory_order_relaxed);
 	return 1;
 }
 

@@ -288,14 +288,35 @@ static int emulate_mxcsr(const uint8_t *code, size_t len, const struct prefixes 
 	return 1;
 }
 
-int x86_emulate_insn(const uint8_t *code, size_t len, struct x86_insn_env *env, struct kvm_regs *r)
+const char *x86_insn_kind_name(enum x86_insn_kind kind)
+{
+	static const char *const names[X86_INSN_KINDS] = {
+		[X86_INSN_NONE] = "none",
+		[X86_INSN_POPCNT] = "popcnt",
+		[X86_INSN_CLAC_STAC] = "clac/stac",
+		[X86_INSN_WAIT] = "wait",
+		[X86_INSN_MXCSR] = "ldmxcsr/stmxcsr",
+	};
+
+	return (unsigned)kind < X86_INSN_KINDS ? names[kind] : "?";
+}
+
+enum x86_insn_kind x86_emulate_insn(const uint8_t *code, size_t len, struct x86_insn_env *env,
+				    struct kvm_regs *r)
 {
 	struct prefixes p;
 
 	if (len > 15)
 		len = 15; /* the architectural limit: longer is #GP */
 	if (!parse_prefixes(code, len, &p))
-		return 0;
-	return emulate_popcnt(code, len, &p, env, r) || emulate_clac_stac(code, len, env->cpl, r) ||
-	       emulate_wait(code, len, env, r) || emulate_mxcsr(code, len, &p, env, r);
+		return X86_INSN_NONE;
+	if (emulate_popcnt(code, len, &p, env, r))
+		return X86_INSN_POPCNT;
+	if (emulate_clac_stac(code, len, env->cpl, r))
+		return X86_INSN_CLAC_STAC;
+	if (emulate_wait(code, len, env, r))
+		return X86_INSN_WAIT;
+	if (emulate_mxcsr(code, len, &p, env, r))
+		return X86_INSN_MXCSR;
+	return X86_INSN_NONE;
 }

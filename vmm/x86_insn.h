@@ -48,13 +48,27 @@ struct x86_insn_env {
 	struct x86_insn_mem mem;
 };
 
+/* What x86_emulate_insn() executed. */
+enum x86_insn_kind {
+	X86_INSN_NONE, /* nothing: unsupported, or it would fault */
+	X86_INSN_POPCNT,
+	X86_INSN_CLAC_STAC,
+	X86_INSN_WAIT,
+	X86_INSN_MXCSR, /* LDMXCSR, STMXCSR */
+	X86_INSN_KINDS
+};
+
+/* "popcnt", "clac/stac", ... for statistics; "none" for X86_INSN_NONE. */
+const char *x86_insn_kind_name(enum x86_insn_kind kind);
+
 /*
  * Executes the instruction at code[0..len) (64-bit mode): updates r (the
  * destination, RFLAGS, RIP), env->mxcsr and guest memory as the CPU would,
- * and returns 1. Returns 0 when the instruction is not one this file
- * supports or would fault: r, env and guest memory are then unchanged and
- * the caller stops the VM.
+ * and returns what it executed. Returns X86_INSN_NONE when the instruction
+ * is not one this file supports or would fault: r, env and guest memory are
+ * then unchanged and the caller stops the VM.
  */
-int x86_emulate_insn(const uint8_t *code, size_t len, struct x86_insn_env *env, struct kvm_regs *r);
+enum x86_insn_kind x86_emulate_insn(const uint8_t *code, size_t len, struct x86_insn_env *env,
+				    struct kvm_regs *r);
 
 #endif
