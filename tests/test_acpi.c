@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * axvm's ACPI tables: layout, checksums and pointers of every table, MADT
- * entries, clean failure for every too-small buffer and bad description,
- * and the DSDT's AML byte for byte against iasl (ACPICA's compiler).
+ * entries, the FADT's sleep registers and the DSDT's \_S5 (present only with
+ * a sleep port), clean failure for every too-small buffer and bad
+ * description, and the DSDT's AML byte for byte against iasl (ACPICA's
+ * compiler).
  *
  * The iasl comparison: for each description the test writes the equivalent
  * ASL source itself (Scope (\_SB) { Device (VR00) { Name (_HID, "LNRO0005")
@@ -120,6 +122,9 @@ static void test_layout_and_checksums(void **state)
 	assert_int_equal(get32(f + 36), 0);
 	assert_int_equal(get32(f + 40), 0);
 	assert_int_equal(get64(f + 140), GPA + l.dsdt.off);
+	/* No sleep port: SLEEP_CONTROL_REG and SLEEP_STATUS_REG (244..267) all zero. */
+	for (unsigned i = 244; i < 268; i++)
+		assert_int_equal(f[i], 0);
 	table(l.madt.off, "APIC", l.madt.len, 5);
 	table(l.dsdt.off, "DSDT", l.dsdt.len, 2);
 	/* In order, 16-byte aligned, not overlapping. */
@@ -184,29 +189,100 @@ static void test_madt(void **state)
 	assert_int_equal(m[44 + 254 * 8 + 3], 254);
 }
 
+/* Where the bytes `what[0..n)` occur in p[0..len), or NULL. */
+static const uint8_t *find_bytes(const uint8_t *p, size_t len, const void *what, size_t n)
+{
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(p + i, what, n) == 0)
+			return p + i;
+	return NULL;
+}
+
+/*
+ * Name (_S5, Package (0x04) { 0x05, Zero, Zero, Zero }): NameOp, "_S5_",
+ * PackageOp, PkgLength 7, NumElements 4, BytePrefix 5, three ZeroOps (ACPI
+ * 6.x, 20.2); the iasl comparison below checks the same from the ASL side.
+ */
+static const uint8_t s5_aml[] = { 0x08, '_',  'S',  '5',  '_',	0x12, 0x07,
+				  0x04, 0x0a, 0x05, 0x00, 0x00, 0x00 };
+
+/* One byte at an I/O port, as a Generic Address Structure (ACPI 6.x, 5.2.3.2). */
+static void assert_gas_io_byte(const uint8_t *g, uint64_t port)
+{
+	assert_int_equal(g[0], 1); /* SystemIO */
+	assert_int_equal(g[1], 8); /* register bit width */
+	assert_int_equal(g[2], 0); /* bit offset */
+	assert_int_equal(g[3], 1); /* access size: byte */
+	assert_int_equal(get64(g + 4), port);
+}
+
+static void test_sleep_registers(void **state)
+{
+	struct acpi_vm_desc d = base_desc();
+	struct acpi_layout l;
+	const uint8_t *f, *dsdt;
+
+	(void)state;
+	/* Without a sleep port: no \_S5 either (Linux would not offer power-off anyway). */
+	build_ok(&d, &l);
+	dsdt = table(l.dsdt.off, "DSDT", l.dsdt.len, 2);
+	assert_null(find_bytes(dsdt, l.dsdt.len, "_S5_", 4));
+
+	/* FADT offsets 244 (SLEEP_CONTROL_REG) and 256 (SLEEP_STATUS_REG), within its 276 bytes. */
+	d.sleep_port = 0x600;
+	build_ok(&d, &l);
+	f = table(l.fadt.off, "FACP", 276, 6);
+	assert_gas_io_byte(f + 244, 0x600);
+	assert_gas_io_byte(f + 256, 0x601);
+	assert_int_equal(get32(f + 112), 1u << 20); /* still hardware-reduced, nothing else */
+	for (unsigned i = 268; i < 276; i++)
+		assert_int_equal(f[i], 0);
+	/* \_S5 at the root, before \_SB (it is the DSDT's first object). */
+	dsdt = table(l.dsdt.off, "DSDT", l.dsdt.len, 2);
+	assert_memory_equal(dsdt + 36, s5_aml, sizeof(s5_aml));
+	assert_ptr_equal(find_bytes(dsdt, l.dsdt.len, "_S5_", 4), dsdt + 37);
+	assert_int_equal(dsdt[36 + sizeof(s5_aml)], 0x10); /* ScopeOp of \_SB */
+
+	/* The highest port pair, 0xfffe and 0xffff. */
+	d.sleep_port = 0xfffe;
+	build_ok(&d, &l);
+	f = buf + l.fadt.off;
+	assert_gas_io_byte(f + 244, 0xfffe);
+	assert_gas_io_byte(f + 256, 0xffff);
+	assert_int_equal(acpi_checksum(f, 276), 0);
+}
+
 /* Every size below what the tables need fails with ENOSPC and writes nothing past it. */
-static void test_too_small(void **state)
+static void check_too_small(const struct acpi_vm_desc *d)
 {
 	static uint8_t guard[BUF_SIZE];
-	struct acpi_vm_desc d = base_desc();
 	struct acpi_layout l;
 	size_t need;
 
-	(void)state;
-	build_ok(&d, &l);
+	build_ok(d, &l);
 	need = l.total;
-	assert_int_equal(acpi_build(&d, guard, need, GPA, NULL), 0);
+	assert_int_equal(acpi_build(d, guard, need, GPA, NULL), 0);
 	assert_memory_equal(guard, buf, need);
 	for (size_t size = 0; size < need; size++) {
 		memset(guard, 0xa5, sizeof(guard));
 		errno = 0;
-		assert_int_equal(acpi_build(&d, size ? guard : NULL, size, GPA, &l), -1);
+		assert_int_equal(acpi_build(d, size ? guard : NULL, size, GPA, &l), -1);
 		assert_int_equal(errno, ENOSPC);
 		for (size_t i = size; i < sizeof(guard); i++) {
 			if (guard[i] != 0xa5)
 				fail_msg("size %zu: byte %zu written", size, i);
 		}
 	}
+}
+
+static void test_too_small(void **state)
+{
+	struct acpi_vm_desc d = base_desc();
+
+	(void)state;
+	check_too_small(&d);
+	d.sleep_port = 0x600; /* \_S5 too */
+	check_too_small(&d);
 }
 
 static void expect_einval(const struct acpi_vm_desc *d, uint64_t gpa)
@@ -250,6 +326,9 @@ static void test_invalid(void **state)
 	expect_einval(&d, GPA);
 	d.nr_overrides = ACPI_MAX_OVERRIDES + 1;
 	expect_einval(&d, GPA);
+	d = base_desc();
+	d.sleep_port = 0xffff; /* SLEEP_STATUS_REG would be port 0x10000 */
+	expect_einval(&d, GPA);
 }
 
 /* --- the DSDT against iasl --------------------------------------------- */
@@ -277,6 +356,9 @@ static void write_asl(FILE *f, const struct acpi_vm_desc *d)
 {
 	fprintf(f, "DefinitionBlock (\"\", \"DSDT\", 2, \"%s\", \"%s\", %u)\n{\n", ACPI_OEM_ID,
 		ACPI_OEM_TABLE_ID, ACPI_OEM_REVISION);
+	if (d->sleep_port)
+		fprintf(f, "  Name (_S5, Package (0x04) { 0x%02X, 0x00, 0x00, 0x00 })\n",
+			ACPI_SLP_TYP_S5);
 	fprintf(f, "  Scope (\\_SB)\n  {\n");
 	if (d->com1)
 		fprintf(f, "    Device (COM1)\n    {\n"
@@ -392,6 +474,15 @@ static void test_dsdt_iasl(void **state)
 	d.nr_virtio = 256;
 	d.com1 = true;
 	compare_with_iasl(&d, "COM1 + 256 virtio");
+	/* \_S5 with and without devices */
+	d.sleep_port = 0x600;
+	compare_with_iasl(&d, "_S5 + COM1 + 256 virtio");
+	d = base_desc();
+	d.sleep_port = 0x600;
+	compare_with_iasl(&d, "_S5 + COM1 + 3 virtio");
+	d.com1 = false;
+	d.nr_virtio = 0;
+	compare_with_iasl(&d, "_S5 only");
 
 	remove_tmpdir();
 }
@@ -401,6 +492,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout_and_checksums),
 		cmocka_unit_test(test_madt),
+		cmocka_unit_test(test_sleep_registers),
 		cmocka_unit_test(test_too_small),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_dsdt_iasl),

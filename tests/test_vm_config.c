@@ -406,7 +406,7 @@ static void test_emu_device_type_errors(void **state)
 	expect_entry_error("[\"a\", 0, 1, 0, \"virtio-gpu\", []]",
 			   "t.toml:7:31: unknown emu_type \"virtio-gpu\" in emu_devices[0] (known: "
 			   "console, gicd-v2, gppt, virtio-blk, virtio-net, virtio-console, iommu, "
-			   "icc-sre, sgir, gicr, meta, exit)");
+			   "icc-sre, sgir, gicr, meta, exit, acpi-sleep)");
 	expect_entry_error(
 		"[\"a\", 0, 1, 0, 0, 5]",
 		"t.toml:7:34: expected an array for cfg_list in emu_devices[0], found an "

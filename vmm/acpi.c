@@ -25,6 +25,8 @@
 #define FADT_FLAGS	    112u
 #define FADT_MINOR	    131u
 #define FADT_X_DSDT	    140u
+#define FADT_SLEEP_CONTROL  244u /* Generic Address Structures, 12 bytes each */
+#define FADT_SLEEP_STATUS   256u
 #define FADT_REVISION	    6u
 #define FADT_MINOR_VERSION  0u	       /* ACPI 6.0: FADT_LEN is its layout */
 #define FADT_HW_REDUCED	    (1u << 20) /* HW_REDUCED_ACPI */
@@ -32,6 +34,11 @@
 #define IAPC_VGA_NOT_PRESENT   (1u << 2)
 #define IAPC_MSI_NOT_SUPPORTED (1u << 3)
 #define IAPC_CMOS_RTC_ABSENT   (1u << 5)
+
+/* Generic Address Structure (ACPI 6.x, 5.2.3.2) of a one-byte I/O port register. */
+#define GAS_SYSTEM_IO	1u
+#define GAS_ACCESS_BYTE 1u
+#define SLEEP_REG_BITS	8u
 
 #define MADT_PCAT_COMPAT 1u
 #define MADT_ENABLED	 1u
@@ -95,6 +102,8 @@ static bool desc_ok(const struct acpi_vm_desc *d)
 		return false;
 	if (d->nr_overrides > ACPI_MAX_OVERRIDES)
 		return false;
+	if (d->sleep_port > UINT16_MAX - (ACPI_SLEEP_PORTS - 1))
+		return false;
 	for (unsigned i = 0; i < d->nr_overrides; i++) {
 		if (d->overrides[i].source >= ACPI_MAX_OVERRIDES)
 			return false;
@@ -129,7 +138,17 @@ static void build_xsdt(uint8_t *t, uint64_t fadt_gpa, uint64_t madt_gpa)
 	fix_checksum(t, HDR_LEN + 16, 9);
 }
 
-static void build_fadt(uint8_t *t, uint64_t dsdt_gpa)
+/* A GAS for one byte at an I/O port: bit width 8, bit offset 0, byte access. */
+static void gas_io_byte(uint8_t *g, uint64_t port)
+{
+	g[0] = GAS_SYSTEM_IO;
+	g[1] = SLEEP_REG_BITS;
+	g[2] = 0;
+	g[3] = GAS_ACCESS_BYTE;
+	put64(g + 4, port);
+}
+
+static void build_fadt(uint8_t *t, uint64_t dsdt_gpa, uint16_t sleep_port)
 {
 	header(t, "FACP", FADT_LEN, FADT_REVISION);
 	/* FIRMWARE_CTRL/X_FIRMWARE_CTRL stay 0: no FACS in hardware-reduced ACPI. */
@@ -139,6 +158,11 @@ static void build_fadt(uint8_t *t, uint64_t dsdt_gpa)
 	put32(t + FADT_FLAGS, FADT_HW_REDUCED);
 	t[FADT_MINOR] = FADT_MINOR_VERSION;
 	put64(t + FADT_X_DSDT, dsdt_gpa);
+	/* No sleep registers: both GAS stay zero, which tells the OS there are none. */
+	if (sleep_port) {
+		gas_io_byte(t + FADT_SLEEP_CONTROL, sleep_port + ACPI_SLEEP_CONTROL_OFFSET);
+		gas_io_byte(t + FADT_SLEEP_STATUS, sleep_port + ACPI_SLEEP_STATUS_OFFSET);
+	}
 	fix_checksum(t, FADT_LEN, 9);
 }
 
@@ -219,6 +243,26 @@ static void dsdt_virtio(struct aml *a, unsigned n, const struct acpi_virtio_mmio
 	aml_block_end(a, dev);
 }
 
+/*
+ * \_S5, a System State Package (ACPI 6.x, 7.4.2): SLP_TYPa, SLP_TYPb, then
+ * reserved, written as four integers as QEMU and most firmware do (ACPICA's
+ * acpi_get_sleep_type_data() takes the first two of two or more). A
+ * hardware-reduced OS writes only SLP_TYPa, to SLEEP_CONTROL_REG; SLP_TYPb
+ * (for PM1b_CNT, which this platform lacks) is 0.
+ */
+static void dsdt_s5(struct aml *a)
+{
+	size_t pkg;
+
+	aml_name_decl(a, "_S5");
+	pkg = aml_package_begin(a, 4);
+	aml_integer(a, ACPI_SLP_TYP_S5);
+	aml_integer(a, 0);
+	aml_integer(a, 0);
+	aml_integer(a, 0);
+	aml_block_end(a, pkg);
+}
+
 /* DSDT into t[0..cap): returns its length, or 0 when it does not fit. */
 static size_t build_dsdt(uint8_t *t, size_t cap, const struct acpi_vm_desc *d)
 {
@@ -228,6 +272,8 @@ static size_t build_dsdt(uint8_t *t, size_t cap, const struct acpi_vm_desc *d)
 	if (cap < HDR_LEN)
 		return 0;
 	aml_init(&a, t + HDR_LEN, cap - HDR_LEN);
+	if (d->sleep_port) /* at the root of the namespace: the OS evaluates \_S5 */
+		dsdt_s5(&a);
 	scope = aml_scope_begin(&a, "\\_SB");
 	if (d->com1)
 		dsdt_com1(&a);
@@ -273,7 +319,7 @@ int acpi_build(const struct acpi_vm_desc *desc, uint8_t *buf, size_t size, uint6
 	}
 	l.total = l.dsdt.off + l.dsdt.len;
 	build_madt(buf + l.madt.off, desc);
-	build_fadt(buf + l.fadt.off, gpa + l.dsdt.off);
+	build_fadt(buf + l.fadt.off, gpa + l.dsdt.off, desc->sleep_port);
 	build_xsdt(buf + l.xsdt.off, gpa + l.fadt.off, gpa + l.madt.off);
 	build_rsdp(buf + l.rsdp.off, gpa + l.xsdt.off);
 	if (layout)

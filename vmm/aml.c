@@ -15,6 +15,7 @@ enum {
 	AML_QWORD_PREFIX = 0x0e,
 	AML_SCOPE_OP = 0x10,
 	AML_BUFFER_OP = 0x11,
+	AML_PACKAGE_OP = 0x12,
 	AML_EXT_OP_PREFIX = 0x5b,
 	AML_DEVICE_OP = 0x82, /* after ExtOpPrefix */
 	AML_ROOT_CHAR = 0x5c,
@@ -268,6 +269,16 @@ void aml_name_decl(struct aml *a, const char *name)
 {
 	aml_byte(a, AML_NAME_OP);
 	aml_name(a, name);
+}
+
+size_t aml_package_begin(struct aml *a, uint8_t nr_elements)
+{
+	size_t token;
+
+	aml_byte(a, AML_PACKAGE_OP);
+	token = aml_pkg_begin(a);
+	aml_byte(a, nr_elements);
+	return token;
 }
 
 size_t aml_buffer_begin(struct aml *a)

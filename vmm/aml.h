@@ -60,6 +60,12 @@ void aml_block_end(struct aml *a, size_t token);
 /* Name(name, <object follows>): NameOp and the name; the caller emits the object. */
 void aml_name_decl(struct aml *a, const char *name);
 
+/*
+ * Package(n){ ... }: PackageOp, PkgLength, NumElements = n; the caller emits
+ * the n elements, then aml_block_end(token).
+ */
+size_t aml_package_begin(struct aml *a, uint8_t nr_elements);
+
 /* Buffer(){ bytes }: BufferOp, PkgLength, BufferSize, bytes; begin returns the token for end. */
 size_t aml_buffer_begin(struct aml *a);
 void aml_buffer_end(struct aml *a, size_t token);

@@ -13,6 +13,7 @@
 #include "backends.h"
 #include "bzimage.h"
 #include "guest_ram.h"
+#include "host_kinds.h"
 #include "profile.h"
 #include "x86_insn.h"
 #include "vm_config.h"
@@ -71,10 +72,6 @@ struct axvm {
 
 /* Fills the host hooks with libc/KVM implementations; ctx is the VM. */
 void axvm_hooks_init(struct axvm *vm);
-
-/* Host kinds axvm registers with the device set (the exit device). */
-extern const struct ax_device_kind axvm_kinds[];
-extern const size_t axvm_nr_kinds;
 
 /*
  * Builds the device set from the config, entry by entry, so that an error

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The exit device: a host-registered device kind (proof that hosts can add
- * their own). A port; the guest writes its exit status (low byte) and axvm
- * stops with that status. Reads return 0.
+ * their own; host_kinds.c registers it). A port; the guest writes its exit
+ * status (low byte) and axvm stops with that status. Reads return 0.
  *   emu_devices = [["exit", 0x501, 1, 0, "exit", []]]
  */
 #include <stdio.h>
 
 #include "axvm.h"
+#include "host_kinds.h"
 
 static enum ax_err exit_read(void *priv, const struct ax_access *acc, uint64_t *val)
 {
@@ -31,8 +32,8 @@ static const struct ax_device_ops exit_ops = {
 	.write = exit_write,
 };
 
-static enum ax_err exit_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
-			       struct ax_device_desc *out, struct ax_diag *diag)
+enum ax_err axvm_exit_device_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+				    struct ax_device_desc *out, struct ax_diag *diag)
 {
 	out->name = cfg->name;
 	out->type = AXVM_EXIT_DEVICE_TYPE;
@@ -55,8 +56,3 @@ static enum ax_err exit_create(const struct ax_kind_env *env, const struct ax_em
 	}
 	return AX_OK;
 }
-
-const struct ax_device_kind axvm_kinds[] = {
-	{ AXVM_EXIT_DEVICE_TYPE, AXVM_EXIT_DEVICE_NAME, exit_create },
-};
-const size_t axvm_nr_kinds = sizeof(axvm_kinds) / sizeof(axvm_kinds[0]);

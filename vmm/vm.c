@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/kvm.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -89,7 +90,19 @@ int axvm_build_devices(struct axvm *vm, char *err, size_t err_len)
 		return -1;
 	}
 	/* one entry at a time, so that an error points at the entry in the file */
-	for (unsigned i = 0; i < cfg->nr_emu; i++) {
+	for (unsigned i = 0, sleep_dev = UINT_MAX; i < cfg->nr_emu; i++) {
+		/* the FADT has room for one pair of sleep registers */
+		if (cfg->emu[i].emu_type == AXVM_ACPI_SLEEP_TYPE && sleep_dev != UINT_MAX) {
+			snprintf(err, err_len,
+				 "%s:%u:%u: emu_devices[%u]: device \"%s\": a second acpi-sleep "
+				 "device (emu_devices[%u] \"%s\" is the VM's): the FADT has one "
+				 "pair of sleep registers",
+				 cfg->path, cfg->emu_pos[i].line, cfg->emu_pos[i].col, i,
+				 cfg->emu[i].name, sleep_dev, cfg->emu[sleep_dev].name);
+			return -1;
+		}
+		if (cfg->emu[i].emu_type == AXVM_ACPI_SLEEP_TYPE)
+			sleep_dev = i;
 		if (ax_devices_add_from_config(vm->devices, &cfg->emu[i], NULL, &diag) != AX_OK) {
 			snprintf(err, err_len, "%s:%u:%u: emu_devices[%u]: %s", cfg->path,
 				 cfg->emu_pos[i].line, cfg->emu_pos[i].col, i, diag.msg);
@@ -137,8 +150,10 @@ static int read_file(const char *what, const char *path, uint8_t **data, size_t 
 /*
  * ACPI tables for a Linux guest at BZIMAGE_ACPI_GPA (reserved in its e820 map):
  * CPUs, the in-kernel I/O APIC and PICs, one LNRO0005 device per virtio-mmio
- * entry of the config, COM1 when a console sits at port 0x3f8. Returns the
- * RSDP's address, 0 with err on failure.
+ * entry of the config, COM1 when a console sits at port 0x3f8, the sleep
+ * registers and \_S5 when the config has an acpi-sleep device (at most one,
+ * axvm_build_devices() made sure). Returns the RSDP's address, 0 with err on
+ * failure.
  */
 static uint64_t build_acpi(struct axvm *vm, char *err, size_t err_len)
 {
@@ -163,6 +178,9 @@ static uint64_t build_acpi(struct axvm *vm, char *err, size_t err_len)
 		if (e->emu_type == AX_EMU_CONSOLE && e->base_gpa == 0x3f8 && e->cfg_len > 0 &&
 		    e->cfg_list[0] == 1)
 			desc.com1 = true;
+		/* the device checked that its two ports lie in 0x1..0xffff */
+		if (e->emu_type == AXVM_ACPI_SLEEP_TYPE)
+			desc.sleep_port = (uint16_t)e->base_gpa;
 	}
 	if (!buf) {
 		snprintf(err, err_len, "no guest RAM at 0x%x for the ACPI tables",
@@ -173,8 +191,9 @@ static uint64_t build_acpi(struct axvm *vm, char *err, size_t err_len)
 		snprintf(err, err_len, "ACPI tables: %s", strerror(errno));
 		return 0;
 	}
-	axvm_debug("ACPI: %zu bytes at 0x%x, %u virtio-mmio device(s)%s", layout.total,
-		   BZIMAGE_ACPI_GPA, desc.nr_virtio, desc.com1 ? ", COM1" : "");
+	axvm_debug("ACPI: %zu bytes at 0x%x, %u virtio-mmio device(s)%s%s", layout.total,
+		   BZIMAGE_ACPI_GPA, desc.nr_virtio, desc.com1 ? ", COM1" : "",
+		   desc.sleep_port ? ", sleep registers and \\_S5 (power-off)" : "");
 	return BZIMAGE_ACPI_GPA + layout.rsdp.off;
 }
 
@@ -432,9 +451,7 @@ static enum ax_err print_device(const struct ax_device_info *info, void *arg)
 {
 	struct axvm *vm = arg;
 	struct ax_device_stats st;
-	const char *type = info->type == AXVM_EXIT_DEVICE_TYPE
-				   ? AXVM_EXIT_DEVICE_NAME
-				   : ax_emu_type_short_name((enum ax_emu_type)info->type);
+	const char *type = axvm_kind_name(info->type);
 
 	char ops[160];
 

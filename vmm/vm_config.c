@@ -326,7 +326,20 @@ static const struct key_rule kernel_keys[] = {
 
 /* --- [devices] ------------------------------------------------------------------------- */
 
-/* "console, gicd-v2, ..., exit": the names an emu_type string may use. */
+/*
+ * axvm's host kinds by config name. The kind table (host_kinds.c) has the same
+ * names, but the loader is also built without the devices (the fuzzers).
+ */
+static const struct {
+	const char *name;
+	uint32_t type;
+} host_types[] = {
+	{ AXVM_EXIT_DEVICE_NAME, AXVM_EXIT_DEVICE_TYPE },
+	{ AXVM_ACPI_SLEEP_NAME, AXVM_ACPI_SLEEP_TYPE },
+};
+#define NR_HOST_TYPES (sizeof(host_types) / sizeof(host_types[0]))
+
+/* "console, gicd-v2, ..., exit, acpi-sleep": the names an emu_type string may use. */
 static void known_type_names(char *buf, size_t cap)
 {
 	size_t used = 0;
@@ -338,8 +351,9 @@ static void known_type_names(char *buf, size_t cap)
 		if (name)
 			used += (size_t)snprintf(buf + used, cap - used, "%s, ", name);
 	}
-	if (used < cap)
-		snprintf(buf + used, cap - used, "%s", AXVM_EXIT_DEVICE_NAME);
+	for (size_t i = 0; i < NR_HOST_TYPES && used < cap; i++)
+		used += (size_t)snprintf(buf + used, cap - used, "%s%s", host_types[i].name,
+					 i + 1 < NR_HOST_TYPES ? ", " : "");
 }
 
 static bool get_emu_type(struct loader *ld, const struct toml_node *v, unsigned idx, uint32_t *out)
@@ -353,9 +367,11 @@ static bool get_emu_type(struct loader *ld, const struct toml_node *v, unsigned 
 	if (v->type != TOML_STRING)
 		return fail(ld, v->pos, "expected an integer or a string for %s, found %s", what,
 			    toml_type_name(v->type));
-	if (strcmp(v->str, AXVM_EXIT_DEVICE_NAME) == 0) {
-		*out = AXVM_EXIT_DEVICE_TYPE;
-		return true;
+	for (size_t i = 0; i < NR_HOST_TYPES; i++) {
+		if (strcmp(v->str, host_types[i].name) == 0) {
+			*out = host_types[i].type;
+			return true;
+		}
 	}
 	if (ax_emu_type_from_short_name(v->str, &type) != AX_OK) {
 		char known[256];

@@ -8,7 +8,7 @@
  *              ramdisk_path (an axvm extension: the initrd of a Linux bzImage)
  *   [devices]  emu_devices = [["name", base_gpa, length, irq_id, emu_type, [cfg...]], ...]
  *              (emu_type: the seeds' number, a short name such as "virtio-blk",
- *              or a host kind such as "exit"), passthrough_devices = [] (must be
+ *              or a host kind: "exit", "acpi-sleep"), passthrough_devices = [] (must be
  *              empty: axvm passes nothing through), interrupt_mode =
  *              "no_irq" | "emulated" | "passthrough" (only the first two are supported)
  *   [backends] DEVICE_NAME = "SPEC", an axvm extension binding a backend to a
@@ -36,9 +36,14 @@
 #define AXVM_SPEC_MAX	     1100 /* "file:" + a path + ",ro" */
 #define AXVM_ERR_MAX	     512
 
-/* Host kind number and short name of axvm's exit device. */
+/*
+ * Host kind numbers (from AX_EMU_TYPE_HOST_BASE) and config names of axvm's
+ * own devices (vmm/host_kinds.c registers their constructors).
+ */
 #define AXVM_EXIT_DEVICE_TYPE 0x100u
 #define AXVM_EXIT_DEVICE_NAME "exit"
+#define AXVM_ACPI_SLEEP_TYPE  0x101u
+#define AXVM_ACPI_SLEEP_NAME  "acpi-sleep"
 
 /* Where something was written in the config file, for error messages (1-based). */
 struct axvm_pos {

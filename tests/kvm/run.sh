@@ -111,5 +111,6 @@ else
 fi
 
 AXVM=$AXVM tests/kvm/bp.sh || fail=1
+AXVM=$AXVM tests/kvm/acpi-s5.sh || fail=1
 AXVM=$AXVM tests/kvm/crash.sh || fail=1
 exit $fail

@@ -5,22 +5,20 @@
 #
 # Each boot runs axvm on a config written into WORK, derived from
 # configs/linux.toml (same kernel, initramfs, RAM and command line but
-# axtest=NAME; its devices plus a virtio-console "hvc0" when it has none) with
-# COM1 to WORK/NAME.serial, the virtio console to WORK/NAME.hvc and the disk on
-# a fresh 64 MiB image of random data. Two boots:
+# axtest=NAME; its devices, plus a virtio-console "hvc0" and an acpi-sleep
+# device at port 0x600 when it has none) with COM1 to WORK/NAME.serial, the
+# virtio console to WORK/NAME.hvc and the disk on a fresh 64 MiB image of
+# random data. Two boots:
 #   rw  size, whole-disk md5, O_DIRECT and buffered+fsync writes found in the
 #       image, nothing else changed, FLUSH counted by axvm, discard punched a hole
 #   ro  the disk as file:IMAGE,ro: writes refused, image unchanged
 # and in each: /init wrote to /dev/hvc0 and the text reached the console's
-# backend file, and the boot time to /init (guest uptime, wall seconds).
-#
-# Power-off: axvm's ACPI is hardware-reduced with no sleep registers and no
-# _S5, so Linux has no power-off method; `poweroff -f` becomes a halt
-# ("reboot: System halted") and the vCPU halts in KVM's in-kernel irqchip for
-# ever. axvm does not stop on its own: once the console shows "AXTEST done"
-# this script waits AXVM_LINUX_GRACE seconds (default 10) and stops axvm with
-# SIGTERM, whose status 143 is then expected (0, should axvm ever stop by
-# itself after the guest's power-off, is accepted too).
+# backend file, the boot time to /init (guest uptime, wall seconds), and the
+# power-off: after "AXTEST done" /init runs `poweroff -f`; Linux enters ACPI
+# S5 through the FADT's sleep registers (axvm's acpi-sleep device, \_S5 in
+# the DSDT) and axvm must stop by itself with status 0 and "guest powered off
+# (ACPI S5". If axvm still runs AXVM_LINUX_GRACE seconds after "AXTEST done"
+# the boot FAILs and axvm is stopped with SIGTERM.
 #
 # Prints PASS/FAIL [linux-axvm] lines and exits non-zero on any FAIL; prints
 # SKIP and succeeds when /dev/kvm is missing or unusable, or a Debian package
@@ -30,7 +28,8 @@
 #   make test-linux-axvm      or      AXVM=build/axvm tests/linux/axvm.sh
 # Environment:
 #   AXVM_LINUX_TIMEOUT=3600   seconds per boot before axvm is stopped
-#   AXVM_LINUX_GRACE=10       seconds after "AXTEST done" before SIGTERM
+#   AXVM_LINUX_GRACE=120      seconds after "AXTEST done" for axvm to stop by
+#                             itself (the guest's power-off), then SIGTERM and FAIL
 #   AXVM_LINUX_BOOTS="rw ro"  which boots to run
 #   CONFIG=configs/linux.toml the config the boots' configs are derived from
 #   KVM_DEV=/dev/kvm          the device checked before the probe (axvm itself
@@ -45,11 +44,13 @@ LIB_TAG=linux-axvm
 
 CONFIG=${CONFIG:-configs/linux.toml}
 TIMEOUT=${AXVM_LINUX_TIMEOUT:-3600}
-GRACE=${AXVM_LINUX_GRACE:-10}
+GRACE=${AXVM_LINUX_GRACE:-120}
 BOOTS=${AXVM_LINUX_BOOTS:-rw ro}
 KVM_DEV=${KVM_DEV:-/dev/kvm}
 # the virtio console added when CONFIG has none: next to disk0's slot
 HVC_ENTRY='["hvc0", 0xfe10_1000, 0x1000, 6, "virtio-console", []],'
+# the ACPI power-off registers added when CONFIG has none (configs/linux.toml has)
+SLEEP_ENTRY='["acpi-sleep", 0x600, 2, 0, "acpi-sleep", []],'
 HVC_TEXT='AXHVC0 hello from /dev/hvc0'
 
 fail=0
@@ -116,19 +117,23 @@ LINUX_ABS=$(cd "$LINUX_DIR" && pwd)
 # --- config --------------------------------------------------------------------
 # the name of CONFIG's virtio console, if it has one
 HVC_NAME=$(sed -n 's/^[[:space:]]*\["\([^"]*\)",.*"virtio-console".*/\1/p' "$CONFIG" | head -n 1)
+# whether CONFIG has an acpi-sleep device (commented-out lines do not count)
+HAS_SLEEP=$(grep -c '^[[:space:]]*\[.*"acpi-sleep"[[:space:]]*,' "$CONFIG" || true)
 
 # write_config NAME RO: WORK/NAME.toml from CONFIG, for the boot NAME with
 # axtest=NAME; the disk image read-only when RO=1
 write_config() {
-	local name=$1 ro=$2 out=$WORK/$1.toml hvc=$HVC_ENTRY disk=$WORK_ABS/disk.img
+	local name=$1 ro=$2 out=$WORK/$1.toml hvc=$HVC_ENTRY sleep=$SLEEP_ENTRY
+	local disk=$WORK_ABS/disk.img
 	[ -z "$HVC_NAME" ] || hvc=
+	[ "$HAS_SLEEP" = 0 ] || sleep=
 	[ "$ro" = 1 ] && disk=$disk,ro
 	# Copies CONFIG up to [backends] with kernel_path, ramdisk_path and cmdline
-	# replaced and the virtio console added at the end of emu_devices; status
-	# 1 when one of the four is missing.
+	# replaced and the virtio console and acpi-sleep device (when missing)
+	# added at the end of emu_devices; status 1 when one of the four is missing.
 	echo "# written by tests/linux/axvm.sh from $CONFIG for the boot '$name'" >"$out"
 	if ! awk -v kernel="$LINUX_ABS/vmlinuz" -v initrd="$LINUX_ABS/initramfs.gz" \
-		-v test="$name" -v hvc="$hvc" '
+		-v test="$name" -v hvc="$hvc" -v sleep="$sleep" '
 		function key(k) { return $0 ~ ("^[ \t]*" k "[ \t]*=") }
 		/^[ \t]*\[backends\]/ { exit }
 		key("kernel_path") { print "kernel_path = \"" kernel "\""; seen["kernel"] = 1; next }
@@ -146,6 +151,7 @@ write_config() {
 		key("emu_devices") { in_emu = 1 }
 		in_emu && /^[ \t]*\][ \t]*(#.*)?$/ {
 			if (hvc != "") print "\t" hvc
+			if (sleep != "") print "\t" sleep
 			in_emu = 0
 			seen["emu"] = 1
 		}
@@ -195,6 +201,7 @@ show_axvm() {
 # axvm_boot NAME RO: boots with axtest=NAME; leaves WORK/NAME.{toml,serial,hvc,err}
 axvm_boot() {
 	local name=$1 ro=$2 serial=$WORK/$1.serial t0 init_wall='' done_wall='' how st=0 out i halted error start next
+	local powered_off=''
 	write_config "$name" "$ro" || return 1
 	if ! out=$("$AXVM" check "$WORK/$name.toml" 2>&1); then
 		failc "$name: axvm check $WORK/$name.toml: $out"
@@ -226,13 +233,20 @@ axvm_boot() {
 		fi
 		sleep 0.5
 	done
+	# axvm may have powered off between two looks
+	if [ -z "$done_wall" ] && grep -qa '^AXTEST done' "$serial"; then
+		done_wall=$(since "$t0")
+	fi
 	if [ -n "$done_wall" ]; then
-		# Linux halts (no ACPI power-off): give axvm GRACE seconds, then SIGTERM
-		how="stopped by SIGTERM ${GRACE} s after AXTEST done"
+		# /init powers off: axvm must stop by itself (ACPI S5); SIGTERM only as a failure
+		how="still running ${GRACE} s after AXTEST done: the guest's ACPI power-off did not stop axvm, stopped by SIGTERM"
 		for ((i = 0; i < GRACE * 10; i++)); do
 			kill -0 "$AXVM_PID" 2>/dev/null || { how="axvm stopped by itself after AXTEST done"; break; }
 			sleep 0.1
 		done
+		if [ "$how" = "axvm stopped by itself after AXTEST done" ]; then
+			powered_off=$(grep -a "guest powered off (ACPI S5" "$WORK/$name.err" | tail -n 1 | sed 's/^axvm: //' || true)
+		fi
 	fi
 	stop_axvm || st=$?
 	[ -n "$init_wall" ] || ! grep -qa '^AXTEST boot_uptime=' "$serial" || init_wall=$(since "$t0")
@@ -240,8 +254,11 @@ axvm_boot() {
 	halted=$(grep -a 'reboot: System halted\|reboot: Power down' "$serial" | tr -d '\r' | tail -n 1 |
 		sed 's/^\[[^]]*\] //' || true)
 	error=$(lib_val "$serial" error)
-	if [ -n "$done_wall" ] && [ -z "$error" ] && { [ "$st" = 0 ] || [ "$st" = 143 ]; }; then
-		pass "$name: boot, test ran (AXTEST done at $done_wall s), ${halted:+guest: $halted, }axvm status $st: $how"
+	if [ -n "$done_wall" ] && [ -z "$error" ] && [ "$st" = 0 ] && [ -n "$powered_off" ]; then
+		pass "$name: boot, test ran (AXTEST done at $done_wall s), ${halted:+guest: $halted, }axvm status 0: $powered_off"
+	elif [ -n "$done_wall" ] && [ -z "$error" ]; then
+		failc "$name: power-off: axvm status $st (want 0 and \"guest powered off (ACPI S5\"): $how${halted:+; guest: $halted}"
+		show_axvm "$name"
 	else
 		failc "$name: boot (axvm status $st: $how${error:+; AXTEST error=$error})"
 		show_axvm "$name"

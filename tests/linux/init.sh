@@ -6,8 +6,8 @@
 # prints machine-readable lines the host reads from the serial console:
 #   AXTEST key=value         a result
 #   AXTEST done              the test ran to its end
-# then powers off (QEMU started with -no-reboot exits; on axvm, which offers no
-# ACPI power-off, Linux halts and tests/linux/axvm.sh stops axvm).
+# then powers off (ACPI S5: QEMU started with -no-reboot exits; axvm, whose
+# config has an acpi-sleep device, stops with status 0).
 # After the test, where the machine has a virtio console (/dev/hvc0), a line
 # "AXHVC0 hello from /dev/hvc0" goes to it (AXTEST hvc0=written; absent
 # without the device, as under QEMU).
