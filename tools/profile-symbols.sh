@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Folds `axvm run --profile FILE` samples into functions with a System.map
-# (for Debian's kernel: dpkg-deb -x linux-image-*.deb DIR; DIR/boot/System.map-*;
-# for an ELF guest: nm -n guest.elf). Boot Linux with `nokaslr` so that the
-# map's addresses are the run's.
+# Folds `axvm run --profile FILE` samples into functions with any nm-style
+# map: a kernel build's System.map (Debian ships a placeholder; its -dbg
+# package has the real one), a copy of the guest's /proc/kallsyms, or
+# `nm -n guest.elf`. Boot Linux with `nokaslr` so that the map's addresses
+# are the run's.
 #   tools/profile-symbols.sh PROFILE SYSTEM_MAP [N]    the N (default 30) hottest
 set -euo pipefail
 [ $# -ge 2 ] || {
