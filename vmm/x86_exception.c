@@ -383,18 +383,38 @@ static int insn_mem_write(void *ctx, uint64_t gva, const void *buf, size_t len)
 }
 
 /*
- * The MXCSR bits this CPU implements (FXSAVE's MXCSR_MASK at byte 28; 0
- * there means the architectural default 0xffbf). The guest runs on the
- * same CPU, so the host's mask is the guest's.
+ * The guest's x87/SSE control state in KVM's XSAVE image (SDM vol. 1,
+ * 13.4.1: the legacy region; 13.4.2: XSTATE_BV). KVM_GET_FPU/KVM_SET_FPU
+ * cannot be used: on x86 they neither report nor load MXCSR.
  */
-static uint32_t host_mxcsr_mask(void)
-{
-	static _Alignas(16) uint8_t area[512];
-	uint32_t mask;
+#define XSAVE_FSW	 2u   /* x87 status word, valid when XSTATE_BV has x87 */
+#define XSAVE_MXCSR	 24u  /* valid when XSTATE_BV has SSE or AVX */
+#define XSAVE_MXCSR_MASK 28u  /* the MXCSR bits this CPU implements; 0: 0xffbf */
+#define XSAVE_XSTATE_BV	 512u /* which components are not in their initial state */
+#define XSTATE_X87	 0x1ull
+#define XSTATE_SSE	 0x2ull
+#define XSTATE_AVX	 0x4ull
+#define MXCSR_INIT	 0x1f80u
 
-	__asm__ volatile("fxsave %0" : "=m"(area));
-	mask = (uint32_t)le_load(area + 28, 4);
-	return mask ? mask : 0xffbf;
+static void fpu_state_get(const struct kvm_xsave *x, struct x86_insn_env *env)
+{
+	const uint8_t *b = (const uint8_t *)x->region;
+	uint64_t bv = le_load(b + XSAVE_XSTATE_BV, 8);
+	uint32_t mask = (uint32_t)le_load(b + XSAVE_MXCSR_MASK, 4);
+
+	env->fpu_status = (bv & XSTATE_X87) ? (uint16_t)le_load(b + XSAVE_FSW, 2) : 0;
+	env->mxcsr = (bv & (XSTATE_SSE | XSTATE_AVX)) ? (uint32_t)le_load(b + XSAVE_MXCSR, 4)
+						      : MXCSR_INIT;
+	env->mxcsr_mask = mask ? mask : 0xffbf;
+}
+
+/* Stores a new MXCSR; the SSE component then is no longer in its initial state. */
+static void fpu_state_set_mxcsr(struct kvm_xsave *x, uint32_t mxcsr)
+{
+	uint8_t *b = (uint8_t *)x->region;
+
+	le_store(b + XSAVE_MXCSR, 4, mxcsr);
+	le_store(b + XSAVE_XSTATE_BV, 8, le_load(b + XSAVE_XSTATE_BV, 8) | XSTATE_SSE);
 }
 
 /* Executes an instruction from x86_insn.c at RIP; 1 when it did. */
@@ -411,31 +431,31 @@ static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm
 		if (len >= sizeof(code) || gva_read(c, r->rip, code, len, 0, "rip") != 0)
 			return 0;
 	}
-	struct kvm_fpu fpu;
+	static _Thread_local struct kvm_xsave xsave; /* 4 KiB: off the vCPU thread's stack */
 
-	if (ioctl(c->vcpu->fd, KVM_GET_FPU, &fpu) != 0)
+	if (ioctl(c->vcpu->fd, KVM_GET_XSAVE, &xsave) != 0)
 		return 0;
 
 	struct x86_insn_env env = {
 		.cpl = s->cs.selector & 3,
 		.cr0 = s->cr0,
 		.cr4 = s->cr4,
-		.fpu_status = fpu.fsw,
-		.mxcsr = fpu.mxcsr,
-		.mxcsr_mask = host_mxcsr_mask(),
 		.fs_base = s->fs.base,
 		.gs_base = s->gs.base,
 		.mem = { .read = insn_mem_read, .write = insn_mem_write, .ctx = c },
 	};
 
+	fpu_state_get(&xsave, &env);
+
+	uint32_t mxcsr = env.mxcsr;
 	uint64_t rflags = r->rflags;
 	enum x86_insn_kind kind = x86_emulate_insn(code, len, &env, r);
 
 	if (kind == X86_INSN_NONE)
 		return 0;
-	if (env.mxcsr != fpu.mxcsr) {
-		fpu.mxcsr = env.mxcsr;
-		if (ioctl(c->vcpu->fd, KVM_SET_FPU, &fpu) != 0)
+	if (env.mxcsr != mxcsr) {
+		fpu_state_set_mxcsr(&xsave, env.mxcsr);
+		if (ioctl(c->vcpu->fd, KVM_SET_XSAVE, &xsave) != 0)
 			return 0;
 	}
 	if (ioctl(c->vcpu->fd, KVM_SET_REGS, r) != 0)

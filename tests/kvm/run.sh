@@ -52,7 +52,7 @@ fi
 
 run demo 0 "PASS: demo guest" --stats
 # --stats also prints KVM's own counters for the vCPU (KVM_GET_STATS_FD)
-grep -q "stats: vcpu0 kvm .*exits=[1-9]" "$tmp/demo.err" ||
+grep -q "stats: vcpu0 kvm .* exits=[1-9]" "$tmp/demo.err" ||
 	{ echo "FAIL [kvm] demo: no KVM vCPU counters in --stats"; fail=1; }
 
 # --profile: RIP samples that fold into the guest's own functions
@@ -111,6 +111,7 @@ else
 fi
 
 AXVM=$AXVM tests/kvm/bp.sh || fail=1
+AXVM=$AXVM tests/kvm/insn.sh || fail=1
 AXVM=$AXVM tests/kvm/acpi-s5.sh || fail=1
 AXVM=$AXVM tests/kvm/crash.sh || fail=1
 exit $fail
