@@ -301,10 +301,29 @@ static void test_ldmxcsr_addressing_forms(void **state)
 		r.rbp = MEM_BASE + 0x608;
 		check_ldmxcsr(c, sizeof(c), r, MEM_BASE + 0x600, env);
 	}
-	{ /* ldmxcsr 0x0(%r13): with REX.B, mod 00 r/m 101 still means RIP-relative, so disp8 */
+	{ /* ldmxcsr 0x0(%r13): r13 as a base needs mod 01 and a disp8 (mod 00 would be
+	     RIP-relative) */
 		static const uint8_t c[] = { 0x41, 0x0f, 0xae, 0x55, 0x00 };
 		r.r13 = MEM_BASE + 0x700;
 		check_ldmxcsr(c, sizeof(c), r, MEM_BASE + 0x700, env);
+	}
+	{ /* 41 0f ae 15 disp32: with REX.B, mod 00 r/m 101 is still RIP-relative, not r13 */
+		static const uint8_t c[] = { 0x41, 0x0f, 0xae, 0x15, 0x20, 0x00, 0x00, 0x00 };
+		r.rip = MEM_BASE + 0x1000;
+		r.r13 = 0;
+		check_ldmxcsr(c, sizeof(c), r, MEM_BASE + 0x1000 + 8 + 0x20, env);
+		r.rip = 0x1000;
+	}
+	{ /* 41 0f ae 14 25 disp32: SIB base 101 with mod 00 is "no base" even with REX.B */
+		static const uint8_t c[] = { 0x41, 0x0f, 0xae, 0x14, 0x25, 0x40, 0x09, 0x01, 0x00 };
+		r.r13 = 0x100000;
+		check_ldmxcsr(c, sizeof(c), r, 0x10940, env);
+	}
+	{ /* ldmxcsr 0x8(%r13,%rcx,1): SIB base r13 with mod 01 is r13 */
+		static const uint8_t c[] = { 0x41, 0x0f, 0xae, 0x54, 0x0d, 0x08 };
+		r.r13 = MEM_BASE + 0x900;
+		r.rcx = 0x10;
+		check_ldmxcsr(c, sizeof(c), r, MEM_BASE + 0x918, env);
 	}
 	{ /* ldmxcsr -0x10(%r12): r/m 100 with REX.B still takes a SIB byte */
 		static const uint8_t c[] = { 0x41, 0x0f, 0xae, 0x94, 0x24, 0xf0, 0xff, 0xff, 0xff };
@@ -389,6 +408,7 @@ static void test_mxcsr_faults_change_nothing(void **state)
 	e = env;
 	e.cpl = 3;
 	r.rax = before.rax = MEM_BASE + 0x41;
+	put32(MEM_BASE + 0x41, 0x1f80); /* a valid value: only the alignment can refuse it */
 	r.rflags = before.rflags |= 0x40000;
 	REFUSED(ld, e);
 	/* #PF: outside guest memory; #GP: not canonical */

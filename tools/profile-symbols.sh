@@ -22,5 +22,5 @@ pad='function hex16(a) { a = tolower(a); sub(/^0x/, "", a); return substr("00000
 	awk '$2 == 0 { fn = $3; next }
 	     { n[fn == "" ? "(before the first symbol)" : fn] += $3; total += $3 }
 	     END { for (f in n) printf "%8d %5.1f%%  %s\n", n[f], 100 * n[f] / total, f }' |
-	sort -rn | head -n "$top"
+	sort -rn | awk -v n="$top" 'NR <= n'
 grep -m1 '^# samples' "$profile" || true

@@ -50,15 +50,35 @@ static enum ax_err transfer(int fd, bool write, const struct ax_iovec *iov, uint
 	return AX_OK;
 }
 
+/* vCPU threads take SIGUSR1 (kicks, --profile): a system call they make may see EINTR. */
+static int fallocate_retry(int fd, int mode, uint64_t offset, uint64_t length)
+{
+	int rc;
+
+	do
+		rc = fallocate(fd, mode, (off_t)offset, (off_t)length);
+	while (rc != 0 && errno == EINTR);
+	return rc;
+}
+
+static int fdatasync_retry(int fd)
+{
+	int rc;
+
+	do
+		rc = fdatasync(fd);
+	while (rc != 0 && errno == EINTR);
+	return rc;
+}
+
 static enum ax_err zero_range(int fd, uint64_t offset, uint64_t length, bool unmap)
 {
 	static const uint8_t zeros[65536];
 
-	if (unmap && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
-			       (off_t)length) == 0)
+	if (unmap &&
+	    fallocate_retry(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0)
 		return AX_OK;
-	if (fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
-		      (off_t)length) == 0)
+	if (fallocate_retry(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offset, length) == 0)
 		return AX_OK;
 	while (length) { /* the file system supports neither: write zeroes */
 		struct ax_iovec v = { (void *)zeros,
@@ -87,11 +107,11 @@ static enum ax_err file_submit(void *ctx, struct ax_block_request *req)
 		err = transfer(b->fd, true, req->iov, req->iovcnt, req->offset);
 		break;
 	case AX_BLOCK_FLUSH:
-		err = fdatasync(b->fd) == 0 ? AX_OK : AX_ERR_IO;
+		err = fdatasync_retry(b->fd) == 0 ? AX_OK : AX_ERR_IO;
 		break;
 	case AX_BLOCK_DISCARD:
-		err = fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				(off_t)req->offset, (off_t)req->length) == 0
+		err = fallocate_retry(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				      req->offset, req->length) == 0
 			      ? AX_OK
 			      : AX_ERR_IO;
 		break;

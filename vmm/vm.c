@@ -384,7 +384,7 @@ static void on_stop_signal(int sig)
 int axvm_run(struct axvm *vm)
 {
 	sigset_t stop_signals;
-	struct sigaction kick = { .sa_handler = on_kick };
+	struct sigaction kick = { .sa_handler = on_kick, .sa_flags = SA_RESTART };
 	struct sigaction stop = { .sa_handler = on_stop_signal };
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
 	struct timespec t0, t1;

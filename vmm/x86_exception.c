@@ -69,9 +69,9 @@ struct bp_ctx {
 };
 
 /* How an access is checked (x86_paging.h): a data read at the current CPL unless flagged. */
-#define ACCESS_WRITE 0x1u
-#define ACCESS_SYSTEM                                                                              \
-	0x2u /* the CPU's own (implicit supervisor) access: IDT, GDT, TSS, #BP frame */
+#define ACCESS_WRITE  0x1u
+#define ACCESS_FETCH  0x2u /* instruction bytes */
+#define ACCESS_SYSTEM 0x4u /* the CPU's own access: IDT, GDT, TSS, #BP frame */
 
 static int bp_fail(struct bp_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -92,14 +92,10 @@ static bool canonical(uint64_t a)
 	return top == 0 || top == 0x1ffff;
 }
 
-static int read_phys(void *ctx, uint64_t gpa, uint64_t *value)
+static uint64_t *page_table_entry(void *ctx, uint64_t gpa)
 {
-	const uint8_t *p = guest_ram_at(ctx, gpa, 8);
-
-	if (!p)
-		return -1;
-	*value = le_load(p, 8);
-	return 0;
+	/* 8-aligned in guest RAM, whose host mapping is page aligned: an aligned uint64_t */
+	return (gpa & 7) ? NULL : (uint64_t *)(void *)guest_ram_at(ctx, gpa, 8);
 }
 
 /* Host memory for [gva, gva + len), which must not cross a page; NULL with c->why. */
@@ -115,10 +111,15 @@ static uint8_t *gva_ptr(struct bp_ctx *c, uint64_t gva, size_t len, unsigned acc
 		pg.cpl = 0;
 		pg.rflags &= ~RFLAGS_AC; /* SMAP applies to implicit accesses whatever AC says */
 	}
-	if (x86_translate(&pg, gva, access & ACCESS_WRITE, &gpa, &fault) != 0) {
+	enum x86_access kind = (access & ACCESS_WRITE)	 ? X86_ACCESS_WRITE
+			       : (access & ACCESS_FETCH) ? X86_ACCESS_FETCH
+							 : X86_ACCESS_READ;
+
+	if (x86_translate(&pg, gva, kind, &gpa, &fault) != 0) {
+		static const char *const names[] = { "read", "write", "fetch" };
+
 		bp_fail(c, "%s: guest address 0x%llx: %s (a %s at CPL %u)", what,
-			(unsigned long long)gva, fault, (access & ACCESS_WRITE) ? "write" : "read",
-			pg.cpl);
+			(unsigned long long)gva, fault, names[kind], pg.cpl);
 		return NULL;
 	}
 	p = guest_ram_at(&c->vcpu->vm->ram, gpa, len);
@@ -354,7 +355,7 @@ static int deliver(struct bp_ctx *c, struct kvm_regs *r, struct kvm_sregs *s)
 	return 0;
 }
 
-/* x86_insn.c's memory interface: guest linear memory through KVM_TRANSLATE. */
+/* x86_insn.c's memory interface: guest linear memory through the guest's page tables. */
 static int insn_mem_read(void *ctx, uint64_t gva, void *buf, size_t len)
 {
 	return gva_read(ctx, gva, buf, len, 0, "operand");
@@ -417,6 +418,20 @@ static void fpu_state_set_mxcsr(struct kvm_xsave *x, uint32_t mxcsr)
 	le_store(b + XSAVE_XSTATE_BV, 8, le_load(b + XSAVE_XSTATE_BV, 8) | XSTATE_SSE);
 }
 
+/* An STI or MOV SS shadow covers one instruction: the one axvm just executed. */
+static int end_interrupt_shadow(struct axvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_events ev;
+
+	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) != 0)
+		return -1;
+	if (!ev.interrupt.shadow)
+		return 0;
+	ev.interrupt.shadow = 0;
+	ev.flags = KVM_VCPUEVENT_VALID_SHADOW;
+	return ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev);
+}
+
 /* Executes an instruction from x86_insn.c at RIP; 1 when it did. */
 static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm_sregs *s)
 {
@@ -425,10 +440,12 @@ static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm
 
 	if (!(s->efer & EFER_LMA) || !s->cs.l)
 		return 0; /* x86_insn.c decodes 64-bit mode only */
+	if (r->rflags & RFLAGS_TF)
+		return 0; /* single-stepping: the #DB after the instruction is not emulated */
 	/* the instruction may end before an unmapped page: read up to the page end then */
-	if (gva_read(c, r->rip, code, len, 0, "rip") != 0) {
+	if (gva_read(c, r->rip, code, len, ACCESS_FETCH, "rip") != 0) {
 		len = (size_t)(PAGE - (r->rip & (PAGE - 1)));
-		if (len >= sizeof(code) || gva_read(c, r->rip, code, len, 0, "rip") != 0)
+		if (len >= sizeof(code) || gva_read(c, r->rip, code, len, ACCESS_FETCH, "rip") != 0)
 			return 0;
 	}
 	static _Thread_local struct kvm_xsave xsave; /* 4 KiB: off the vCPU thread's stack */
@@ -458,7 +475,8 @@ static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm
 		if (ioctl(c->vcpu->fd, KVM_SET_XSAVE, &xsave) != 0)
 			return 0;
 	}
-	if (ioctl(c->vcpu->fd, KVM_SET_REGS, r) != 0)
+	r->rflags &= ~RFLAGS_RF; /* cleared when an instruction completes */
+	if (ioctl(c->vcpu->fd, KVM_SET_REGS, r) != 0 || end_interrupt_shadow(c->vcpu) != 0)
 		return 0;
 	atomic_fetch_add_explicit(&c->vcpu->insn_emulated[kind], 1, memory_order_relaxed);
 	if (!(rflags & RFLAGS_IF))
@@ -484,10 +502,10 @@ int x86_handle_emulation_failure(struct axvm_vcpu *vcpu)
 		.efer = sregs.efer,
 		.rflags = regs.rflags,
 		.cpl = sregs.cs.selector & 3u,
-		.read_phys = read_phys,
+		.entry = page_table_entry,
 		.ctx = &vcpu->vm->ram,
 	};
-	if (gva_read(&c, regs.rip, &op, 1, 0, "rip") != 0)
+	if (gva_read(&c, regs.rip, &op, 1, ACCESS_FETCH, "rip") != 0)
 		return 0;
 	if (op != INT3_OPCODE)
 		return emulate_at_rip(&c, &regs, &sregs);

@@ -8,7 +8,7 @@
  * without KVM.
  *
  * Supported, in 64-bit mode:
- *   POPCNT r16/32/64, r/m with a register operand (F3 [66] [REX] 0F B8 /r, mod = 11)
+ *   POPCNT r16/32/64, r/m16/32/64 (F3 [66] [REX] 0F B8 /r)
  *   CLAC (0F 01 CA) and STAC (0F 01 CB) at CPL 0
  *   WAIT/FWAIT (9B) when it neither faults (#NM: CR0.MP and CR0.TS) nor
  *   reports a pending x87 exception (#MF: FSW.ES)

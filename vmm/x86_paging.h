@@ -1,34 +1,39 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The guest's own translation of a linear address, with the permission
- * checks a data access makes (SDM vol. 3A, 4.5 and 4.6): 4- or 5-level
+ * The guest's own translation of a linear address, as the CPU makes it for
+ * an access (SDM vol. 3A, 4.5 to 4.8): canonical address, 4- or 5-level
  * paging in long mode, present, writable (for CPL 3 always, for CPL < 3
- * with CR0.WP), user (CPL 3) and SMAP (CPL < 3 touching a user page with
- * CR4.SMAP and RFLAGS.AC clear). axvm needs it because KVM_TRANSLATE on
- * x86 reports every mapping as writable: a store axvm executes for the
- * guest must fault where the CPU's would (a read-only or copy-on-write
- * page), not write through.
+ * with CR0.WP), user (CPL 3), SMAP for data and SMEP and NX for fetches,
+ * and the accessed and dirty flags set as the CPU sets them. axvm needs it
+ * because KVM_TRANSLATE on x86 reports every mapping as writable: a store
+ * axvm executes for the guest must fault where the CPU's would (a read-only
+ * or copy-on-write page), not write through. Reserved bits and protection
+ * keys are not checked.
  */
 #ifndef AXVM_X86_PAGING_H
 #define AXVM_X86_PAGING_H
 
-#include <stdbool.h>
 #include <stdint.h>
+
+enum x86_access { X86_ACCESS_READ, X86_ACCESS_WRITE, X86_ACCESS_FETCH };
 
 struct x86_paging {
 	uint64_t cr0, cr3, cr4, efer, rflags;
 	unsigned cpl;
-	/* 8 bytes of guest physical memory at gpa (8-aligned); -1 when it is not RAM */
-	int (*read_phys)(void *ctx, uint64_t gpa, uint64_t *value);
+	/* the 8-byte entry at guest physical gpa (8-aligned) in host memory; NULL: not RAM */
+	uint64_t *(*entry)(void *ctx, uint64_t gpa);
 	void *ctx;
 };
 
 /*
- * The guest physical address of gva for a read or a write at pg->cpl: 0
- * and *gpa, or -1 and *why (a constant string naming the check that
- * failed: the CPU would raise #PF there, or the walk left RAM).
+ * The guest physical address of gva for an access at pg->cpl: 0 and *gpa,
+ * with the accessed flags (and the dirty flag, for a write) set in the
+ * entries used; or -1 and *why (a constant string naming the check that
+ * failed: the CPU would raise #GP or #PF there, or the walk left RAM), with
+ * no entry changed (but when other vCPUs kept rewriting the entries, some
+ * accessed flags of the abandoned walks may be set).
  */
-int x86_translate(const struct x86_paging *pg, uint64_t gva, bool write, uint64_t *gpa,
+int x86_translate(const struct x86_paging *pg, uint64_t gva, enum x86_access access, uint64_t *gpa,
 		  const char **why);
 
 #endif

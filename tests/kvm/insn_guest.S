@@ -9,7 +9,7 @@
  * checked across the boundary between axvm and the vCPU's real FPU state:
  * a value an LDMXCSR loads must be what FXSAVE (the CPU's or KVM's own
  * emulation) stores, and a value FXRSTOR loads must be what STMXCSR stores.
- * A failed check exits with its own status (2..9); success writes "IOK" to
+ * A failed check exits with its own status (2..10); success writes "IOK" to
  * COM1 and exits 0. Nothing here can fault: there is no IDT.
  */
 #define COM1	0x3f8
@@ -63,6 +63,13 @@ startup_64:
 	mov	$SCRATCH, %rsi
 	popcnt	(%rsi), %ecx
 	cmp	$3, %ecx
+	jne	fail
+	/* in an STI shadow: axvm ends the shadow with the instruction */
+	mov	$10, %bl
+	sti
+	popcnt	%rdi, %rdx
+	cli
+	cmp	$33, %rdx
 	jne	fail
 
 	/* LDMXCSR, then STMXCSR: the value goes through the vCPU's state */
