@@ -2,15 +2,20 @@
 # Assembles an unmodified Debian Linux guest from Debian packages only:
 #   OUTDIR/vmlinuz        the kernel of linux-image-<version>-cloud-amd64
 #   OUTDIR/initramfs.gz   cpio newc + gzip: busybox-static, the virtio modules,
-#                         and tests/linux/init.sh as /init
+#                         tests/linux/init.sh as /init and tests/linux/axinit.c,
+#                         built here with the host's gcc, as /axinit (the same
+#                         test without SIMD instructions; booted with
+#                         rdinit=/axinit)
 #   OUTDIR/stamp          what it was built from (kernel package and version,
-#                         busybox version, hash of init.sh and of this script)
+#                         busybox version, hashes of init.sh, axinit.c and this
+#                         script, gcc version)
 # Usage: tools/build-linux-guest.sh [OUTDIR]        (default build/linux)
 #
 # It also installs the host packages the Linux tests need (QEMU, the
-# qemu-storage-daemon, busybox-static, cpio). The kernel package is never
-# installed on the host: it is downloaded with `apt-get download` and unpacked
-# with `dpkg-deb -x` into a temporary directory.
+# qemu-storage-daemon, busybox-static, cpio, gcc and binutils for /axinit).
+# The kernel package is never installed on the host: it is downloaded with
+# `apt-get download` and unpacked with `dpkg-deb -x` into a temporary
+# directory.
 #
 # Exit status: 0 built (or already up to date), 77 a Debian package could not
 # be installed or downloaded (callers print SKIP), 1 anything else.
@@ -19,14 +24,15 @@ set -euo pipefail
 OUTDIR=${1:-build/linux}
 here=$(cd "$(dirname "$0")/.." && pwd)
 INIT_SRC=$here/tests/linux/init.sh
+AXINIT_SRC=$here/tests/linux/axinit.c
 # The modules the guest needs, in load order. Their dependencies (from each
 # module's own .modinfo "depends=") are added ahead of them. virtio_console
 # gives /dev/hvc0 where the machine has a virtio console (axvm's test).
 MODULES=(virtio_ring virtio virtio_mmio virtio_blk virtio_console)
 # Host packages: qemu-system-x86 (qemu-system-x86_64), qemu-system-common
 # (qemu-storage-daemon in Debian 12), qemu-utils (qemu-img), busybox-static,
-# cpio.
-HOST_PKGS=(qemu-system-x86 qemu-system-common qemu-utils busybox-static cpio)
+# cpio, gcc and binutils (objdump) for /axinit.
+HOST_PKGS=(qemu-system-x86 qemu-system-common qemu-utils busybox-static cpio gcc binutils)
 META_PKG=linux-image-cloud-amd64
 
 skip() { echo "build-linux-guest: $*" >&2; exit 77; }
@@ -59,23 +65,31 @@ resolve_kernel() {
 	apt-cache depends "$META_PKG" 2>/dev/null |
 		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\)$/\1/p' | head -n 1
 }
+# the downloaded kernel package, cached in OUTDIR by version
+deb_of() { echo "$OUTDIR/${1}_${2//:/%3a}_amd64.deb"; }
 kpkg=$(resolve_kernel || true)
 if [ -z "$kpkg" ]; then
 	apt_update
 	kpkg=$(resolve_kernel || true)
 fi
+kver=
 if [ -z "$kpkg" ]; then
-	# No package lists at all: an existing build is still good enough.
-	[ -s "$OUTDIR/stamp" ] && [ -s "$OUTDIR/vmlinuz" ] && [ -s "$OUTDIR/initramfs.gz" ] &&
-		{ echo "build-linux-guest: apt knows no $META_PKG; keeping $OUTDIR" >&2; exit 0; }
-	skip "apt knows no $META_PKG"
+	# No package lists at all: the kernel of the last build, whose package is
+	# cached in OUTDIR (so a new init.sh or axinit.c still builds offline).
+	last=$(sed -n '1s/^kernel=\([^ ]*\) .*/\1/p' "$OUTDIR/stamp" 2>/dev/null || true)
+	kpkg=${last%%=*} kver=${last#*=}
+	if [ -z "$last" ] || [ ! -s "$(deb_of "$kpkg" "$kver")" ]; then
+		skip "apt knows no $META_PKG"
+	fi
+	echo "build-linux-guest: apt knows no $META_PKG; using the cached $kpkg $kver" >&2
 fi
-kver=$(apt-cache policy "$kpkg" | sed -n 's/^ *Candidate: //p')
+[ -n "$kver" ] || kver=$(apt-cache policy "$kpkg" | sed -n 's/^ *Candidate: //p')
 if [ -z "$kver" ] || [ "$kver" = "(none)" ]; then skip "no candidate version of $kpkg"; fi
 bbver=$(dpkg-query -W -f='${Version}' busybox-static)
 
 stamp="kernel=$kpkg=$kver busybox=$bbver modules=${MODULES[*]}
 init=$(sha256sum "$INIT_SRC" | cut -d' ' -f1)
+axinit=$(sha256sum "$AXINIT_SRC" | cut -d' ' -f1) gcc=$(gcc -dumpfullversion 2>/dev/null || echo unknown)
 script=$(sha256sum "$0" | cut -d' ' -f1)"
 if [ -s "$OUTDIR/vmlinuz" ] && [ -s "$OUTDIR/initramfs.gz" ] &&
 	[ "$(cat "$OUTDIR/stamp" 2>/dev/null)" = "$stamp" ]; then
@@ -87,10 +101,42 @@ mkdir -p "$OUTDIR"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp" # apt-get download runs as _apt where it can
+
+# --- /axinit -------------------------------------------------------------------
+# tests/linux/axinit.c: a static freestanding x86-64 program (no libc, general-
+# purpose registers only). Built first, so a broken one fails before a download.
+AXINIT_CFLAGS=(-std=c11 -Wall -Wextra -O2 -static -nostdlib -ffreestanding -fno-builtin
+	-fno-stack-protector -fno-pie -no-pie -mgeneral-regs-only -mno-red-zone
+	-fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables -fcf-protection=none
+	-z noexecstack)
+build_axinit() { # OUT
+	local out=$1 simd n want got
+	gcc "${AXINIT_CFLAGS[@]}" -o "$out" "$AXINIT_SRC" || die "cannot compile $AXINIT_SRC"
+	# The point of /axinit: no SIMD instruction at all. Any %xmm/%ymm/%zmm
+	# (SSE, AVX), %mm (MMX) or %k (AVX-512 mask) operand fails the build.
+	simd=$(objdump -d "$out" | grep -E '%([xyz]?mm[0-9]|k[0-7])\b' | head -n 5 || true)
+	[ -z "$simd" ] || die "$out has SIMD instructions:
+$simd"
+	# its MD5 against the host's md5sum (the rw/ro checks compare the two):
+	# RFC 1321's suite, lengths around the padding boundaries, a whole binary
+	"$out" --selftest >/dev/null || die "axinit --selftest (RFC 1321's MD5 suite) failed"
+	for n in 0 1 55 56 57 63 64 65 119 120 121 4096 1048575 1048577 "$(stat -c %s /bin/busybox)"; do
+		want=$(head -c "$n" /bin/busybox | md5sum | cut -d' ' -f1)
+		got=$(head -c "$n" /bin/busybox | "$out" --md5 | cut -d' ' -f1)
+		[ "$got" = "$want" ] || die "axinit --md5 of $n bytes: $got, md5sum: $want"
+	done
+	for n in AXDIRECT AXBUFFER; do
+		want=$({ yes "$n" || true; } | head -c 1048576 | md5sum | cut -d' ' -f1)
+		got=$("$out" --pattern "$n" | md5sum | cut -d' ' -f1)
+		[ "$got" = "$want" ] || die "axinit --pattern $n differs from yes $n | head -c 1M"
+	done
+}
+build_axinit "$tmp/axinit"
+
 mkdir "$tmp/dl"
 chown _apt "$tmp/dl" 2>/dev/null || true
 # the download is cached in OUTDIR by version, so a rebuild (new init.sh) is offline
-deb=$OUTDIR/${kpkg}_${kver//:/%3a}_amd64.deb
+deb=$(deb_of "$kpkg" "$kver")
 if [ ! -s "$deb" ]; then
 	echo "build-linux-guest: downloading $kpkg $kver" >&2
 	(cd "$tmp/dl" && timeout 600 apt-get download -qq "$kpkg=$kver" >/dev/null 2>&1) ||
@@ -151,6 +197,7 @@ for m in "${order[@]}"; do
 	echo "$m" >>"$root/lib/modules/order"
 done
 install -m 755 "$INIT_SRC" "$root/init"
+install -m 755 "$tmp/axinit" "$root/axinit"
 # the kernel opens /dev/console before /init runs; it also has one in its
 # built-in initramfs, so this is only belt and braces
 mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true

@@ -10,12 +10,16 @@
 # Prints PASS/FAIL [linux] lines and exits non-zero on any FAIL; prints SKIP
 # and succeeds only when a Debian package cannot be installed.
 #   BACKEND=qsd tests/linux/run.sh      KEEP=1 keeps build/linux-test.*
+#   INIT=/axinit tests/linux/run.sh     boots with rdinit=/axinit (the SIMD-free
+#                                       init tests/linux/axvm.sh uses) instead of
+#                                       the busybox /init
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=tests/linux/lib.sh
 . tests/linux/lib.sh
 
 BACKEND=${BACKEND:-axdevice}
+INIT=${INIT:-}
 fail=0
 mkdir -p build
 WORK=$(mktemp -d build/linux-test.XXXXXX)
@@ -56,7 +60,7 @@ axdevice)
 qsd) command -v "$QSD" >/dev/null || { failc "backend: no $QSD"; exit 1; } ;;
 *) failc "BACKEND must be axdevice or qsd, not '$BACKEND'"; exit 1 ;;
 esac
-echo "# backend: $BACKEND"
+echo "# backend: $BACKEND${INIT:+, init: $INIT}"
 sock=$WORK/blk.sock
 
 # one boot: BOOT_NAME RO APPEND [reboot]; leaves $WORK/BOOT_NAME.{out,backend.log}
@@ -67,7 +71,7 @@ boot() {
 		show "$WORK/$name.backend.log"
 		return 1
 	fi
-	lib_run_guest "$sock" "$WORK/$name.out" "$append" "$mode" || st=$?
+	lib_run_guest "$sock" "$WORK/$name.out" "${INIT:+rdinit=$INIT }$append" "$mode" || st=$?
 	if [ "$st" = 0 ] && grep -qa '^AXTEST done' "$WORK/$name.out" &&
 		! grep -qa '^AXTEST error=' "$WORK/$name.out"; then
 		pass "$name: boot, test ran, poweroff (/init at $(lib_val "$WORK/$name.out" boot_uptime) s)"
