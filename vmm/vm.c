@@ -369,15 +369,27 @@ static void on_kick(int sig)
 }
 
 static volatile sig_atomic_t stop_signal;
+static struct timespec stop_signal_at;
 
 /*
  * SIGINT/SIGTERM: the first asks the main thread to stop the VM cleanly; a
  * second one exits at once, so that axvm can be stopped even if it is wedged.
+ * A repeat within a second is the same request, not a second one: GNU
+ * timeout(1) signals the child and then its whole process group.
  */
 static void on_stop_signal(int sig)
 {
-	if (stop_signal)
-		_exit(AXVM_STATUS_SIGNAL + sig);
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now); /* async-signal-safe */
+	if (stop_signal) {
+		if (now.tv_sec - stop_signal_at.tv_sec > 1 ||
+		    (now.tv_sec - stop_signal_at.tv_sec == 1 &&
+		     now.tv_nsec >= stop_signal_at.tv_nsec))
+			_exit(AXVM_STATUS_SIGNAL + sig);
+		return;
+	}
+	stop_signal_at = now;
 	stop_signal = sig;
 }
 

@@ -88,6 +88,22 @@ else
 	fail=1
 fi
 
+# Stopped by GNU timeout, which sends SIGTERM to the child and then to its
+# process group: one request, a clean stop with the counters printed (a
+# 25-minute Linux boot once lost its statistics to the second signal).
+cp build/demo-disk.img "$tmp/disk.img"
+timeout -s TERM 2 "$AXVM" run configs/demo.toml --backend "disk0=file:$tmp/disk.img" --stats \
+	--cmdline "mode=bench target=uartport count=4000000000" >"$tmp/term2.out" 2>"$tmp/term2.err"
+status=$?
+if [ "$status" -eq 124 ] && grep -q "stopped by SIGTERM" "$tmp/term2.err" &&
+	grep -q "stats: vcpu0 exits=" "$tmp/term2.err"; then
+	echo "PASS [kvm] timeout: one clean stop, counters printed"
+else
+	echo "FAIL [kvm] timeout: status $status (want timeout's 124)"
+	cat "$tmp/term2.err"
+	fail=1
+fi
+
 # The default demo once more under valgrind's memcheck: no error and no leak
 # (definite, indirect or possible) in axvm. Installs valgrind if root can.
 valgrind_ready() {
