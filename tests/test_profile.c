@@ -111,6 +111,32 @@ static void test_concurrent_samples(void **state)
 	assert_non_null(strstr(slurp(), "# samples 40000 (0 not counted"));
 }
 
+/* A snapshot rewrites the file with the counts so far; sampling goes on. */
+static void test_snapshot(void **state)
+{
+	char err[128];
+	struct axvm_profile *p = axvm_profile_open(path, err, sizeof(err));
+
+	(void)state;
+	assert_non_null(p);
+	axvm_profile_sample(p, 0x10);
+	assert_int_equal(axvm_profile_snapshot(p, err, sizeof(err)), 0);
+	assert_string_equal(slurp(), "# samples 1 (0 not counted by address: table full)\n"
+				     "1 0x10\n");
+	axvm_profile_sample(p, 0x20);
+	axvm_profile_sample(p, 0x20);
+	assert_int_equal(axvm_profile_snapshot(p, err, sizeof(err)), 0);
+	assert_string_equal(slurp(), "# samples 3 (0 not counted by address: table full)\n"
+				     "2 0x20\n"
+				     "1 0x10\n");
+	axvm_profile_sample(p, 0x10);
+	axvm_profile_sample(p, 0x10);
+	assert_int_equal(axvm_profile_close(p, err, sizeof(err)), 0);
+	assert_string_equal(slurp(), "# samples 5 (0 not counted by address: table full)\n"
+				     "3 0x10\n"
+				     "2 0x20\n");
+}
+
 static void test_unwritable_path(void **state)
 {
 	char err[128];
@@ -128,6 +154,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_table_counts_the_rest_as_other, make_path,
 						remove_path),
 		cmocka_unit_test_setup_teardown(test_concurrent_samples, make_path, remove_path),
+		cmocka_unit_test_setup_teardown(test_snapshot, make_path, remove_path),
 		cmocka_unit_test(test_unwritable_path),
 	};
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Open addressing over RIPs; when full, further new addresses count as "other". */
 #define SLOTS (1u << 16)
@@ -73,17 +74,52 @@ static int by_count(const void *a, const void *b)
 	return x->rip < y->rip ? -1 : x->rip > y->rip;
 }
 
+/* Rewrites FILE with the counts so far, most frequent first. */
+static int write_counts(struct axvm_profile *p, char *err, size_t err_len)
+{
+	struct slot *copy = malloc(sizeof(p->slots));
+	uint64_t total, other;
+
+	if (!copy) {
+		snprintf(err, err_len, "--profile: out of memory");
+		return -1;
+	}
+	pthread_mutex_lock(&p->lock);
+	memcpy(copy, p->slots, sizeof(p->slots));
+	total = p->total;
+	other = p->other;
+	pthread_mutex_unlock(&p->lock);
+	qsort(copy, SLOTS, sizeof(copy[0]), by_count);
+
+	rewind(p->out);
+	if (ftruncate(fileno(p->out), 0) != 0) {
+		snprintf(err, err_len, "--profile: %s", strerror(errno));
+		free(copy);
+		return -1;
+	}
+	fprintf(p->out, "# samples %llu (%llu not counted by address: table full)\n",
+		(unsigned long long)total, (unsigned long long)other);
+	for (unsigned i = 0; i < SLOTS && copy[i].count; i++)
+		fprintf(p->out, "%llu 0x%llx\n", (unsigned long long)copy[i].count,
+			(unsigned long long)copy[i].rip);
+	free(copy);
+	if (fflush(p->out) != 0 || ferror(p->out)) {
+		snprintf(err, err_len, "--profile: writing failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int axvm_profile_snapshot(struct axvm_profile *p, char *err, size_t err_len)
+{
+	return write_counts(p, err, err_len);
+}
+
 int axvm_profile_close(struct axvm_profile *p, char *err, size_t err_len)
 {
-	int rc = 0;
+	int rc = write_counts(p, err, err_len);
 
-	qsort(p->slots, SLOTS, sizeof(p->slots[0]), by_count);
-	fprintf(p->out, "# samples %llu (%llu not counted by address: table full)\n",
-		(unsigned long long)p->total, (unsigned long long)p->other);
-	for (unsigned i = 0; i < SLOTS && p->slots[i].count; i++)
-		fprintf(p->out, "%llu 0x%llx\n", (unsigned long long)p->slots[i].count,
-			(unsigned long long)p->slots[i].rip);
-	if (ferror(p->out) | (fclose(p->out) != 0)) {
+	if (fclose(p->out) != 0 && rc == 0) {
 		snprintf(err, err_len, "--profile: writing failed: %s", strerror(errno));
 		rc = -1;
 	}

@@ -370,6 +370,13 @@ static void on_kick(int sig)
 
 static volatile sig_atomic_t stop_signal;
 static struct timespec stop_signal_at;
+static volatile sig_atomic_t profile_snapshot_wanted;
+
+static void on_profile_snapshot(int sig)
+{
+	(void)sig;
+	profile_snapshot_wanted = 1;
+}
 
 /*
  * SIGINT/SIGTERM: the first asks the main thread to stop the VM cleanly; a
@@ -398,10 +405,13 @@ int axvm_run(struct axvm *vm)
 	sigset_t stop_signals;
 	struct sigaction kick = { .sa_handler = on_kick, .sa_flags = SA_RESTART };
 	struct sigaction stop = { .sa_handler = on_stop_signal };
+	struct sigaction snapshot = { .sa_handler = on_profile_snapshot, .sa_flags = SA_RESTART };
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
 	struct timespec t0, t1;
 
 	sigaction(SIGUSR1, &kick, NULL);
+	if (vm->profile)
+		sigaction(SIGUSR2, &snapshot, NULL);
 	sigaction(SIGINT, &stop, NULL);
 	sigaction(SIGTERM, &stop, NULL);
 	sigemptyset(&stop_signals);
@@ -424,6 +434,13 @@ int axvm_run(struct axvm *vm)
 		tick.tv_nsec = 1000 * 1000 * 1000 / AXVM_PROFILE_HZ;
 	while (!atomic_load(&vm->stop)) {
 		nanosleep(&tick, NULL); /* a signal cuts the sleep short */
+		if (profile_snapshot_wanted) {
+			char err[128];
+
+			profile_snapshot_wanted = 0;
+			if (axvm_profile_snapshot(vm->profile, err, sizeof(err)) != 0)
+				axvm_warn("%s", err);
+		}
 		for (uint32_t i = 0; vm->profile && i < vm->nr_vcpus; i++)
 			if (vm->vcpus[i].started)
 				pthread_kill(vm->vcpus[i].thread, SIGUSR1); /* KVM_RUN: EINTR */
