@@ -11,41 +11,14 @@
 #                    no \_S5 (the guest exits with 20)
 #   AXVM=build/axvm tests/kvm/acpi-s5.sh     (from the top of the tree)
 set -u
-AXVM=${AXVM:-build/axvm}
-CC=${CC:-cc}
-OBJCOPY=${OBJCOPY:-objcopy}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=tests/kvm/lib.sh
+. "$(dirname "$0")/lib.sh"
 fail=0
-
-if [ ! -c /dev/kvm ]; then
-	echo "SKIP [kvm] acpi-s5: /dev/kvm not available"
-	exit 0
-fi
-if ! $CC -c -o "$tmp/s5.o" tests/kvm/acpi_s5_guest.S ||
-	! $OBJCOPY -O binary -j .text "$tmp/s5.o" "$tmp/s5.bin"; then
-	echo "FAIL [kvm] acpi-s5: cannot build tests/kvm/acpi_s5_guest.S"
-	exit 1
-fi
+test_kernel_setup acpi-s5
+test_kernel_build s5 tests/kvm/acpi_s5_guest.S
 
 # config NAME EXTRA_DEVICE: $tmp/NAME.toml
-config() {
-	cat >"$tmp/$1.toml" <<-TOML
-	[base]
-	cpu_num = 1
-	[kernel]
-	kernel_path = "$tmp/s5.bin"
-	memory_regions = [[0x0, 0x400_0000, 0x7, 0]]
-	[devices]
-	emu_devices = [
-		["com1", 0x3f8, 8, 4, "console", [1, 0]],
-		["exit", 0x501, 1, 0, "exit", []],
-		$2
-	]
-	[backends]
-	com1 = "file:$tmp/$1.com1"
-	TOML
-}
+config() { test_kernel_config "$tmp/$1.toml" "$tmp/s5.bin" "$tmp/$1.com1" "$2"; }
 
 config s5 '["pm", 0x600, 2, 0, "acpi-sleep", []],'
 timeout 30 "$AXVM" run "$tmp/s5.toml" --stats >"$tmp/s5.out" 2>"$tmp/s5.err"

@@ -28,29 +28,8 @@
 #define SLP_EN	 0x20
 #define WAK_STS	 0x80
 
-	.code64
-	.text
-	.globl	image_start
-image_start:
-	/* --- setup sector (file offset 0..0x1ff) and the setup header --- */
-	.org	0x1f1
-	.byte	1			/* setup_sects */
-	.org	0x1fe
-	.word	0xaa55			/* boot_flag */
-	.byte	0xeb, 0x66		/* jump: the header ends at 0x268 */
-	.ascii	"HdrS"			/* 0x202 */
-	.word	0x020e			/* 0x206 protocol 2.14: acpi_rsdp_addr */
-	.org	0x234
-	.byte	1			/* relocatable_kernel */
-	.org	0x236
-	.word	0x0001			/* xloadflags: XLF_KERNEL_64 */
-	.long	255			/* 0x238 cmdline_size */
-	.org	0x258
-	.quad	0x100000		/* pref_address */
-	.long	0x10000			/* 0x260 init_size */
-	.org	0x400
-	/* --- protected-mode part, loaded at 1 MiB; entry at +0x200 --- */
-	.org	0x600
+#define BZ_PROTOCOL 0x020e /* 2.14: acpi_rsdp_addr */
+#include "bzimage_header.S"
 startup_64:
 	mov	$STACK, %rsp
 	xor	%r15d, %r15d		/* 1: the FADT has no sleep registers */

@@ -7,36 +7,11 @@
 # (from --stats: bp_emulated=N).
 #   AXVM=build/axvm tests/kvm/bp.sh     (from the top of the tree)
 set -u
-AXVM=${AXVM:-build/axvm}
-CC=${CC:-cc}
-OBJCOPY=${OBJCOPY:-objcopy}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-if [ ! -c /dev/kvm ]; then
-	echo "SKIP [kvm] int3-bp: /dev/kvm not available"
-	exit 0
-fi
-if ! $CC -c -o "$tmp/bp.o" tests/kvm/bp_guest.S ||
-	! $OBJCOPY -O binary -j .text "$tmp/bp.o" "$tmp/bp.bin"; then
-	echo "FAIL [kvm] int3-bp: cannot build tests/kvm/bp_guest.S"
-	exit 1
-fi
-
-cat >"$tmp/bp.toml" <<TOML
-[base]
-cpu_num = 1
-[kernel]
-kernel_path = "$tmp/bp.bin"
-memory_regions = [[0x0, 0x400_0000, 0x7, 0]]
-[devices]
-emu_devices = [
-	["com1", 0x3f8, 8, 4, "console", [1, 0]],
-	["exit", 0x501, 1, 0, "exit", []],
-]
-[backends]
-com1 = "file:$tmp/com1.log"
-TOML
+# shellcheck source=tests/kvm/lib.sh
+. "$(dirname "$0")/lib.sh"
+test_kernel_setup int3-bp
+test_kernel_build bp tests/kvm/bp_guest.S
+test_kernel_config "$tmp/bp.toml" "$tmp/bp.bin" "$tmp/com1.log"
 
 timeout 30 "$AXVM" run "$tmp/bp.toml" --stats >"$tmp/bp.out" 2>"$tmp/bp.err"
 status=$?

@@ -8,36 +8,11 @@
 # ran (from --stats).
 #   AXVM=build/axvm tests/kvm/insn.sh     (from the top of the tree)
 set -u
-AXVM=${AXVM:-build/axvm}
-CC=${CC:-cc}
-OBJCOPY=${OBJCOPY:-objcopy}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-if [ ! -c /dev/kvm ]; then
-	echo "SKIP [kvm] insn: /dev/kvm not available"
-	exit 0
-fi
-if ! $CC -c -o "$tmp/insn.o" tests/kvm/insn_guest.S ||
-	! $OBJCOPY -O binary -j .text "$tmp/insn.o" "$tmp/insn.bin"; then
-	echo "FAIL [kvm] insn: cannot build tests/kvm/insn_guest.S"
-	exit 1
-fi
-
-cat >"$tmp/insn.toml" <<TOML
-[base]
-cpu_num = 1
-[kernel]
-kernel_path = "$tmp/insn.bin"
-memory_regions = [[0x0, 0x400_0000, 0x7, 0]]
-[devices]
-emu_devices = [
-	["com1", 0x3f8, 8, 4, "console", [1, 0]],
-	["exit", 0x501, 1, 0, "exit", []],
-]
-[backends]
-com1 = "file:$tmp/com1.log"
-TOML
+# shellcheck source=tests/kvm/lib.sh
+. "$(dirname "$0")/lib.sh"
+test_kernel_setup insn
+test_kernel_build insn tests/kvm/insn_guest.S
+test_kernel_config "$tmp/insn.toml" "$tmp/insn.bin" "$tmp/com1.log"
 
 timeout 30 "$AXVM" run "$tmp/insn.toml" --stats >"$tmp/insn.out" 2>"$tmp/insn.err"
 status=$?

@@ -18,26 +18,7 @@
 #define SCRATCH	0x80000		/* 4-byte operands */
 #define FXAREA	0x81000		/* 512 bytes, 16-aligned; MXCSR at +24 */
 
-	.code64
-	.text
-	.globl	image_start
-image_start:
-	.org	0x1f1
-	.byte	1			/* setup_sects */
-	.org	0x1fe
-	.word	0xaa55			/* boot_flag */
-	.byte	0xeb, 0x66
-	.ascii	"HdrS"
-	.word	0x020c			/* protocol 2.12 */
-	.org	0x234
-	.byte	1			/* relocatable_kernel */
-	.org	0x236
-	.word	0x0001			/* xloadflags: XLF_KERNEL_64 */
-	.long	255			/* cmdline_size */
-	.org	0x258
-	.quad	0x100000		/* pref_address */
-	.long	0x10000			/* init_size */
-	.org	0x600
+#include "bzimage_header.S"
 startup_64:
 	mov	$STACK, %rsp
 	mov	$COM1, %dx
