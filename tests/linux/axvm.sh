@@ -107,18 +107,7 @@ if ! kvm_usable; then
 fi
 
 # --- guest ---------------------------------------------------------------------
-set +e
-lib_build_guest
-st=$?
-set -e
-if [ "$st" = 77 ]; then
-	echo "SKIP: a Debian package for the Linux guest could not be installed"
-	exit 0
-elif [ "$st" != 0 ]; then
-	failc "build-guest (tools/build-linux-guest.sh status $st)"
-	exit 1
-fi
-pass "build-guest ($(head -c 60 "$LINUX_DIR/stamp" | cut -d' ' -f1))"
+lib_guest_ready
 LINUX_ABS=$(cd "$LINUX_DIR" && pwd)
 
 # --- config --------------------------------------------------------------------
@@ -183,17 +172,10 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # Stops our axvm (SIGTERM, 15 s grace, then SIGKILL); returns its status.
 stop_axvm() {
-	local pid=$AXVM_PID i st=0
+	local pid=$AXVM_PID
 	[ -n "$pid" ] || return 0
 	AXVM_PID=
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 150; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || st=$?
-	return "$st"
+	lib_stop_pid "$pid" 15
 }
 
 # axvm's own account of a failure: its stop reason, errors, and the tails

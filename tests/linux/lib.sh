@@ -25,6 +25,35 @@ lib_build_guest() {
 	tools/build-linux-guest.sh "$LINUX_DIR"
 }
 
+# Builds the guest or ends the test: PASS build-guest, else SKIP (exit 0)
+# when a Debian package is missing, FAIL (exit 1) on any other error.
+lib_guest_ready() {
+	local st=0
+	lib_build_guest || st=$?
+	if [ "$st" = 77 ]; then
+		echo "SKIP: a Debian package for the Linux guest could not be installed"
+		exit 0
+	elif [ "$st" != 0 ]; then
+		failc "build-guest (tools/build-linux-guest.sh status $st)"
+		exit 1
+	fi
+	pass "build-guest ($(head -c 60 "$LINUX_DIR/stamp" | cut -d' ' -f1))"
+}
+
+# lib_stop_pid PID GRACE_SECONDS: SIGTERM, then SIGKILL after the grace;
+# returns the process's exit status.
+lib_stop_pid() {
+	local pid=$1 i st=0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || st=$?
+	return "$st"
+}
+
 # The host's TSC frequency in kHz for the guest's tsc_early_khz= (without it
 # about one boot in 13 hangs calibrating delay under TCG, whose guest TSC runs
 # at the host's rate).
@@ -86,17 +115,10 @@ lib_backend_alive() {
 # Stops the backend: SIGTERM, 5 s grace, then SIGKILL. Returns the backend's
 # exit status (143 after SIGTERM for qsd).
 lib_stop_backend() {
-	local pid=$BACKEND_PID i st=0
+	local pid=$BACKEND_PID
 	[ -n "$pid" ] || return 0
 	BACKEND_PID=
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || st=$?
-	return "$st"
+	lib_stop_pid "$pid" 5
 }
 
 # utime+stime of the backend, in clock ticks (all its threads)

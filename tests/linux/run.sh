@@ -37,18 +37,7 @@ trap on_exit EXIT
 trap 'exit 130' INT TERM
 
 # --- guest, backend ------------------------------------------------------------
-set +e
-lib_build_guest
-st=$?
-set -e
-if [ "$st" = 77 ]; then
-	echo "SKIP: a Debian package for the Linux guest could not be installed"
-	exit 0
-elif [ "$st" != 0 ]; then
-	failc "build-guest (tools/build-linux-guest.sh status $st)"
-	exit 1
-fi
-pass "build-guest ($(head -c 60 "$LINUX_DIR/stamp" | cut -d' ' -f1))"
+lib_guest_ready
 
 case $BACKEND in
 axdevice)
