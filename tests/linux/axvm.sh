@@ -9,7 +9,9 @@
 # rdinit=/axinit and axtest=NAME; its devices, plus a virtio-console "hvc0" and
 # an acpi-sleep device at port 0x600 when it has none) with COM1 to
 # WORK/NAME.serial, the virtio console to WORK/NAME.hvc and the disk on a fresh
-# 64 MiB image of random data. Two boots:
+# image of random data (16 MiB: on kvm_pvm every guest instruction is emulated,
+# about a million a second, and the guest's whole-disk MD5 alone costs about
+# six seconds per MiB). Two boots:
 #   rw  size, whole-disk md5, O_DIRECT and buffered+fsync writes found in the
 #       image, nothing else changed, FLUSH counted by axvm, discard punched a hole
 #   ro  the disk as file:IMAGE,ro: writes refused, image unchanged
@@ -32,6 +34,8 @@
 #   AXVM_LINUX_GRACE=120      seconds after "AXTEST done" for axvm to stop by
 #                             itself (the guest's power-off), then SIGTERM and FAIL
 #   AXVM_LINUX_BOOTS="rw ro"  which boots to run
+#   AXVM_LINUX_DISK_MB=16     the disk's size (at least 8: the rw test writes
+#                             at 1-3 MiB and discards 4-8 MiB)
 #   AXVM_LINUX_INIT=/axinit   the guest's init (rdinit=); empty: the initramfs's
 #                             /init (busybox, tests/linux/init.sh)
 #   CONFIG=configs/linux.toml the config the boots' configs are derived from
@@ -276,7 +280,7 @@ init_ran() {
 }
 
 img=$WORK/disk.img
-head -c $((64 * MIB)) /dev/urandom >"$img"
+head -c $((${AXVM_LINUX_DISK_MB:-16} * MIB)) /dev/urandom >"$img"
 rw_failed=
 
 for b in $BOOTS; do
