@@ -162,7 +162,7 @@ test-linux: $(BUILD)/axvm
 	@AXVM=$(BUILD)/axvm tests/linux/run.sh
 
 # The same Debian Linux booted directly on axvm (KVM; prints SKIP where /dev/kvm
-# is unusable). Not in `make test`: on a nested KVM one boot takes 10-20+ minutes.
+# is unusable). Not in `make test`: on this nested KVM a boot takes ~25 minutes to /init.
 test-linux-axvm: $(BUILD)/axvm
 	@AXVM=$(BUILD)/axvm tests/linux/axvm.sh
 

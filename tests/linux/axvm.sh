@@ -25,8 +25,9 @@
 #
 # Prints PASS/FAIL [linux-axvm] lines and exits non-zero on any FAIL; prints
 # SKIP and succeeds when /dev/kvm is missing or unusable, or a Debian package
-# for the guest cannot be installed. Not part of `make test`: on a nested KVM
-# (kvm_pvm, ~10 us per exit) one boot can take 10-20+ minutes.
+# for the guest cannot be installed. Not part of `make test`: on this
+# project's nested KVM (kvm_pvm, which emulates every guest instruction) a
+# boot takes about 25 minutes to /init.
 #
 #   make test-linux-axvm      or      AXVM=build/axvm tests/linux/axvm.sh
 # Environment:
