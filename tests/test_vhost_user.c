@@ -626,6 +626,11 @@ static void test_hostile_messages(void **state)
 
 	/* and a clean session after all that */
 	fe_setup(&f, 0);
+	/* a running queue's size, base and ring addresses are not changed under it */
+	assert_int_not_equal(fe_state(&f, SET_VRING_NUM, 0, QSIZE), 0);
+	assert_int_not_equal(fe_state(&f, SET_VRING_BASE, 0, 0), 0);
+	assert_int_not_equal(
+		fe_vring_addr(&f, uva(&f, DESC_OFF), uva(&f, USED_OFF), uva(&f, AVAIL_OFF)), 0);
 	assert_int_equal(fe_blk(&f, BLK_T_IN, 9, 512), 0);
 	fe_close(&f);
 }

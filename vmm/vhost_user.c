@@ -611,16 +611,26 @@ static bool vring_index(const struct vu_server *vu, const struct vu_msg *m, unsi
 	return true;
 }
 
+/* The same, for the messages that may only change a queue that is not running. */
+static bool stopped_vring_index(const struct vu_server *vu, const struct vu_msg *m, unsigned *index)
+{
+	if (!vring_index(vu, m, index))
+		return false;
+	if (vu->rings[*index].started) {
+		refuse(m, "queue %u is running", *index);
+		return false;
+	}
+	return true;
+}
+
 static enum vu_result h_set_vring_num(struct vu_server *vu, struct vu_msg *m, struct vu_reply *rep)
 {
 	uint32_t num = get_u32(m->payload + 4);
 	unsigned i;
 
 	(void)rep;
-	if (!vring_index(vu, m, &i))
+	if (!stopped_vring_index(vu, m, &i))
 		return RES_FAIL;
-	if (vu->rings[i].started)
-		return refuse(m, "queue %u is running", i);
 	if (!ax_vq_num_valid(&vu->dev->queues[i], num))
 		return refuse(m, "queue size %u is not a power of two in [1, %u]", num,
 			      vu->dev->queues[i].num_max);
@@ -637,11 +647,9 @@ static enum vu_result h_set_vring_addr(struct vu_server *vu, struct vu_msg *m, s
 	unsigned i;
 
 	(void)rep;
-	if (!vring_index(vu, m, &i))
+	if (!stopped_vring_index(vu, m, &i))
 		return RES_FAIL;
 	r = &vu->rings[i];
-	if (r->started)
-		return refuse(m, "queue %u is running", i);
 	if (flags & VRING_F_LOG)
 		return refuse(m, "dirty logging was not offered");
 	if (!uva_to_gpa(vu, desc, &gpa) || !uva_to_gpa(vu, avail, &gpa) ||
@@ -660,10 +668,8 @@ static enum vu_result h_set_vring_base(struct vu_server *vu, struct vu_msg *m, s
 	unsigned i;
 
 	(void)rep;
-	if (!vring_index(vu, m, &i))
+	if (!stopped_vring_index(vu, m, &i))
 		return RES_FAIL;
-	if (vu->rings[i].started)
-		return refuse(m, "queue %u is running", i);
 	if (base > UINT16_MAX)
 		return refuse(m, "base %u is not a split-ring index", base);
 	vu->rings[i].base = (uint16_t)base;
