@@ -95,4 +95,33 @@ static inline uint64_t fin_edge64(struct fin *in, uint64_t limit)
 		}                                                                                  \
 	} while (0)
 
+/*
+ * A guest physical address near the interesting places of a RAM window at
+ * ram (size bytes): inside, at and past its end, just below it, wrapping
+ * the address space, in the test driver's indirect tables (ram + 0x20000,
+ * tests/support/virtio_driver.h), or anything.
+ */
+static inline uint64_t fin_guest_addr(struct fin *in, uint64_t ram, uint64_t size)
+{
+	uint8_t sel = fin_u8(in);
+	uint64_t k = fin_u16(in);
+
+	switch (sel & 7) {
+	case 0:
+		return ram + k * 16;
+	case 1:
+		return ram + size - (k & 0xff); /* at the end */
+	case 2:
+		return ram + size + (k & 0xff); /* past the end */
+	case 3:
+		return UINT64_MAX - (k & 0xfff); /* wraps */
+	case 4:
+		return ram - 1 - (k & 0xff);
+	case 5:
+		return ram + 0x20000 + (k & 0xff) * 16; /* the driver's indirect tables */
+	default:
+		return fin_u64(in);
+	}
+}
+
 #endif

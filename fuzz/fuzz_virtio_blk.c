@@ -174,30 +174,6 @@ static void check(void)
 	}
 }
 
-/* A guest address near the interesting places. */
-static uint64_t gen_gpa(struct fin *in)
-{
-	uint8_t sel = fin_u8(in);
-	uint64_t k = fin_u16(in);
-
-	switch (sel & 7) {
-	case 0:
-		return RAM_GPA + k * 16;
-	case 1:
-		return RAM_GPA + RAM_SIZE - (k & 0xff); /* at the end */
-	case 2:
-		return RAM_GPA + RAM_SIZE + (k & 0xff); /* past the end */
-	case 3:
-		return UINT64_MAX - (k & 0xfff); /* wraps */
-	case 4:
-		return RAM_GPA - 1 - (k & 0xff);
-	case 5:
-		return RAM_GPA + 0x20000 + (k & 0xff) * 16; /* the driver's indirect tables */
-	default:
-		return fin_u64(in);
-	}
-}
-
 static uint32_t gen_len(struct fin *in)
 {
 	static const uint32_t lens[8] = { 0, 1, 16, 512, 0x1000, 0xffffffffu, 0x80000000u, 17 };
@@ -281,7 +257,7 @@ static void do_request(struct fin *in)
 static void do_raw_desc(struct fin *in)
 {
 	uint8_t b = fin_u8(in);
-	uint64_t addr = gen_gpa(in);
+	uint64_t addr = fin_guest_addr(in, RAM_GPA, RAM_SIZE);
 	uint32_t len = gen_len(in);
 	uint16_t flags = fin_u8(in) & 7, next = fin_u16(in);
 

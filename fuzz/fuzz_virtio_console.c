@@ -210,27 +210,6 @@ static void do_post(struct fin *in)
 		vdrv_kick(&st.d, qi);
 }
 
-static uint64_t gen_gpa(struct fin *in)
-{
-	uint8_t sel = fin_u8(in);
-	uint64_t k = fin_u16(in);
-
-	switch (sel & 7) {
-	case 0:
-		return RAM_GPA + k * 16;
-	case 1:
-		return RAM_GPA + RAM_SIZE - (k & 0xff);
-	case 2:
-		return RAM_GPA + RAM_SIZE + (k & 0xff);
-	case 3:
-		return UINT64_MAX - (k & 0xfff);
-	case 4:
-		return RAM_GPA + 0x20000 + (k & 0xff) * 16;
-	default:
-		return fin_u64(in);
-	}
-}
-
 static void do_hostile(struct fin *in)
 {
 	uint8_t b = fin_u8(in);
@@ -242,7 +221,7 @@ static void do_hostile(struct fin *in)
 	case 0: { /* raw descriptor, in the ring or in an indirect table */
 		static const uint32_t lens[8] = { 0,	  1,	       16,	    512,
 						  0x1000, 0xffffffffu, 0x80000000u, 48 };
-		uint64_t addr = gen_gpa(in);
+		uint64_t addr = fin_guest_addr(in, RAM_GPA, RAM_SIZE);
 		uint32_t len = lens[fin_u8(in) & 7];
 		uint16_t flags = fin_u8(in) & 7, next = fin_u16(in);
 
