@@ -7,24 +7,12 @@
 # call there (see the notes of issue 6). A diagnostic, not a test.
 #   tools/probe-user-entry.sh          (from the top of the tree, after make)
 set -u
-AXVM=${AXVM:-build/axvm}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-[ -c /dev/kvm ] || { echo "probe-user-entry: /dev/kvm not available"; exit 0; }
+# shellcheck source=tests/kvm/lib.sh
+. tests/kvm/lib.sh
+test_kernel_setup probe-user-entry
 for entry in SYSCALL INT80; do
-	cc -c -DENTRY_$entry -o "$tmp/p.o" tools/probe_user_entry.S &&
-		objcopy -O binary -j .text "$tmp/p.o" "$tmp/p.bin" || exit 1
-	cat >"$tmp/p.toml" <<-TOML
-	[base]
-	cpu_num = 1
-	[kernel]
-	kernel_path = "$tmp/p.bin"
-	memory_regions = [[0x0, 0x400_0000, 0x7, 0]]
-	[devices]
-	emu_devices = [["com1", 0x3f8, 8, 4, "console", [1, 0]], ["exit", 0x501, 1, 0, "exit", []]]
-	[backends]
-	com1 = "file:$tmp/com1"
-	TOML
+	test_kernel_build p tools/probe_user_entry.S "-DENTRY_$entry"
+	test_kernel_config "$tmp/p.toml" "$tmp/p.bin" "$tmp/com1"
 	: >"$tmp/com1"
 	timeout 20 "$AXVM" run "$tmp/p.toml" >/dev/null 2>"$tmp/err"
 	st=$?

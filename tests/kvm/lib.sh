@@ -1,15 +1,38 @@
 # shellcheck shell=bash
-# Shared by tests/kvm/bp.sh, insn.sh and acpi-s5.sh: each boots a tiny 64-bit
-# test kernel (tests/kvm/*_guest.S, which include bzimage_header.S) built
-# here with cc -c and objcopy, with COM1 and the exit device.
+# Shared by the KVM tests (tests/kvm/*.sh, tests/linux/axvm.sh) and
+# tools/probe-user-entry.sh: whether KVM is usable, and the tiny 64-bit test
+# kernels (tests/kvm/*_guest.S, which include bzimage_header.S) built here
+# with cc -c and objcopy, booted with COM1 and the exit device.
 AXVM=${AXVM:-build/axvm}
 CC=${CC:-cc}
 OBJCOPY=${OBJCOPY:-objcopy}
 
-# test_kernel_setup NAME: prints SKIP and exits 0 without /dev/kvm; makes
-# $tmp (removed at exit).
+# kvm_usable [DEVICE]: can axvm create a VM? A config whose kernel does not
+# exist: axvm opens /dev/kvm (status 121 when KVM is unusable) before it
+# reads the kernel (120), so nothing boots. DEVICE (default /dev/kvm) must
+# exist and be read-writable first.
+kvm_usable() {
+	local dev=${1:-/dev/kvm} probe st=0
+	[ -c "$dev" ] && [ -r "$dev" ] && [ -w "$dev" ] || return 1
+	probe=$(mktemp --suffix=.toml)
+	cat >"$probe" <<-'TOML'
+	[base]
+	cpu_num = 1
+	[kernel]
+	kernel_path = "/nonexistent/axvm-kvm-probe"
+	memory_regions = [[0x0, 0x200000, 0x7, 0]]
+	[devices]
+	emu_devices = [["exit", 0x501, 1, 0, "exit", []]]
+	TOML
+	timeout 20 "$AXVM" run "$probe" >/dev/null 2>&1 || st=$?
+	rm -f "$probe"
+	[ "$st" -ne 121 ]
+}
+
+# test_kernel_setup NAME: prints SKIP and exits 0 where KVM is unusable;
+# makes $tmp (removed at exit).
 test_kernel_setup() {
-	if [ ! -c /dev/kvm ]; then
+	if ! kvm_usable /dev/kvm; then
 		echo "SKIP [kvm] $1: /dev/kvm not available"
 		exit 0
 	fi
@@ -18,10 +41,13 @@ test_kernel_setup() {
 	trap "rm -rf '$tmp'" EXIT
 }
 
-# test_kernel_build NAME SOURCE: $tmp/NAME.bin, or FAIL and exit 1.
+# test_kernel_build NAME SOURCE [CC_FLAGS...]: $tmp/NAME.bin, or FAIL and exit 1.
 test_kernel_build() {
-	if ! $CC -c -o "$tmp/$1.o" "$2" || ! $OBJCOPY -O binary -j .text "$tmp/$1.o" "$tmp/$1.bin"; then
-		echo "FAIL [kvm] $1: cannot build $2"
+	local name=$1 src=$2
+	shift 2
+	if ! $CC -c "$@" -o "$tmp/$name.o" "$src" ||
+		! $OBJCOPY -O binary -j .text "$tmp/$name.o" "$tmp/$name.bin"; then
+		echo "FAIL [kvm] $name: cannot build $src"
 		exit 1
 	fi
 }

@@ -9,23 +9,9 @@ WRAP=${WRAP:-}            # e.g. "valgrind --leak-check=full --error-exitcode=99
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
+# shellcheck source=tests/kvm/lib.sh
+. tests/kvm/lib.sh
 
-kvm_usable() {
-	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
-	# a VM with no RAM and no devices: axvm says 121 when KVM itself is unusable
-	cat >"$tmp/probe.toml" <<-'TOML'
-	[base]
-	cpu_num = 1
-	[kernel]
-	kernel_path = "build/guest/demo-guest.elf"
-	memory_regions = [[0x0, 0x200000, 0x7, 0]]
-	[devices]
-	emu_devices = [["exit", 0x501, 1, 0, "exit", []]]
-	TOML
-	# the guest exits at once on an unknown mode; only status 121 means no KVM
-	timeout 20 "$AXVM" run "$tmp/probe.toml" --cmdline "mode=probe" >/dev/null 2>&1
-	[ $? -ne 121 ]
-}
 
 # run NAME EXPECTED_STATUS EXPECTED_TEXT [axvm args...]: boots the demo guest
 run() {

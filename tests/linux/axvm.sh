@@ -49,6 +49,8 @@ cd "$(dirname "$0")/../.."
 LIB_TAG=linux-axvm
 # shellcheck source=tests/linux/lib.sh
 . tests/linux/lib.sh
+# shellcheck source=tests/kvm/lib.sh
+. tests/kvm/lib.sh
 
 CONFIG=${CONFIG:-configs/linux.toml}
 TIMEOUT=${AXVM_LINUX_TIMEOUT:-3600}
@@ -83,30 +85,12 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
-# --- KVM (as tests/kvm/run.sh) ---------------------------------------------------
-# A VM whose kernel does not exist: axvm opens /dev/kvm (status 121 if KVM is
-# unusable) before it reads the kernel (120), so nothing boots.
-kvm_usable() {
-	[ -c "$KVM_DEV" ] && [ -r "$KVM_DEV" ] && [ -w "$KVM_DEV" ] || return 1
-	cat >"$WORK/probe.toml" <<-TOML
-	[base]
-	cpu_num = 1
-	[kernel]
-	kernel_path = "$WORK_ABS/no-such-kernel"
-	memory_regions = [[0x0, 0x200000, 0x7, 0]]
-	[devices]
-	emu_devices = [["exit", 0x501, 1, 0, "exit", []]]
-	TOML
-	local st=0
-	timeout 20 "$AXVM" run "$WORK/probe.toml" >/dev/null 2>&1 || st=$?
-	[ "$st" -ne 121 ]
-}
-
+# --- KVM ---------------------------------------------------------------------
 if [ ! -x "$AXVM" ]; then
 	failc "no $AXVM (make $AXVM)"
 	exit 1
 fi
-if ! kvm_usable; then
+if ! kvm_usable "$KVM_DEV"; then
 	echo "SKIP: /dev/kvm not available"
 	exit 0
 fi
