@@ -75,7 +75,7 @@ static int by_count(const void *a, const void *b)
 }
 
 /* Rewrites FILE with the counts so far, most frequent first. */
-static int write_counts(struct axvm_profile *p, char *err, size_t err_len)
+int axvm_profile_snapshot(struct axvm_profile *p, char *err, size_t err_len)
 {
 	struct slot *copy = malloc(sizeof(p->slots));
 	uint64_t total, other;
@@ -110,14 +110,9 @@ static int write_counts(struct axvm_profile *p, char *err, size_t err_len)
 	return 0;
 }
 
-int axvm_profile_snapshot(struct axvm_profile *p, char *err, size_t err_len)
-{
-	return write_counts(p, err, err_len);
-}
-
 int axvm_profile_close(struct axvm_profile *p, char *err, size_t err_len)
 {
-	int rc = write_counts(p, err, err_len);
+	int rc = axvm_profile_snapshot(p, err, err_len);
 
 	if (fclose(p->out) != 0 && rc == 0) {
 		snprintf(err, err_len, "--profile: writing failed: %s", strerror(errno));
