@@ -85,13 +85,6 @@ static int bp_fail(struct bp_ctx *c, const char *fmt, ...)
 	return -1;
 }
 
-static bool canonical(uint64_t a)
-{
-	uint64_t top = a >> 47;
-
-	return top == 0 || top == 0x1ffff;
-}
-
 static uint64_t *page_table_entry(void *ctx, uint64_t gpa)
 {
 	/* 8-aligned in guest RAM, whose host mapping is page aligned: an aligned uint64_t */
@@ -212,7 +205,7 @@ static int check_gate(struct bp_ctx *c, const struct kvm_sregs *s, const struct 
 	if (!g->present)
 		return bp_fail(c, "IDT gate 3 at 0x%llx is not present: #NP",
 			       (unsigned long long)at);
-	if (!canonical(g->offset))
+	if (!x86_canonical(g->offset, s->cr4))
 		return bp_fail(c, "IDT gate 3 at 0x%llx: offset 0x%llx is not canonical: #GP",
 			       (unsigned long long)at, (unsigned long long)g->offset);
 	return 0;
@@ -285,7 +278,7 @@ static int new_stack(struct bp_ctx *c, const struct kvm_regs *r, const struct kv
 	} else {
 		*rsp = r->rsp;
 	}
-	if (!canonical(*rsp))
+	if (!x86_canonical(*rsp, s->cr4))
 		return bp_fail(c, "new stack pointer 0x%llx is not canonical: #SS",
 			       (unsigned long long)*rsp);
 	*rsp &= ~(uint64_t)15;

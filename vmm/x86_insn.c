@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "le.h"
+#include "x86_paging.h"
 
 /* RFLAGS bits POPCNT writes (Intel SDM vol. 2B, POPCNT: ZF from the source, the rest cleared) */
 #define RFLAGS_CF    0x0001ull
@@ -65,17 +66,6 @@ static void write_gpr(__u64 *reg, unsigned bits, uint64_t value)
 		*reg = value & 0xffffffffull;
 	else
 		*reg = value;
-}
-
-#define CR4_LA57 0x1000ull
-
-/* 48-bit linear addresses, 57-bit with 5-level paging: the rest is a sign extension. */
-static bool canonical(uint64_t a, uint64_t cr4)
-{
-	unsigned bits = (cr4 & CR4_LA57) ? 57 : 48;
-	int64_t s = (int64_t)(a << (64 - bits)) >> (64 - bits);
-
-	return (uint64_t)s == a;
 }
 
 /* False when nothing but prefixes fits in code[0..len). */
@@ -191,7 +181,7 @@ static bool decode_modrm(const uint8_t *code, size_t len, size_t pos, size_t imm
 	else if (p->seg == SEG_GS)
 		ea += env->gs_base;
 	m->linear = ea;
-	return canonical(ea, env->cr4);
+	return x86_canonical(ea, env->cr4);
 }
 
 /* #AC: a misaligned access at CPL 3 with CR0.AM and RFLAGS.AC. */

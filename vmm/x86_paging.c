@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "x86_paging.h"
 
-#include <stdbool.h>
-
 #define CR0_PG	  0x80000000ull
 #define CR0_WP	  0x10000ull
 #define CR4_PAE	  0x20ull
@@ -31,13 +29,6 @@ struct walk {
 	unsigned used;
 	uint64_t gpa;
 };
-
-static bool canonical(uint64_t a, unsigned bits)
-{
-	int64_t s = (int64_t)(a << (64 - bits)) >> (64 - bits);
-
-	return (uint64_t)s == a;
-}
 
 static int fail(const char **why, const char *reason)
 {
@@ -103,7 +94,7 @@ int x86_translate(const struct x86_paging *pg, uint64_t gva, enum x86_access acc
 
 	if (!(pg->cr0 & CR0_PG) || !(pg->cr4 & CR4_PAE) || !(pg->efer & EFER_LMA))
 		return fail(why, "not long-mode paging");
-	if (!canonical(gva, (pg->cr4 & CR4_LA57) ? 57 : 48))
+	if (!x86_canonical(gva, pg->cr4))
 		return fail(why, "not canonical");
 	for (unsigned attempt = 0; attempt < RETRIES; attempt++) {
 		bool changed = false;

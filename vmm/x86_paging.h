@@ -13,7 +13,17 @@
 #ifndef AXVM_X86_PAGING_H
 #define AXVM_X86_PAGING_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+/* 48-bit linear addresses, 57-bit with 5-level paging (CR4.LA57): the rest a sign extension. */
+static inline bool x86_canonical(uint64_t a, uint64_t cr4)
+{
+	unsigned bits = (cr4 & 0x1000u) ? 57 : 48;
+	int64_t s = (int64_t)(a << (64 - bits)) >> (64 - bits);
+
+	return (uint64_t)s == a;
+}
 
 enum x86_access { X86_ACCESS_READ, X86_ACCESS_WRITE, X86_ACCESS_FETCH };
 
