@@ -10,6 +10,7 @@
 #include "emu_type.h"
 #include "error.h"
 #include "host.h"
+#include "irq.h"
 #include "kind.h"
 #include "range.h"
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "irq.h"
 #include "range.h"
 
 /* Everything a device learns about one trapped access. */
@@ -49,6 +50,8 @@ struct ax_device_desc {
 	bool removable;
 	uint32_t nr_ranges;
 	struct ax_range ranges[AX_DEVICE_MAX_RANGES];
+	uint32_t nr_irqs; /* interrupt lines the device drives (irq.h) */
+	struct ax_irq_claim irqs[AX_DEVICE_MAX_IRQS];
 	const struct ax_device_ops *ops;
 	void *priv;
 };

@@ -51,9 +51,46 @@ struct ax_host_hooks {
 	 */
 	void *(*guest_mem)(void *ctx, uint64_t gpa, uint64_t len, bool write);
 
-	/* Interrupt lines, by the irq number in the device config. */
+	/*
+	 * Interrupt lines, by the irq number in the device config, for lines no
+	 * interrupt controller model in the set owns (the host has its own
+	 * controller: KVM's in-kernel irqchip, a hardware GIC). Lines an I/O
+	 * APIC, 8259 or GIC model of the set owns never reach these hooks.
+	 */
 	void (*irq_set_level)(void *ctx, uint32_t irq, bool level); /* level-triggered */
 	void (*irq_pulse)(void *ctx, uint32_t irq);		    /* edge-triggered */
+
+	/*
+	 * CPU interrupt delivery, for sets holding a CPU-side interrupt
+	 * controller model (local APIC, GIC CPU interface). "vCPU `vcpu` may
+	 * have an interrupt to take": the host wakes or kicks that vCPU and, at
+	 * a point where the guest can take an interrupt, asks
+	 * ax_devices_irq_pending() / ax_devices_irq_ack() (irq.h). Called from
+	 * any thread, possibly with a device lock held: it must not call back
+	 * into the set. A spurious call is harmless.
+	 */
+	void (*irq_notify)(void *ctx, uint32_t vcpu);
+	/* x86 INIT + startup IPI from a local APIC model: start vCPU `vcpu` in
+	 * real mode at CS:IP = (vector << 8):0. Same calling rules as irq_notify. */
+	void (*vcpu_startup)(void *ctx, uint32_t vcpu, uint8_t vector);
+
+	/*
+	 * Time, for time-driven models (local APIC timer, Arm generic timer,
+	 * UART timeouts). now_ns: a monotonic clock in nanoseconds. A timer is
+	 * one-shot: timer_arm(t, deadline) makes the host call fn(arg) once, on
+	 * a host thread, no earlier than now_ns() >= deadline; arming again
+	 * replaces the deadline. timer_arm and timer_disarm never wait for a
+	 * running fn (they are called under the model's lock, which fn takes),
+	 * so fn may run once more after a disarm or re-arm: models check their
+	 * own deadline in fn. timer_destroy waits until fn is not running and
+	 * guarantees it never runs again; call it without the model's lock.
+	 * Tests drive all of this with a fake clock (tests/support).
+	 */
+	uint64_t (*now_ns)(void *ctx);
+	void *(*timer_create)(void *ctx, void (*fn)(void *arg), void *arg);
+	void (*timer_arm)(void *ctx, void *timer, uint64_t deadline_ns);
+	void (*timer_disarm)(void *ctx, void *timer);
+	void (*timer_destroy)(void *ctx, void *timer);
 
 	/* Backends bound to a device's config name; NULL when there is none. */
 	const struct ax_char_backend *(*char_backend)(void *ctx, const char *name);

@@ -15,11 +15,16 @@
 #include "device.h"
 #include "error.h"
 #include "host.h"
+#include "irq.h"
 
 /* What a constructor may use while building a device. */
 struct ax_kind_env {
 	const struct ax_host_hooks *hooks;
 	uint32_t max_vcpus;
+	/* The device's connection to the lines it claims in its descriptor. */
+	struct ax_irq_lines *irq_lines;
+	/* The set's interrupt-controller plumbing, for controller models. */
+	struct ax_irq_fabric *irq_fabric;
 };
 
 struct ax_device_kind {

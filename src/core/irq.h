@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The interrupt fabric of one device set: how lines reach controller models
+ * and how controller models reach each other and the vCPUs.
+ *
+ *   device --ax_irq_line_*--> line router --set_line--> I/O APIC pin / 8259 IR / GIC SPI
+ *                                  `--(no model owns the line)--> host irq hooks
+ *   I/O APIC --apic_deliver--> local APIC (all vCPU banks) --irq_notify hook--> host
+ *   local APIC --apic_eoi (level vectors)--> I/O APICs (remote IRR)
+ *   8259 INTR --pic_changed--> local APIC LINT0 (ExtINT) --> host
+ *   host --ax_devices_irq_pending/ack--> the CPU controller registered here
+ *
+ * Controller models register in their constructor and unregister in their
+ * destroy (after which the fabric never calls them). All calls may come
+ * from any thread; the fabric takes no device lock, and its callbacks are
+ * made with no fabric lock held, so a model may call into the fabric while
+ * holding its own lock only where noted.
+ *
+ * Lock order (to avoid deadlock between models): a model must not call a
+ * fabric function that calls *back into another model* while holding its
+ * own lock, except apic_deliver (I/O APIC lock -> local APIC lock) and
+ * apic_eoi is made WITHOUT the local APIC lock held (local APIC -> I/O
+ * APIC). The 8259 calls pic_changed without its lock; the local APIC calls
+ * pic_intr/pic_ack with its lock held (local APIC lock -> 8259 lock), so
+ * the 8259 never calls into the fabric with its lock held.
+ */
+#ifndef AXDEVICE_SRC_CORE_IRQ_H
+#define AXDEVICE_SRC_CORE_IRQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <axdevice/error.h>
+#include <axdevice/host.h>
+#include <axdevice/irq.h>
+
+/* --- line inputs of a controller model (I/O APIC pins, 8259 IR lines, GIC SPIs) --- */
+struct ax_irq_input {
+	const char *name;   /* the controller's device name, for config errors */
+	uint32_t nr_lines;  /* it owns lines [0, nr_lines) */
+	/* The line's level (the OR of its claimants) changed, or an edge: level 1 then 0. */
+	void (*set_line)(void *priv, uint32_t line, bool level);
+	void *priv;
+};
+
+/* At most two inputs own a line (the PC wires ISA lines 0-15 to both 8259 and I/O APIC). */
+enum ax_err ax_irq_fabric_add_input(struct ax_irq_fabric *f, const struct ax_irq_input *in,
+				    struct ax_diag *diag);
+void ax_irq_fabric_remove_input(struct ax_irq_fabric *f, void *priv);
+
+/* --- x86 APIC bus ------------------------------------------------------------ */
+enum ax_apic_delivery {
+	AX_APIC_FIXED = 0,
+	AX_APIC_LOWEST = 1,
+	AX_APIC_SMI = 2,
+	AX_APIC_NMI = 4,
+	AX_APIC_INIT = 5,
+	AX_APIC_STARTUP = 6,
+	AX_APIC_EXTINT = 7,
+};
+
+/* One interrupt message (I/O APIC redirection entry or ICR, Intel SDM vol. 3 10.6). */
+struct ax_apic_msg {
+	uint8_t vector;
+	enum ax_apic_delivery delivery;
+	bool logical;	    /* destination mode */
+	uint8_t dest;	    /* xAPIC: physical APIC id (0xff broadcast) or logical mask */
+	bool level_trigger; /* trigger mode: the local APIC sets TMR and reports EOI */
+};
+
+/* Registered by the local APIC model (one device banks every vCPU). */
+struct ax_apic_ops {
+	void *priv;
+	/* Accept a message from the bus (called with the sender's lock held). */
+	void (*deliver)(void *priv, const struct ax_apic_msg *msg);
+	/* Host side: see ax_devices_irq_pending / ax_devices_irq_ack. */
+	bool (*pending)(void *priv, uint32_t vcpu);
+	enum ax_err (*ack)(void *priv, uint32_t vcpu, uint32_t *vector);
+	/* The 8259's INTR output changed: re-evaluate LINT0 of the BSP. */
+	void (*pic_changed)(void *priv);
+};
+
+/* Registered by the I/O APIC model(s): EOI broadcast of a level-triggered vector. */
+struct ax_ioapic_eoi {
+	void *priv;
+	void (*eoi)(void *priv, uint8_t vector);
+};
+
+/* Registered by the 8259 pair: its INTR output and its acknowledge cycle. */
+struct ax_pic_ops {
+	void *priv;
+	bool (*intr)(void *priv);	/* INTR asserted */
+	uint8_t (*ack)(void *priv);	/* INTA: the vector (spurious IRQ7/15 vector if none) */
+};
+
+/* One local APIC, one 8259 pair per set (BusyOrConflict... AlreadyExists naming both). */
+enum ax_err ax_irq_fabric_set_lapic(struct ax_irq_fabric *f, const char *name,
+				    const struct ax_apic_ops *ops, struct ax_diag *diag);
+void ax_irq_fabric_clear_lapic(struct ax_irq_fabric *f, void *priv);
+enum ax_err ax_irq_fabric_add_ioapic_eoi(struct ax_irq_fabric *f, const struct ax_ioapic_eoi *e,
+					 struct ax_diag *diag);
+void ax_irq_fabric_remove_ioapic_eoi(struct ax_irq_fabric *f, void *priv);
+enum ax_err ax_irq_fabric_set_pic(struct ax_irq_fabric *f, const char *name,
+				  const struct ax_pic_ops *ops, struct ax_diag *diag);
+void ax_irq_fabric_clear_pic(struct ax_irq_fabric *f, void *priv);
+
+/* I/O APIC -> local APIC. Dropped (and counted) when the set has no local APIC. */
+void ax_irq_fabric_apic_deliver(struct ax_irq_fabric *f, const struct ax_apic_msg *msg);
+/* Local APIC -> every I/O APIC: EOI of a level-triggered vector. */
+void ax_irq_fabric_apic_eoi(struct ax_irq_fabric *f, uint8_t vector);
+/* 8259 -> local APIC: INTR may have changed. */
+void ax_irq_fabric_pic_changed(struct ax_irq_fabric *f);
+/* Local APIC -> 8259 (LINT0 in ExtINT mode): false / spurious when the set has no 8259. */
+bool ax_irq_fabric_pic_intr(struct ax_irq_fabric *f);
+uint8_t ax_irq_fabric_pic_ack(struct ax_irq_fabric *f);
+
+/* --- owned by the device set (src/core/devices.c) -------------------------- */
+struct ax_irq_fabric *ax_irq_fabric_create(const struct ax_host_hooks *hooks);
+void ax_irq_fabric_destroy(struct ax_irq_fabric *f);
+/*
+ * A device's line connection, made before its constructor runs; the claims
+ * are checked and bound once the constructor filled its descriptor (config
+ * errors name both devices); released (its asserted levels dropped) when
+ * the device is removed or its creation fails.
+ */
+struct ax_irq_lines *ax_irq_lines_create(struct ax_irq_fabric *f, const char *device_name);
+enum ax_err ax_irq_lines_bind(struct ax_irq_lines *l, const struct ax_irq_claim *claims,
+			      uint32_t nr, struct ax_diag *diag);
+void ax_irq_lines_destroy(struct ax_irq_lines *l);
+
+#endif
