@@ -32,6 +32,7 @@ enum axvm_exit_kind { EXIT_IO, EXIT_MMIO, EXIT_OTHER, EXIT_KINDS };
 struct axvm_vcpu {
 	struct axvm *vm;
 	uint32_t id;
+	void *accel; /* the accelerator's own vCPU state (accel/accel.h) */
 	int fd;
 	struct kvm_run *run;
 	size_t run_size;
@@ -47,6 +48,8 @@ struct axvm_vcpu {
 
 struct axvm {
 	const struct axvm_config *cfg;
+	const struct axvm_accel *accel; /* KVM or TCG (accel/accel.h) */
+	void *accel_vm;			/* the accelerator's own VM state */
 	int kvm_fd;
 	int vm_fd;
 	struct guest_ram ram;
