@@ -31,7 +31,8 @@ TEST_SRCS  := $(sort $(wildcard tests/test_*.c))
 TSAN_SRCS  := $(TEST_SRCS)
 SUPPORT_SRCS := $(sort $(wildcard tests/support/*.c))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
-VMM_SRCS   := $(sort $(wildcard vmm/*.c))
+# axvm's layers are folders under vmm/ (docs/architecture.md); every .c is built
+VMM_SRCS   := $(sort $(shell find vmm -name '*.c'))
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
 # Used in prerequisites below, so defined before any rule.
 GUEST_ELF  := $(BUILD)/guest/demo-guest.elf
@@ -42,10 +43,12 @@ SAN_ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 # -Wno-tsan: virtqueue fences order against guest memory, which TSan cannot see anyway
 SAN_TSAN := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 
-BUILD_DEPS := gcc libc6-dev binutils
+BUILD_DEPS := gcc libc6-dev binutils pkg-config libunicorn-dev
 TEST_DEPS := $(BUILD_DEPS) libcmocka-dev pkg-config cppcheck clang-format valgrind strace \
              acpica-tools
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+# the software CPU of axvm's TCG accelerator (vmm/accel/tcg/)
+UNICORN_LIBS = $(shell pkg-config --libs unicorn 2>/dev/null || echo -lunicorn)
 
 .PHONY: all test bench freestanding install run clean deps-test check-format format cppcheck \
         test-unit test-asan test-tsan test-configs test-kvm test-linux test-linux-axvm guest \
@@ -69,7 +72,7 @@ $(2)/obj/src/%.o: src/%.c
 $(2)/obj/tests/%.o: tests/%.c
 	@mkdir -p $$(@D)
 	@echo "  CC      $$@"
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(HOST_CFLAGS) $$(CFLAGS) $(3) -Isrc -MMD -MP -c $$< -o $$@
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(HOST_CFLAGS) $$(CFLAGS) $(3) -Isrc -Ivmm -MMD -MP -c $$< -o $$@
 
 $(2)/obj/bench/%.o: bench/%.c
 	@mkdir -p $$(@D)
@@ -86,20 +89,22 @@ $(2)/libaxdevice.a: $$($(1)_OBJS)
 	@echo "  AR      $$@"
 	$$(Q)$$(AR) rcs $$@ $$^
 
-# axvm minus its main(): linked into axvm and into the tests of vmm/ code
+# axvm minus its main(): linked into axvm and into the tests of vmm/ code. Rebuilt from
+# scratch with full member names (P): two layers may hold files of the same name.
 $(2)/libaxvm.a: $$($(1)_VMM)
 	@mkdir -p $$(@D)
 	@echo "  AR      $$@"
-	$$(Q)$$(AR) rcs $$@ $$^
+	$$(Q)rm -f $$@ && $$(AR) rcsP $$@ $$^
 
 $(2)/axvm: $(2)/obj/vmm/main.o $(2)/libaxvm.a $(2)/libaxdevice.a
 	@echo "  LINK    $$@"
-	$$(Q)$$(CC) $(3) -o $$@ $$^ -pthread
+	$$(Q)$$(CC) $(3) -o $$@ $$^ $$(UNICORN_LIBS) -pthread
 
 $(2)/tests/%: $(2)/obj/tests/%.o $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a
 	@mkdir -p $$(@D)
 	@echo "  LINK    $$@"
-	$$(Q)$$(CC) $(3) -o $$@ $$< $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a $$(CMOCKA_LIBS) -pthread
+	$$(Q)$$(CC) $(3) -o $$@ $$< $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a $$(CMOCKA_LIBS) \
+		$$(UNICORN_LIBS) -pthread
 
 -include $$($(1)_OBJS:.o=.d) $$($(1)_SUPPORT:.o=.d) $$($(1)_VMM:.o=.d) $(2)/obj/vmm/main.d \
          $$(wildcard $(2)/obj/tests/*.d $(2)/obj/bench/*.d)
@@ -229,12 +234,12 @@ bench-peer: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@AXVM=$(BUILD)/axvm bench/peer-blk.sh
 	@AXVM=$(BUILD)/axvm bench/peer-exit.sh
 
-# --- demo guest: freestanding 32-bit x86, multiboot v1 ----------------------
+# --- demo guest (guest/x86/): freestanding 32-bit x86, multiboot v1 --------
 # Built with the host gcc (-m32, no libc, no libgcc: the guest avoids 64-bit division).
-GUEST_SRCS   := $(sort $(wildcard guest/*.c guest/*.S))
+GUEST_SRCS   := $(sort $(wildcard guest/x86/*.c guest/x86/*.S))
 GUEST_OBJS   := $(patsubst guest/%,$(BUILD)/guest/%.o,$(GUEST_SRCS))
 GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 $(WARN) -O2 -g -ffreestanding -nostdinc \
-                -isystem $(shell $(CC) -print-file-name=include) -Iguest -fno-pic -fno-pie \
+                -isystem $(shell $(CC) -print-file-name=include) -Iguest/x86 -fno-pic -fno-pie \
                 -fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only
 
 $(BUILD)/guest/%.c.o: guest/%.c
@@ -247,9 +252,9 @@ $(BUILD)/guest/%.S.o: guest/%.S
 	@echo "  AS      $@"
 	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
-$(GUEST_ELF): $(GUEST_OBJS) guest/linker.ld
+$(GUEST_ELF): $(GUEST_OBJS) guest/x86/linker.ld
 	@echo "  LD      $@"
-	$(Q)$(LD) -m elf_i386 -nostdlib -T guest/linker.ld -o $@ $(GUEST_OBJS)
+	$(Q)$(LD) -m elf_i386 -nostdlib -T guest/x86/linker.ld -o $@ $(GUEST_OBJS)
 
 -include $(GUEST_OBJS:.o=.d)
 

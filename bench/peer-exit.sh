@@ -2,7 +2,7 @@
 # Port-I/O VM exits per second, side by side: axvm (libaxdevice's 16550) and
 # QEMU/KVM (its own 16550), same demo guest, same loop. The guest's
 # `mode=bench target=uartport count=N` alternates outb/inb on COM1's scratch
-# register (0x3ff): N accesses, each one VM exit (guest/bench.c), timed by the
+# register (0x3ff): N accesses, each one VM exit (guest/x86/bench.c), timed by the
 # guest with its TSC ("BENCH ... ns=..."), so both peers are measured alike and
 # boot time is left out.
 #   COUNT=200000 bench/peer-exit.sh

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz_input.h"
-#include "vm_config.h"
+#include "config/vm_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

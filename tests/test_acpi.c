@@ -29,7 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../vmm/acpi.h"
+#include "acpi/acpi.h"
 
 #define GPA	 0xe0000u
 #define BUF_SIZE (64u * 1024)

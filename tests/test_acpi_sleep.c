@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * axvm's acpi-sleep device (vmm/acpi_sleep.c), built the way `axvm run`
+ * axvm's acpi-sleep device (vmm/devices/acpi_sleep.c), built the way `axvm run`
  * builds it: a config parsed by axvm's loader, the device set made by
  * axvm_build_devices() with axvm's host kinds, accesses through the
  * library's port dispatch, and axvm's own stop request observed on a VM that
@@ -23,7 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../vmm/axvm.h"
+#include "axvm.h"
+#include "devices/host_kinds.h"
 
 #define CONTROL 0x600 /* SLEEP_CONTROL_REG; SLEEP_STATUS_REG follows */
 #define STATUS	0x601

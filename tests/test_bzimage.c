@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The bzImage loader (vmm/bzimage.c): synthetic images, and the real kernel when it was built. */
+/* The bzImage loader (vmm/boot/bzimage.c): synthetic images, and the real kernel when it was built.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../vmm/bzimage.h"
+#include "boot/bzimage.h"
 
 #define MIB	    0x100000ull
 #define RAM_SIZE    (64 * MIB)

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../vmm/profile.h"
+#include "profile.h"
 
 static char path[64];
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../vmm/toml.h"
+#include "config/toml.h"
 
 /* --- helpers ------------------------------------------------------------------- */
 

@@ -30,8 +30,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../vmm/log.h"
-#include "../vmm/vhost_user_blk.h"
+#include "log.h"
+#include "vhost_user/vhost_user_blk.h"
 
 /* vhost-user (QEMU docs/interop/vhost-user.rst) */
 enum {

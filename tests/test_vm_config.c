@@ -13,7 +13,7 @@
 
 #include <axdevice/emu_type.h>
 
-#include "../vmm/vm_config.h"
+#include "config/vm_config.h"
 
 /* Five lines that make a valid config; cases append to it from line 6 on. */
 #define HEAD                                                                                       \

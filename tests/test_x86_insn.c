@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "../vmm/x86_insn.h"
+#include "arch/x86/x86_insn.h"
 
 /* Guest linear memory for the tests: [MEM_BASE, MEM_BASE + MEM_SIZE), the last page read-only. */
 #define MEM_BASE      0x10000ull

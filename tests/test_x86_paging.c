@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "../vmm/x86_paging.h"
+#include "arch/x86/x86_paging.h"
 
 /* Guest physical memory holding the page tables: 64 KiB. */
 #define PHYS_SIZE 0x10000u

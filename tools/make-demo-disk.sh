@@ -5,7 +5,7 @@
 #
 # Sector 0 starts with "AXDEVICE DEMO DISK v1\n"; every later byte i of the
 # sector (i counted from the start of the sector) is (i * 7 + 3) & 0xff.
-# Every other sector is zero. The demo guest (guest/demo_disk.c) checks
+# Every other sector is zero. The demo guest (guest/x86/demo_disk.c) checks
 # exactly this, and scribbles over sectors 8..15 when it runs, so the image
 # is always rebuilt from scratch.
 set -eu

@@ -10,13 +10,12 @@
 
 #include <axdevice/axdevice.h>
 
-#include "backends.h"
-#include "bzimage.h"
+#include "backends/backends.h"
+#include "boot/bzimage.h"
 #include "guest_ram.h"
-#include "host_kinds.h"
 #include "profile.h"
-#include "x86_insn.h"
-#include "vm_config.h"
+#include "arch/x86/x86_insn.h"
+#include "config/vm_config.h"
 
 /* Exit statuses of axvm itself; a guest's own status (0..119) passes through. */
 enum axvm_status {

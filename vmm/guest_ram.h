@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vm_config.h"
+#include "config/vm_config.h"
 
 struct guest_ram_region {
 	uint64_t gpa;

@@ -7,7 +7,7 @@
 
 #include "axvm.h"
 #include "log.h"
-#include "vhost_user_blk.h"
+#include "vhost_user/vhost_user_blk.h"
 
 static const char usage[] =
 	"usage: axvm run CONFIG.toml [options]    boot the VM the config describes\n"

@@ -18,8 +18,8 @@
 
 #include "le.h"
 #include "log.h"
-#include "multiboot.h"
-#include "x86_exception.h"
+#include "boot/multiboot.h"
+#include "accel/kvm/x86_exception.h"
 
 #define CPUID_MAX_ENTRIES 256
 

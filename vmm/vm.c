@@ -21,11 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "acpi.h"
+#include "acpi/acpi.h"
+#include "devices/host_kinds.h"
 #include "host_hooks.h"
-#include "kvm_stats.h"
+#include "accel/kvm/kvm_stats.h"
 #include "log.h"
-#include "multiboot.h"
+#include "boot/multiboot.h"
 
 /* --- host hooks ----------------------------------------------------------- */
 

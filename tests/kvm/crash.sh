@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Crash consistency of axvm's file block backend, with the demo guest in
-# mode=crash (guest/crash_mode.h): the guest writes sectors 64..1087, flushes,
+# mode=crash (guest/x86/crash_mode.h): the guest writes sectors 64..1087, flushes,
 # prints "CRASH flushed ...", then rewrites sectors 2048..4095 pass after pass
 # without flushing. Once a pass or two has gone by, axvm is killed with
 # SIGKILL at a random moment and build/crash-check (tests/kvm/crash_check.c,

@@ -15,7 +15,7 @@
  *     pass the guest reported done is missing (P - 1 >= PASSES_DONE).
  * Exit status 0 if all holds, 1 if not, 2 on a usage or I/O error.
  *
- * The sector layout, the contract with guest/crash_mode.c (written again
+ * The sector layout, the contract with guest/x86/crash_mode.c (written again
  * here from its description, not shared), words little-endian:
  *   bytes   0..3    "CRSH"
  *   bytes   4..7    sector number

@@ -97,10 +97,9 @@ extern const struct axvm_accel axvm_accel_kvm;
 extern const struct axvm_accel axvm_accel_tcg;
 
 /* The shared exit handlers (vcpu.c); unmapped or refused reads read as all-ones. */
-void axvm_vcpu_pio(struct axvm_vcpu *vcpu, uint16_t port, unsigned size, bool write,
-		   uint8_t *data, uint32_t count);
-void axvm_vcpu_mmio(struct axvm_vcpu *vcpu, uint64_t gpa, unsigned len, bool write,
-		    uint8_t *data);
+void axvm_vcpu_pio(struct axvm_vcpu *vcpu, uint16_t port, unsigned size, bool write, uint8_t *data,
+		   uint32_t count);
+void axvm_vcpu_mmio(struct axvm_vcpu *vcpu, uint64_t gpa, unsigned len, bool write, uint8_t *data);
 
 /* --accel auto|kvm|tcg: the accelerator to use, or NULL with err (and *status). */
 const struct axvm_accel *axvm_accel_select(const char *name, char *err, size_t err_len,

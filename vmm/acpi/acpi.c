@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ACPI tables for an axvm guest; see acpi.h. Layouts from the ACPI 6.0 spec, chapter 5.2. */
-#include "acpi.h"
+#include "acpi/acpi.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "aml.h"
+#include "acpi/aml.h"
 
 #define HDR_LEN		  36u  /* System Description Table Header */
 #define RSDP_LEN	  36u  /* RSDP revision 2 */

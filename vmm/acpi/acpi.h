@@ -13,7 +13,7 @@
  *
  * Power-off, optional: a hardware-reduced platform has no PM1 registers, so
  * the OS enters S5 through the FADT's SLEEP_CONTROL_REG and SLEEP_STATUS_REG
- * (ACPI 6.x, 4.8.3.7-8), which vmm/acpi_sleep.c implements on two I/O ports,
+ * (ACPI 6.x, 4.8.3.7-8), which vmm/devices/acpi_sleep.c implements on two I/O ports,
  * with the SLP_TYP value the DSDT's \_S5 package gives. Linux offers ACPI
  * power-off on such a platform only when both registers are set and \_S5
  * evaluates (acpi_sleep_state_supported()).
@@ -45,7 +45,7 @@
 #define ACPI_MAX_OVERRIDES 16u	/* one per ISA IRQ 0..15 */
 
 /*
- * The sleep registers as vmm/acpi_sleep.c lays them out: one byte each,
+ * The sleep registers as vmm/devices/acpi_sleep.c lays them out: one byte each,
  * SLEEP_CONTROL_REG at the port given in acpi_vm_desc.sleep_port and
  * SLEEP_STATUS_REG right after it; the SLP_TYP that \_S5 declares (any 3-bit
  * value will do: 5 reads as "S5" in a trace, as in QEMU's and

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A tiny AML byte emitter; see aml.h. Opcode values from the ACPI 6.x spec, chapter 20. */
-#include "aml.h"
+#include "acpi/aml.h"
 
 #include <string.h>
 

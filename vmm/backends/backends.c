@@ -4,7 +4,7 @@
  * a completed flush is on stable storage), DISCARD as a punched hole,
  * WRITE_ZEROES as a zeroed range. Char backends write to a file descriptor.
  */
-#include "backends.h"
+#include "backends/backends.h"
 
 #include <errno.h>
 #include <fcntl.h>

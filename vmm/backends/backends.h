@@ -13,7 +13,7 @@
 #include <axdevice/backend.h>
 #include <axdevice/emu_type.h>
 
-#include "vm_config.h"
+#include "config/vm_config.h"
 
 struct axvm_backend {
 	char device[AX_NAME_MAX];

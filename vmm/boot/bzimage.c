@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "bzimage.h"
+#include "boot/bzimage.h"
 
 #include "le.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "multiboot.h"
+#include "boot/multiboot.h"
 
 #include <elf.h>
 #include <stdio.h>

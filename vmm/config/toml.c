@@ -7,7 +7,7 @@
  * recording the first error; nothing is attached to the tree until it is
  * complete, so on failure each function frees only what it built itself.
  */
-#include "toml.h"
+#include "config/toml.h"
 
 #include <stdarg.h>
 #include <stdio.h>

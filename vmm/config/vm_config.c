@@ -6,7 +6,7 @@
  * go through the library's own ax_emu_config_validate() so that axvm and
  * every other host reject the same entries with the same words.
  */
-#include "vm_config.h"
+#include "config/vm_config.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -16,7 +16,7 @@
 
 #include <axdevice/emu_type.h>
 
-#include "toml.h"
+#include "config/toml.h"
 
 #define CONFIG_MAX_BYTES (1u << 20) /* far above any real config; bounds what a file can cost */
 #define MAX_CPUS	 64

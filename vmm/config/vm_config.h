@@ -38,7 +38,7 @@
 
 /*
  * Host kind numbers (from AX_EMU_TYPE_HOST_BASE) and config names of axvm's
- * own devices (vmm/host_kinds.c registers their constructors).
+ * own devices (vmm/devices/host_kinds.c registers their constructors).
  */
 #define AXVM_EXIT_DEVICE_TYPE 0x100u
 #define AXVM_EXIT_DEVICE_NAME "exit"

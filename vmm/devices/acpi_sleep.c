@@ -3,7 +3,7 @@
  * The acpi-sleep device: the sleep registers of a hardware-reduced ACPI
  * platform (ACPI 6.x, 4.8.3.7 SLEEP_CONTROL_REG, 4.8.3.8 SLEEP_STATUS_REG)
  * on two I/O ports, so that the guest's ACPI power-off stops axvm with
- * status 0. vmm/acpi.c points the FADT at them and declares \_S5 with
+ * status 0. vmm/acpi/acpi.c points the FADT at them and declares \_S5 with
  * SLP_TYP ACPI_SLP_TYP_S5, for a bzImage guest whose config has this device:
  *   emu_devices = [["acpi-sleep", 0x600, 2, 0, "acpi-sleep", []]]
  *
@@ -23,9 +23,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
-#include "acpi.h"
+#include "acpi/acpi.h"
 #include "axvm.h"
-#include "host_kinds.h"
+#include "devices/host_kinds.h"
 #include "log.h"
 
 #define SLP_TYP_SHIFT 2

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "axvm.h"
-#include "host_kinds.h"
+#include "devices/host_kinds.h"
 
 static enum ax_err exit_read(void *priv, const struct ax_access *acc, uint64_t *val)
 {

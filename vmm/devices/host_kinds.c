@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The table of axvm's host kinds handed to the device set; see host_kinds.h. */
-#include "host_kinds.h"
+#include "devices/host_kinds.h"
 
 #include <axdevice/emu_type.h>
 
-#include "vm_config.h"
+#include "config/vm_config.h"
 
 const struct ax_device_kind axvm_kinds[] = {
 	{ AXVM_EXIT_DEVICE_TYPE, AXVM_EXIT_DEVICE_NAME, axvm_exit_device_create },

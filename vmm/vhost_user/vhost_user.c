@@ -14,7 +14,7 @@
  * features: the vhost-user equivalent of the driver's status 0 -> DRIVER_OK
  * (a guest reboot shows as stop, then start).
  */
-#include "vhost_user.h"
+#include "vhost_user/vhost_user.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
  * guest powered off, QEMU exited) the session is torn down and the next
  * one accepted. SIGINT or SIGTERM ends the program with status 0.
  */
-#include "vhost_user_blk.h"
+#include "vhost_user/vhost_user_blk.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#include "backends.h"
-#include "vhost_user.h"
+#include "backends/backends.h"
+#include "vhost_user/vhost_user.h"
 
 #define VHOST_USER_BLK_NAME "vhost-user-blk" /* device name: logs, GET_ID */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "kvm_stats.h"
+#include "accel/kvm/kvm_stats.h"
 
 #include <linux/kvm.h>
 #include <stdint.h>

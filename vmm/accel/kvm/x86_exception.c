@@ -26,7 +26,7 @@
  * guest_ram_at() only. The LDT (a gate selector with TI = 1) is not
  * supported.
  */
-#include "x86_exception.h"
+#include "accel/kvm/x86_exception.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -36,8 +36,8 @@
 #include <sys/ioctl.h>
 
 #include "le.h"
-#include "x86_insn.h"
-#include "x86_paging.h"
+#include "arch/x86/x86_insn.h"
+#include "arch/x86/x86_paging.h"
 
 #define INT3_OPCODE 0xccu
 #define INT3_VECTOR 3u

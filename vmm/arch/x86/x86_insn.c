@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "x86_insn.h"
+#include "arch/x86/x86_insn.h"
 
 #include <stdbool.h>
 #include <string.h>
 
 #include "le.h"
-#include "x86_paging.h"
+#include "arch/x86/x86_paging.h"
 
 /* RFLAGS bits POPCNT writes (Intel SDM vol. 2B, POPCNT: ZF from the source, the rest cleared) */
 #define RFLAGS_CF    0x0001ull

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "x86_paging.h"
+#include "arch/x86/x86_paging.h"
 
 #define CR0_PG	  0x80000000ull
 #define CR0_WP	  0x10000ull
