@@ -44,8 +44,11 @@ int bench_run(const char *target, uint32_t count)
 		mmio_read_loop(PLATFORM_VIRTIO_BASE + VIRTIO_MMIO_MAGIC_VALUE, count);
 	else if (strlen(target) == 8 && memcmp(target, "uartport", 8) == 0)
 		port_write_read_loop(BENCH_COM1_SCRATCH, count);
+	else if (strlen(target) == 8 && memcmp(target, "noopport", 8) == 0)
+		port_write_read_loop(PLATFORM_NOOP_PORT, count);
 	else {
-		console_printf("BENCH error: unknown target '%s' (noop, uart, virtio, uartport)\n",
+		console_printf("BENCH error: unknown target '%s' (noop, uart, virtio, uartport, "
+			       "noopport)\n",
 			       target);
 		return 1;
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * mode=bench target=noop|uart|virtio|uartport count=N: a tight loop of
+ * mode=bench target=noop|uart|virtio|uartport|noopport count=N: a tight loop of
  * device accesses, each one a VM exit, for timing the exit path from the host.
  */
 #ifndef GUEST_BENCH_H

@@ -6,6 +6,7 @@
 #include "cpu.h"
 #include "demo_disk.h"
 #include "format.h"
+#include "irqchip_hostile.h"
 #include "platform.h"
 #include "string.h"
 #include "tap.h"
@@ -235,6 +236,7 @@ int hostile_run(void)
 		check_device_serves_reads("at the end of the hostile run");
 	}
 	unmapped_accesses();
+	irqchip_hostile_run();
 	console_still_works();
 
 	failed = tap_checks_failed();

@@ -76,6 +76,11 @@ void interrupt_set_handler(uint8_t vector, interrupt_handler handler)
 	handlers[vector] = handler;
 }
 
+interrupt_handler interrupt_handler_of(uint8_t vector)
+{
+	return handlers[vector];
+}
+
 static void report_exception(const struct interrupt_frame *f)
 {
 	const char *name = exception_names[f->vector] ? exception_names[f->vector] : "reserved";

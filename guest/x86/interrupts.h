@@ -30,6 +30,7 @@ typedef void (*interrupt_handler)(struct interrupt_frame *frame);
 
 void interrupts_init(void);
 void interrupt_set_handler(uint8_t vector, interrupt_handler handler);
+interrupt_handler interrupt_handler_of(uint8_t vector);
 
 /* Interrupts that arrived on a vector without a handler (spurious PIC IRQs, stray vectors). */
 extern volatile uint32_t interrupts_unexpected;

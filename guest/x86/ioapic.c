@@ -19,13 +19,13 @@
 #define IOAPIC_ENTRY_MASKED	    (1u << 16)
 #define IOAPIC_ENTRY_DEST_SHIFT	    24 /* in the high dword */
 
-static uint32_t ioapic_read(uint32_t reg)
+uint32_t ioapic_read(uint32_t reg)
 {
 	mmio_write32(IOAPIC_BASE + IOAPIC_IOREGSEL, reg);
 	return mmio_read32(IOAPIC_BASE + IOAPIC_IOWIN);
 }
 
-static void ioapic_write(uint32_t reg, uint32_t value)
+void ioapic_write(uint32_t reg, uint32_t value)
 {
 	mmio_write32(IOAPIC_BASE + IOAPIC_IOREGSEL, reg);
 	mmio_write32(IOAPIC_BASE + IOAPIC_IOWIN, value);

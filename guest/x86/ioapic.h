@@ -12,6 +12,10 @@ enum ioapic_trigger { IOAPIC_EDGE, IOAPIC_LEVEL };
 enum ioapic_polarity { IOAPIC_ACTIVE_HIGH, IOAPIC_ACTIVE_LOW };
 
 /* Number of redirection entries, or 0 when no I/O APIC answers. */
+/* Indirect register access: IOREGSEL, then IOWIN. */
+uint32_t ioapic_read(uint32_t reg);
+void ioapic_write(uint32_t reg, uint32_t value);
+
 unsigned ioapic_redirection_entries(void);
 
 /* Routes `gsi` as a fixed, physical-destination interrupt to `vector` on APIC `dest`, unmasked. */

@@ -5,7 +5,7 @@
  *   (none)                                      numbered checks of every device
  *   mode=hostile                                protocol abuse, expected reactions
  *   mode=crash seed=<hex>                       flushed and unflushed writes until killed
- *   mode=bench target=noop|uart|virtio|uartport count=N
+ *   mode=bench target=noop|uart|virtio|uartport|noopport count=N
  * The VM's exit status (through the exit device) is 0 only if all went well.
  */
 #include <stdint.h>

@@ -28,8 +28,9 @@
 #define PLATFORM_GICD_INTERRUPTS 64u
 #define PLATFORM_GICD_CPUS	 1u
 
-/* The meta device: reads 0, writes ignored. */
+/* The meta device: reads 0, writes ignored; and one on the port bus. */
 #define PLATFORM_NOOP_BASE 0xfe300000u
+#define PLATFORM_NOOP_PORT 0x510u
 
 /* Nothing is mapped here. */
 #define PLATFORM_UNMAPPED_MMIO 0xfd000000u
