@@ -45,10 +45,12 @@ static struct ax_dev *dev_by_name(struct ax_devices *set, const char *name)
 	return NULL;
 }
 
+/* The device first (it may still drive its lines), then its lines (dropping its levels). */
 static void dev_destroy(struct ax_devices *set, struct ax_dev *dev)
 {
 	if (dev->ops->destroy)
 		dev->ops->destroy(dev->priv);
+	ax_irq_lines_destroy(dev->irq_lines);
 	ax_free(set->hooks, dev);
 }
 
@@ -140,6 +142,10 @@ static enum ax_err check_desc(struct ax_devices *set, const struct ax_device_des
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "device \"%s\": %u ranges, expected 1..%d", d->name, d->nr_ranges,
 			       AX_DEVICE_MAX_RANGES);
+	if (d->nr_irqs > AX_DEVICE_MAX_IRQS)
+		return ax_fail(diag, AX_ERR_INVALID_INPUT,
+			       "device \"%s\": %u irq lines, at most %d", d->name, d->nr_irqs,
+			       AX_DEVICE_MAX_IRQS);
 	if (dev_by_name(set, d->name))
 		return ax_fail(diag, AX_ERR_ALREADY_EXISTS, "device \"%s\": name already in use",
 			       d->name);
@@ -219,6 +225,22 @@ static enum ax_err insert(struct ax_devices *set, const struct ax_device_desc *d
 	return AX_OK;
 }
 
+/*
+ * Binds the descriptor's claims to dev->irq_lines (made here when the
+ * device has none yet). Config errors name both devices.
+ */
+static enum ax_err bind_claims(struct ax_devices *set, struct ax_dev *dev,
+			       const struct ax_device_desc *d, struct ax_diag *diag)
+{
+	if (!dev->irq_lines) {
+		dev->irq_lines = ax_irq_lines_create(set->irq_fabric, dev->name);
+		if (!dev->irq_lines)
+			return ax_fail(diag, AX_ERR_NO_MEMORY, "device \"%s\": out of memory",
+				       dev->name);
+	}
+	return ax_irq_lines_bind(dev->irq_lines, d->irqs, d->nr_irqs, diag);
+}
+
 /* Takes the device at `pos` out of the list (keeping the order) without destroying it. */
 static void unlink_dev(struct ax_devices *set, uint32_t pos)
 {
@@ -237,16 +259,25 @@ enum ax_err ax_devices_add(struct ax_devices *set, const struct ax_device_desc *
 		return ax_fail(diag, AX_ERR_INVALID_INPUT, "add: missing set or descriptor");
 	set_lock(set);
 	err = insert(set, desc, &dev, diag);
+	/*
+	 * A host-built device drives its lines itself (it has no ax_irq_lines
+	 * handle), but its claims are bound all the same: they take part in the
+	 * conflict checks and are released when the device goes.
+	 */
+	if (!err)
+		err = bind_claims(set, dev, desc, diag);
 	if (!err) {
 		err = republish(set, dev->bus);
-		if (err) {
-			unlink_dev(set, set->nr_devs - 1);
-			ax_free(set->hooks, dev); /* priv stays the caller's */
+		if (err)
 			ax_fail(diag, err, "device \"%s\": out of memory for the index",
 				desc->name);
-		} else if (id_out) {
-			*id_out = dev->id;
-		}
+	}
+	if (err && dev) {
+		unlink_dev(set, set->nr_devs - 1);
+		ax_irq_lines_destroy(dev->irq_lines);
+		ax_free(set->hooks, dev); /* priv stays the caller's */
+	} else if (!err && id_out) {
+		*id_out = dev->id;
 	}
 	set_unlock(set);
 	return err;
@@ -269,7 +300,8 @@ static enum ax_err build_entry(struct ax_devices *set, const struct ax_emu_confi
 {
 	const struct ax_device_kind *kind;
 	struct ax_device_desc desc = { 0 };
-	struct ax_kind_env env = { set->hooks, set->max_vcpus };
+	struct ax_kind_env env = { set->hooks, set->max_vcpus, NULL, set->irq_fabric };
+	struct ax_irq_lines *lines;
 	enum ax_err err = ax_emu_config_check(cfg, diag);
 
 	if (err)
@@ -285,12 +317,29 @@ static enum ax_err build_entry(struct ax_devices *set, const struct ax_emu_confi
 	if (dev_by_name(set, cfg->name))
 		return ax_fail(diag, AX_ERR_ALREADY_EXISTS, "device \"%s\": name already in use",
 			       cfg->name);
+	/* the lines exist before the constructor, which keeps the handle */
+	lines = ax_irq_lines_create(set->irq_fabric, cfg->name);
+	if (!lines)
+		return ax_fail(diag, AX_ERR_NO_MEMORY, "device \"%s\": out of memory", cfg->name);
+	env.irq_lines = lines;
 	err = kind->create(&env, cfg, &desc, diag);
-	if (err)
+	if (err) {
+		ax_irq_lines_destroy(lines);
 		return err;
+	}
 	err = insert(set, &desc, out, diag);
-	if (err && desc.ops && desc.ops->destroy)
-		desc.ops->destroy(desc.priv);
+	if (err) {
+		if (desc.ops && desc.ops->destroy)
+			desc.ops->destroy(desc.priv);
+		ax_irq_lines_destroy(lines);
+		return err;
+	}
+	(*out)->irq_lines = lines;
+	err = bind_claims(set, *out, &desc, diag);
+	if (err) {
+		unlink_dev(set, set->nr_devs - 1);
+		dev_destroy(set, *out); /* the device, then its lines */
+	}
 	return err;
 }
 
@@ -351,6 +400,11 @@ enum ax_err ax_devices_create(const struct ax_devices_params *params,
 	set->kinds = params->kinds;
 	set->nr_kinds = params->nr_kinds;
 	set->next_id = 1;
+	set->irq_fabric = ax_irq_fabric_create(hooks);
+	if (!set->irq_fabric) {
+		ax_free(hooks, set);
+		return ax_fail(diag, AX_ERR_NO_MEMORY, "create: out of memory");
+	}
 	atomic_init(&set->epoch, 1);
 	ax_spin_init(&set->lock);
 	for (unsigned b = 0; b < AX_BUS_COUNT; b++)
@@ -385,6 +439,7 @@ void ax_devices_destroy(struct ax_devices *set)
 		dev_destroy(set, set->devs[i]);
 	for (unsigned b = 0; b < AX_BUS_COUNT; b++)
 		ax_index_free(set->hooks, atomic_load(&set->index[b]));
+	ax_irq_fabric_destroy(set->irq_fabric);
 	ax_free(set->hooks, set->devs);
 	ax_free(set->hooks, set);
 }

@@ -13,8 +13,14 @@
  * Controller models register in their constructor and unregister in their
  * destroy (after which the fabric never calls them). All calls may come
  * from any thread; the fabric takes no device lock, and its callbacks are
- * made with no fabric lock held, so a model may call into the fabric while
- * holding its own lock only where noted.
+ * made with no fabric control lock held, so a model may call into the
+ * fabric while holding its own lock only where noted. Exception: set_line
+ * runs under the line's own spinlock (it orders the level changes of one
+ * line) and, while a controller registers, under the control lock: from
+ * set_line a model may take its lock and call apic_deliver / pic_changed,
+ * but must not raise lines or (un)register anything. Register (add_input)
+ * without holding your own lock: set_line may run before it returns, with
+ * the levels of lines asserted before the controller came.
  *
  * Lock order (to avoid deadlock between models): a model must not call a
  * fabric function that calls *back into another model* while holding its
@@ -36,8 +42,8 @@
 
 /* --- line inputs of a controller model (I/O APIC pins, 8259 IR lines, GIC SPIs) --- */
 struct ax_irq_input {
-	const char *name;   /* the controller's device name, for config errors */
-	uint32_t nr_lines;  /* it owns lines [0, nr_lines) */
+	const char *name;  /* the controller's device name, for config errors */
+	uint32_t nr_lines; /* it owns lines [0, nr_lines) */
 	/* The line's level (the OR of its claimants) changed, or an edge: level 1 then 0. */
 	void (*set_line)(void *priv, uint32_t line, bool level);
 	void *priv;
@@ -89,11 +95,16 @@ struct ax_ioapic_eoi {
 /* Registered by the 8259 pair: its INTR output and its acknowledge cycle. */
 struct ax_pic_ops {
 	void *priv;
-	bool (*intr)(void *priv);	/* INTR asserted */
-	uint8_t (*ack)(void *priv);	/* INTA: the vector (spurious IRQ7/15 vector if none) */
+	bool (*intr)(void *priv);   /* INTR asserted */
+	uint8_t (*ack)(void *priv); /* INTA: the vector (spurious IRQ7/15 vector if none) */
 };
 
-/* One local APIC, one 8259 pair per set (BusyOrConflict... AlreadyExists naming both). */
+/*
+ * One local APIC, one 8259 pair per set (AlreadyExists naming both). The
+ * clear/remove functions wait until no fabric call that may reach the model
+ * is in flight: call them from destroy, without the model's lock, never from
+ * inside a fabric callback.
+ */
 enum ax_err ax_irq_fabric_set_lapic(struct ax_irq_fabric *f, const char *name,
 				    const struct ax_apic_ops *ops, struct ax_diag *diag);
 void ax_irq_fabric_clear_lapic(struct ax_irq_fabric *f, void *priv);
@@ -106,11 +117,14 @@ void ax_irq_fabric_clear_pic(struct ax_irq_fabric *f, void *priv);
 
 /* I/O APIC -> local APIC. Dropped (and counted) when the set has no local APIC. */
 void ax_irq_fabric_apic_deliver(struct ax_irq_fabric *f, const struct ax_apic_msg *msg);
+/* Messages apic_deliver dropped so far (no local APIC registered). */
+uint64_t ax_irq_fabric_dropped(struct ax_irq_fabric *f);
 /* Local APIC -> every I/O APIC: EOI of a level-triggered vector. */
 void ax_irq_fabric_apic_eoi(struct ax_irq_fabric *f, uint8_t vector);
 /* 8259 -> local APIC: INTR may have changed. */
 void ax_irq_fabric_pic_changed(struct ax_irq_fabric *f);
-/* Local APIC -> 8259 (LINT0 in ExtINT mode): false / spurious when the set has no 8259. */
+/* Local APIC -> 8259 (LINT0 in ExtINT mode): false / 0x0f (IRQ7 at the PC's base 0x08)
+ * when the set has no 8259. */
 bool ax_irq_fabric_pic_intr(struct ax_irq_fabric *f);
 uint8_t ax_irq_fabric_pic_ack(struct ax_irq_fabric *f);
 

@@ -8,6 +8,7 @@
 #include <axdevice/devices.h>
 
 #include "index.h"
+#include "irq.h"
 #include "util.h"
 
 /*
@@ -30,6 +31,7 @@ struct ax_dev {
 	struct ax_range ranges[AX_DEVICE_MAX_RANGES];
 	const struct ax_device_ops *ops;
 	void *priv;
+	struct ax_irq_lines *irq_lines; /* its claimed lines; released after ops->destroy */
 	char name[AX_NAME_MAX];
 	struct ax_dev_counters counters[]; /* one per vCPU */
 };
@@ -55,6 +57,7 @@ struct ax_devices {
 	/* control path, serialised by `lock` */
 	struct ax_spinlock lock __attribute__((aligned(AX_CACHELINE)));
 	const struct ax_host_hooks *hooks;
+	struct ax_irq_fabric *irq_fabric; /* lines and controller models (irq.h) */
 	const struct ax_device_kind *kinds;
 	size_t nr_kinds;
 	struct ax_dev **devs; /* in insertion order */

@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The interrupt fabric of a device set: line claims and their conflicts,
+ * routing to controller inputs or to the host hooks, wired-OR level lines,
+ * and the APIC-bus plumbing (fake local APIC, fake 8259, fake EOI handler).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <axdevice/axdevice.h>
+
+#include "core/irq.h"
+#include "host_posix.h"
+
+#define KIND_LINE 0x1e0 /* a device driving its claimed lines: cfg_list [trigger...] */
+#define KIND_CTRL 0x1e1 /* a controller input: cfg_list [nr_lines] */
+
+#define MAX_LINES	      64
+#define AX_ARRAY_SIZE_TEST(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct ax_range range_of(uint64_t base, uint64_t len)
+{
+	struct ax_range r = { base, base + len - 1 };
+
+	return r;
+}
+
+/* --- a device that claims lines and lets the test drive them ---------------- */
+struct line_dev {
+	struct ax_irq_lines *lines;
+	struct ax_irq_fabric *fabric;
+	bool destroyed;
+};
+
+static enum ax_err dummy_read(void *priv, const struct ax_access *acc, uint64_t *val)
+{
+	(void)priv;
+	(void)acc;
+	*val = 0;
+	return AX_OK;
+}
+
+static enum ax_err dummy_write(void *priv, const struct ax_access *acc, uint64_t val)
+{
+	(void)priv;
+	(void)acc;
+	(void)val;
+	return AX_OK;
+}
+
+static void line_dev_destroy(void *priv)
+{
+	free(priv);
+}
+
+static const struct ax_device_ops line_dev_ops = {
+	.read = dummy_read,
+	.write = dummy_write,
+	.destroy = line_dev_destroy,
+};
+
+/* irq_id is the first line; cfg_list gives a trigger per line (irq_id, irq_id + 1, ...). */
+static enum ax_err line_dev_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+				   struct ax_device_desc *out, struct ax_diag *diag)
+{
+	struct line_dev *d = calloc(1, sizeof(*d));
+
+	(void)diag;
+	d->lines = env->irq_lines;
+	d->fabric = env->irq_fabric;
+	out->name = cfg->name;
+	out->type = cfg->emu_type;
+	out->bus = AX_BUS_MMIO;
+	out->removable = true;
+	out->nr_ranges = 1;
+	out->ranges[0] = range_of(cfg->base_gpa, cfg->length);
+	out->ops = &line_dev_ops;
+	out->priv = d;
+	out->nr_irqs = cfg->cfg_len ? (uint32_t)cfg->cfg_len : 1;
+	for (uint32_t i = 0; i < out->nr_irqs; i++) {
+		out->irqs[i].line = cfg->irq_id + i;
+		out->irqs[i].trigger =
+			cfg->cfg_len ? (enum ax_irq_trigger)cfg->cfg_list[i] : AX_IRQ_LEVEL;
+	}
+	return AX_OK;
+}
+
+/* --- a controller input recording what reaches it --------------------------- */
+struct ctrl_dev {
+	struct ax_irq_fabric *fabric;
+	char name[AX_NAME_MAX];
+	_Atomic int level[MAX_LINES];
+	_Atomic unsigned rises[MAX_LINES];
+	_Atomic unsigned falls[MAX_LINES];
+};
+
+static void ctrl_set_line(void *priv, uint32_t line, bool level)
+{
+	struct ctrl_dev *c = priv;
+
+	assert_true(line < MAX_LINES);
+	/* the fabric delivers changes only: never the same level twice in a row */
+	assert_int_not_equal(atomic_exchange(&c->level[line], level), level);
+	if (level)
+		c->rises[line]++;
+	else
+		c->falls[line]++;
+}
+
+static void ctrl_destroy(void *priv)
+{
+	struct ctrl_dev *c = priv;
+
+	ax_irq_fabric_remove_input(c->fabric, c);
+	free(c);
+}
+
+static const struct ax_device_ops ctrl_ops = {
+	.read = dummy_read,
+	.write = dummy_write,
+	.destroy = ctrl_destroy,
+};
+
+static enum ax_err ctrl_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+			       struct ax_device_desc *out, struct ax_diag *diag)
+{
+	struct ctrl_dev *c = calloc(1, sizeof(*c));
+	struct ax_irq_input in = { .name = cfg->name,
+				   .nr_lines = cfg->cfg_len ? (uint32_t)cfg->cfg_list[0] : 24,
+				   .set_line = ctrl_set_line,
+				   .priv = c };
+	enum ax_err err;
+
+	c->fabric = env->irq_fabric;
+	snprintf(c->name, sizeof(c->name), "%s", cfg->name);
+	err = ax_irq_fabric_add_input(env->irq_fabric, &in, diag);
+	if (err) {
+		free(c);
+		return err;
+	}
+	out->name = cfg->name;
+	out->type = cfg->emu_type;
+	out->bus = AX_BUS_MMIO;
+	out->nr_ranges = 1;
+	out->ranges[0] = range_of(cfg->base_gpa, cfg->length);
+	out->ops = &ctrl_ops;
+	out->priv = c;
+	return AX_OK;
+}
+
+static const struct ax_device_kind test_kinds[] = {
+	{ KIND_LINE, "line", line_dev_create },
+	{ KIND_CTRL, "ctrl", ctrl_create },
+};
+
+/* --- fixture ------------------------------------------------------------------ */
+struct fixture {
+	struct test_host host;
+	struct ax_devices *set;
+	struct ax_diag diag;
+	uint64_t next_base;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct ax_devices_params p = { 0 };
+
+	test_host_init(&f->host, false);
+	p.hooks = &f->host.hooks;
+	p.max_vcpus = 2;
+	p.kinds = test_kinds;
+	p.nr_kinds = AX_ARRAY_SIZE_TEST(test_kinds);
+	if (ax_devices_create(&p, NULL, &f->set, &f->diag) != AX_OK)
+		return -1;
+	f->next_base = 0x10000;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	ax_devices_destroy(f->set);
+	test_host_fini(&f->host);
+	free(f);
+	return 0;
+}
+
+static void assert_msg(const struct ax_diag *diag, const char *text)
+{
+	if (strcmp(diag->msg, text) != 0)
+		fail_msg("message \"%s\"\n   expected \"%s\"", diag->msg, text);
+}
+
+/* Adds a device of `kind`; returns its id (0 on failure, with f->diag filled). */
+static uint32_t add(struct fixture *f, const char *name, uint32_t kind, uint32_t irq,
+		    const uint64_t *cfg, size_t n, enum ax_err expect)
+{
+	struct ax_emu_config c = { .name = name,
+				   .base_gpa = f->next_base,
+				   .length = 0x100,
+				   .irq_id = irq,
+				   .emu_type = kind,
+				   .cfg_list = cfg,
+				   .cfg_len = n };
+	uint32_t id = 0;
+
+	f->next_base += 0x1000;
+	memset(&f->diag, 0, sizeof(f->diag));
+	assert_int_equal(ax_devices_add_from_config(f->set, &c, &id, &f->diag), expect);
+	return expect == AX_OK ? id : 0;
+}
+
+static void *priv_of(struct fixture *f, uint32_t id)
+{
+	void *p = NULL;
+
+	assert_int_equal(ax_devices_priv(f->set, id, &p), AX_OK);
+	return p;
+}
+
+static struct ax_irq_lines *lines_of(struct fixture *f, uint32_t id)
+{
+	return ((struct line_dev *)priv_of(f, id))->lines;
+}
+
+static const uint64_t LEVEL[] = { AX_IRQ_LEVEL };
+static const uint64_t EDGE[] = { AX_IRQ_EDGE };
+
+/* --- routing to the host ---------------------------------------------------- */
+
+static void test_no_controller_lines_reach_host(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t a = add(f, "a", KIND_LINE, 5, LEVEL, 1, AX_OK);
+	uint32_t b = add(f, "b", KIND_LINE, 9, EDGE, 1, AX_OK);
+
+	ax_irq_line_set_level(lines_of(f, a), 5, true);
+	assert_true(f->host.irq_level[5]);
+	ax_irq_line_set_level(lines_of(f, a), 5, true); /* no change: no second call */
+	assert_int_equal(f->host.irq_raises[5], 1);
+	ax_irq_line_set_level(lines_of(f, a), 5, false);
+	assert_false(f->host.irq_level[5]);
+	ax_irq_line_pulse(lines_of(f, b), 9);
+	assert_int_equal(f->host.irq_pulses[9], 1);
+	/* lines the device did not claim are ignored (logged once) */
+	unsigned logs = f->host.log_lines;
+
+	ax_irq_line_set_level(lines_of(f, a), 6, true);
+	ax_irq_line_set_level(lines_of(f, a), 6, true);
+	assert_false(f->host.irq_level[6]);
+	assert_int_equal(f->host.log_lines, logs + 1);
+	/* a NULL handle is ignored */
+	ax_irq_line_set_level(NULL, 5, true);
+	ax_irq_line_pulse(NULL, 5);
+}
+
+static void test_shared_level_line_is_wired_or(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t a = add(f, "a", KIND_LINE, 5, LEVEL, 1, AX_OK);
+	uint32_t b = add(f, "b", KIND_LINE, 5, LEVEL, 1, AX_OK);
+
+	ax_irq_line_set_level(lines_of(f, a), 5, true);
+	ax_irq_line_set_level(lines_of(f, b), 5, true);
+	assert_int_equal(f->host.irq_raises[5], 1);
+	ax_irq_line_set_level(lines_of(f, a), 5, false);
+	assert_true(f->host.irq_level[5]);
+	ax_irq_line_set_level(lines_of(f, b), 5, false);
+	assert_false(f->host.irq_level[5]);
+	/* a pulse on a line someone else holds high shows no edge */
+	ax_irq_line_set_level(lines_of(f, a), 5, true);
+	ax_irq_line_pulse(lines_of(f, b), 5);
+	assert_int_equal(f->host.irq_pulses[5], 0);
+	/* removing the asserting device drops its level */
+	assert_int_equal(ax_devices_remove(f->set, a, NULL), AX_OK);
+	assert_false(f->host.irq_level[5]);
+	ax_irq_line_set_level(lines_of(f, b), 5, true);
+	assert_true(f->host.irq_level[5]);
+	assert_int_equal(ax_devices_remove(f->set, b, NULL), AX_OK);
+	assert_false(f->host.irq_level[5]);
+}
+
+/* --- claims ----------------------------------------------------------------- */
+
+static void test_edge_line_has_one_claimant(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f, "a", KIND_LINE, 4, EDGE, 1, AX_OK);
+	add(f, "b", KIND_LINE, 4, EDGE, 1, AX_ERR_ADDR_IN_USE);
+	assert_msg(&f->diag, "device \"b\": irq line 4 (edge) is already claimed by device \"a\"");
+	add(f, "c", KIND_LINE, 4, LEVEL, 1, AX_ERR_ADDR_IN_USE);
+	assert_msg(&f->diag,
+		   "device \"c\": irq line 4 is already claimed by device \"a\" as an edge line");
+	add(f, "d", KIND_LINE, 7, LEVEL, 1, AX_OK);
+	add(f, "e", KIND_LINE, 7, EDGE, 1, AX_ERR_ADDR_IN_USE);
+	assert_msg(&f->diag, "device \"e\": irq line 7 (edge) is already claimed by device \"d\"");
+	/* a failed add left nothing behind: the set has a, d */
+	assert_int_equal(ax_devices_count(f->set), 2);
+	static const uint64_t twice[] = { AX_IRQ_LEVEL, 5 };
+
+	add(f, "g", KIND_LINE, 10, twice, 2, AX_ERR_INVALID_INPUT);
+	assert_msg(&f->diag, "device \"g\": irq line 11: trigger 5 is neither level nor edge");
+}
+
+static void test_claims_released_with_device(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t a = add(f, "a", KIND_LINE, 4, EDGE, 1, AX_OK);
+
+	assert_int_equal(ax_devices_remove(f->set, a, NULL), AX_OK);
+	uint32_t b = add(f, "b", KIND_LINE, 4, EDGE, 1, AX_OK);
+
+	ax_irq_line_pulse(lines_of(f, b), 4);
+	assert_int_equal(f->host.irq_pulses[4], 1);
+}
+
+static void test_host_added_device_claims_take_part(void **state)
+{
+	struct fixture *f = *state;
+	struct ax_device_desc d = { 0 };
+	uint32_t id;
+
+	add(f, "a", KIND_LINE, 4, EDGE, 1, AX_OK);
+	d.name = "hostdev";
+	d.bus = AX_BUS_PORT;
+	d.nr_ranges = 1;
+	d.ranges[0] = range_of(0x3f8, 8);
+	d.ops = &line_dev_ops;
+	d.nr_irqs = 1;
+	d.irqs[0].line = 4;
+	d.irqs[0].trigger = AX_IRQ_LEVEL;
+	assert_int_equal(ax_devices_add(f->set, &d, &id, &f->diag), AX_ERR_ADDR_IN_USE);
+	assert_msg(&f->diag,
+		   "device \"hostdev\": irq line 4 is already claimed by device \"a\" as an edge "
+		   "line");
+	assert_int_equal(ax_devices_count(f->set), 1);
+	d.irqs[0].line = 3;
+	d.removable = true;
+	d.priv = calloc(1, sizeof(struct line_dev));
+	assert_int_equal(ax_devices_add(f->set, &d, &id, &f->diag), AX_OK);
+	add(f, "b", KIND_LINE, 3, EDGE, 1, AX_ERR_ADDR_IN_USE);
+	assert_msg(&f->diag,
+		   "device \"b\": irq line 3 (edge) is already claimed by device \"hostdev\"");
+	assert_int_equal(ax_devices_remove(f->set, id, NULL), AX_OK);
+	add(f, "b", KIND_LINE, 3, EDGE, 1, AX_OK);
+	d.nr_irqs = AX_DEVICE_MAX_IRQS + 1;
+	d.name = "toomany";
+	assert_int_equal(ax_devices_add(f->set, &d, &id, &f->diag), AX_ERR_INVALID_INPUT);
+}
+
+/* --- controller inputs ------------------------------------------------------ */
+
+static void test_controller_owns_its_lines(void **state)
+{
+	struct fixture *f = *state;
+	static const uint64_t n24[] = { 24 };
+	uint32_t io = add(f, "ioapic", KIND_CTRL, 0, n24, 1, AX_OK);
+	uint32_t a = add(f, "a", KIND_LINE, 4, LEVEL, 1, AX_OK);
+	uint32_t b = add(f, "b", KIND_LINE, 4, LEVEL, 1, AX_OK);
+	uint32_t e = add(f, "e", KIND_LINE, 23, EDGE, 1, AX_OK);
+	struct ctrl_dev *c = priv_of(f, io);
+
+	ax_irq_line_set_level(lines_of(f, a), 4, true);
+	ax_irq_line_set_level(lines_of(f, b), 4, true);
+	assert_int_equal(c->level[4], 1);
+	assert_int_equal(c->rises[4], 1);
+	assert_false(f->host.irq_level[4]); /* the host never sees an owned line */
+	ax_irq_line_set_level(lines_of(f, a), 4, false);
+	assert_int_equal(c->level[4], 1);
+	ax_irq_line_set_level(lines_of(f, b), 4, false);
+	assert_int_equal(c->level[4], 0);
+	ax_irq_line_pulse(lines_of(f, e), 23);
+	assert_int_equal(c->rises[23], 1);
+	assert_int_equal(c->falls[23], 1);
+	assert_int_equal(f->host.irq_pulses[23], 0);
+	/* beyond the controller's lines: a config error naming it */
+	add(f, "x", KIND_LINE, 30, LEVEL, 1, AX_ERR_INVALID_INPUT);
+	assert_msg(&f->diag, "device \"x\": irq line 30: the set's interrupt controllers "
+			     "(\"ioapic\", 24 lines) have no such line");
+}
+
+static void test_controller_after_devices(void **state)
+{
+	struct fixture *f = *state;
+	static const uint64_t n24[] = { 24 }, n16[] = { 16 };
+	uint32_t a = add(f, "a", KIND_LINE, 4, LEVEL, 1, AX_OK);
+	uint32_t x = add(f, "x", KIND_LINE, 30, LEVEL, 1, AX_OK);
+
+	/* a line asserted before the controller came reaches it (and leaves the host) */
+	ax_irq_line_set_level(lines_of(f, a), 4, true);
+	assert_true(f->host.irq_level[4]);
+	add(f, "ioapic", KIND_CTRL, 0, n24, 1, AX_ERR_INVALID_INPUT);
+	assert_msg(&f->diag, "device \"ioapic\": device \"x\" claims irq line 30: the set's "
+			     "interrupt controllers (\"ioapic\", 24 lines) have no such line");
+	assert_int_equal(ax_devices_remove(f->set, x, NULL), AX_OK);
+	uint32_t io = add(f, "ioapic", KIND_CTRL, 0, n24, 1, AX_OK);
+	struct ctrl_dev *c = priv_of(f, io);
+
+	assert_false(f->host.irq_level[4]);
+	assert_int_equal(c->level[4], 1);
+	/* ISA lines go to both controllers; a third owner is refused, naming both */
+	uint32_t pic = add(f, "pic", KIND_CTRL, 0, n16, 1, AX_OK);
+	struct ctrl_dev *p = priv_of(f, pic);
+
+	assert_int_equal(p->level[4], 1);
+	ax_irq_line_set_level(lines_of(f, a), 4, false);
+	assert_int_equal(c->level[4], 0);
+	assert_int_equal(p->level[4], 0);
+	add(f, "third", KIND_CTRL, 0, n16, 1, AX_ERR_ADDR_IN_USE);
+	assert_msg(&f->diag, "device \"third\": irq line 0 is already owned by interrupt "
+			     "controllers \"ioapic\" and \"pic\" (at most two per line)");
+	add(f, "y", KIND_LINE, 40, LEVEL, 1, AX_ERR_INVALID_INPUT);
+	assert_msg(&f->diag, "device \"y\": irq line 40: the set's interrupt controllers "
+			     "(\"ioapic\", 24 lines; \"pic\", 16 lines) have no such line");
+	/* line 20 is the I/O APIC's alone */
+	uint32_t z = add(f, "z", KIND_LINE, 20, LEVEL, 1, AX_OK);
+
+	ax_irq_line_set_level(lines_of(f, z), 20, true);
+	assert_int_equal(c->level[20], 1);
+	assert_int_equal(p->rises[20], 0);
+}
+
+static void test_controller_created_in_config(void **state)
+{
+	struct test_host host;
+	static const uint64_t n24[] = { 24 };
+	struct ax_emu_config entries[] = {
+		{ .name = "uart",
+		  .base_gpa = 0x1000,
+		  .length = 8,
+		  .irq_id = 30,
+		  .emu_type = KIND_LINE },
+		{ .name = "ioapic",
+		  .base_gpa = 0xfec00000,
+		  .length = 0x1000,
+		  .emu_type = KIND_CTRL,
+		  .cfg_list = n24,
+		  .cfg_len = 1 },
+	};
+	struct ax_vm_device_config cfg = { entries, 2 };
+	struct ax_devices_params p = { .hooks = &host.hooks, .max_vcpus = 1 };
+	struct ax_devices *set = NULL;
+	struct ax_diag diag = { 0 };
+
+	(void)state;
+	test_host_init(&host, false);
+	p.kinds = test_kinds;
+	p.nr_kinds = AX_ARRAY_SIZE_TEST(test_kinds);
+	/* order-independent: the controller coming second fails, naming the device */
+	assert_int_equal(ax_devices_create(&p, &cfg, &set, &diag), AX_ERR_INVALID_INPUT);
+	assert_msg(&diag, "emu_devices[1]: device \"ioapic\": device \"uart\" claims irq line 30: "
+			  "the set's interrupt controllers (\"ioapic\", 24 lines) have no such "
+			  "line");
+	assert_null(set);
+	entries[0].irq_id = 3;
+	assert_int_equal(ax_devices_create(&p, &cfg, &set, &diag), AX_OK);
+	ax_devices_destroy(set);
+	test_host_fini(&host);
+}
+
+/* --- the APIC bus ------------------------------------------------------------ */
+struct fake_lapic {
+	struct ax_apic_msg last;
+	unsigned delivered, pic_changes;
+	uint32_t pending_vcpu;
+};
+
+static void fl_deliver(void *priv, const struct ax_apic_msg *msg)
+{
+	struct fake_lapic *l = priv;
+
+	l->last = *msg;
+	l->delivered++;
+}
+
+static bool fl_pending(void *priv, uint32_t vcpu)
+{
+	return vcpu == ((struct fake_lapic *)priv)->pending_vcpu;
+}
+
+static enum ax_err fl_ack(void *priv, uint32_t vcpu, uint32_t *vector)
+{
+	(void)priv;
+	*vector = 0x30 + vcpu;
+	return AX_OK;
+}
+
+static void fl_pic_changed(void *priv)
+{
+	((struct fake_lapic *)priv)->pic_changes++;
+}
+
+struct fake_eoi {
+	uint8_t last;
+	unsigned eois;
+};
+
+static void fe_eoi(void *priv, uint8_t vector)
+{
+	struct fake_eoi *e = priv;
+
+	e->last = vector;
+	e->eois++;
+}
+
+static bool fp_intr(void *priv)
+{
+	(void)priv;
+	return true;
+}
+
+static uint8_t fp_ack(void *priv)
+{
+	(void)priv;
+	return 0x21;
+}
+
+static void test_apic_bus(void **state)
+{
+	struct fixture *f = *state;
+	struct ax_irq_fabric *fab;
+	uint32_t a = add(f, "a", KIND_LINE, 4, LEVEL, 1, AX_OK);
+	struct fake_lapic l = { .pending_vcpu = 1 };
+	struct fake_lapic l2 = { 0 };
+	struct fake_eoi e1 = { 0 }, e2 = { 0 };
+	struct ax_apic_ops ops = { .priv = &l,
+				   .deliver = fl_deliver,
+				   .pending = fl_pending,
+				   .ack = fl_ack,
+				   .pic_changed = fl_pic_changed };
+	struct ax_apic_msg msg = { .vector = 0x41, .delivery = AX_APIC_FIXED, .dest = 1 };
+	struct ax_pic_ops pic = { .priv = &e1, .intr = fp_intr, .ack = fp_ack };
+	struct ax_ioapic_eoi eoi1 = { .priv = &e1, .eoi = fe_eoi };
+	struct ax_ioapic_eoi eoi2 = { .priv = &e2, .eoi = fe_eoi };
+	uint32_t vec = 0;
+
+	fab = ((struct line_dev *)priv_of(f, a))->fabric;
+	assert_non_null(fab);
+	/* nothing registered */
+	assert_false(ax_devices_irq_pending(f->set, 1));
+	assert_int_equal(ax_devices_irq_ack(f->set, 1, &vec), AX_ERR_NOT_FOUND);
+	ax_irq_fabric_apic_deliver(fab, &msg);
+	assert_int_equal(ax_irq_fabric_dropped(fab), 1);
+	assert_false(ax_irq_fabric_pic_intr(fab));
+	assert_int_equal(ax_irq_fabric_pic_ack(fab), 0x0f);
+	ax_irq_fabric_pic_changed(fab);
+	ax_irq_fabric_apic_eoi(fab, 0x41);
+
+	assert_int_equal(ax_irq_fabric_set_lapic(fab, "lapic", &ops, &f->diag), AX_OK);
+	ops.priv = &l2;
+	assert_int_equal(ax_irq_fabric_set_lapic(fab, "lapic2", &ops, &f->diag),
+			 AX_ERR_ALREADY_EXISTS);
+	assert_msg(&f->diag,
+		   "device \"lapic2\": the set already has a local APIC, device \"lapic\"");
+	assert_true(ax_devices_irq_pending(f->set, 1));
+	assert_false(ax_devices_irq_pending(f->set, 0));
+	assert_int_equal(ax_devices_irq_ack(f->set, 2, &vec), AX_OK);
+	assert_int_equal(vec, 0x32);
+	ax_irq_fabric_apic_deliver(fab, &msg);
+	assert_int_equal(l.delivered, 1);
+	assert_int_equal(l.last.vector, 0x41);
+	assert_int_equal(ax_irq_fabric_dropped(fab), 1);
+	ax_irq_fabric_pic_changed(fab);
+	assert_int_equal(l.pic_changes, 1);
+
+	assert_int_equal(ax_irq_fabric_set_pic(fab, "pic", &pic, &f->diag), AX_OK);
+	assert_int_equal(ax_irq_fabric_set_pic(fab, "pic2", &pic, &f->diag), AX_ERR_ALREADY_EXISTS);
+	assert_msg(&f->diag, "device \"pic2\": the set already has an 8259 pair, device \"pic\"");
+	assert_true(ax_irq_fabric_pic_intr(fab));
+	assert_int_equal(ax_irq_fabric_pic_ack(fab), 0x21);
+
+	assert_int_equal(ax_irq_fabric_add_ioapic_eoi(fab, &eoi1, NULL), AX_OK);
+	assert_int_equal(ax_irq_fabric_add_ioapic_eoi(fab, &eoi2, NULL), AX_OK);
+	ax_irq_fabric_apic_eoi(fab, 0x41);
+	assert_int_equal(e1.eois, 1);
+	assert_int_equal(e2.eois, 1);
+	assert_int_equal(e2.last, 0x41);
+	ax_irq_fabric_remove_ioapic_eoi(fab, &e1);
+	ax_irq_fabric_apic_eoi(fab, 0x42);
+	assert_int_equal(e1.eois, 1);
+	assert_int_equal(e2.eois, 2);
+	ax_irq_fabric_remove_ioapic_eoi(fab, &e2);
+
+	/* cleared registrations are never called again; clearing a stranger is a no-op */
+	ax_irq_fabric_clear_lapic(fab, &l2);
+	assert_true(ax_devices_irq_pending(f->set, 1));
+	ax_irq_fabric_clear_lapic(fab, &l);
+	assert_false(ax_devices_irq_pending(f->set, 1));
+	ax_irq_fabric_apic_deliver(fab, &msg);
+	assert_int_equal(l.delivered, 1);
+	assert_int_equal(ax_irq_fabric_dropped(fab), 2);
+	ax_irq_fabric_clear_pic(fab, &e1);
+	assert_false(ax_irq_fabric_pic_intr(fab));
+	/* a new local APIC may come after the old one went */
+	ops.priv = &l2;
+	assert_int_equal(ax_irq_fabric_set_lapic(fab, "lapic2", &ops, &f->diag), AX_OK);
+	ax_irq_fabric_clear_lapic(fab, &l2);
+}
+
+/* --- threads ----------------------------------------------------------------- */
+#define RACE_DEVS  4
+#define RACE_ITERS 20000
+
+struct race_arg {
+	struct ax_irq_lines *lines;
+	unsigned seed;
+};
+
+static void *race_thread(void *p)
+{
+	struct race_arg *a = p;
+	unsigned s = a->seed;
+
+	for (unsigned i = 0; i < RACE_ITERS; i++) {
+		s = s * 1103515245u + 12345u;
+		ax_irq_line_set_level(a->lines, 6, (s >> 16) & 1);
+	}
+	ax_irq_line_set_level(a->lines, 6, false);
+	return NULL;
+}
+
+static void test_threads_share_a_level_line(void **state)
+{
+	struct fixture *f = *state;
+	static const uint64_t n24[] = { 24 };
+	uint32_t io = add(f, "ioapic", KIND_CTRL, 0, n24, 1, AX_OK);
+	struct ctrl_dev *c = priv_of(f, io);
+	pthread_t t[RACE_DEVS];
+	struct race_arg args[RACE_DEVS];
+	char name[8];
+
+	for (unsigned i = 0; i < RACE_DEVS; i++) {
+		snprintf(name, sizeof(name), "d%u", i);
+		args[i].lines = lines_of(f, add(f, name, KIND_LINE, 6, LEVEL, 1, AX_OK));
+		args[i].seed = i + 1;
+	}
+	for (unsigned i = 0; i < RACE_DEVS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, race_thread, &args[i]), 0);
+	for (unsigned i = 0; i < RACE_DEVS; i++)
+		pthread_join(t[i], NULL);
+	/* every rise was followed by a fall, in order (ctrl_set_line checks the alternation) */
+	assert_int_equal(c->level[6], 0);
+	assert_int_equal(c->rises[6], c->falls[6]);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_no_controller_lines_reach_host),
+		T(test_shared_level_line_is_wired_or),
+		T(test_edge_line_has_one_claimant),
+		T(test_claims_released_with_device),
+		T(test_host_added_device_claims_take_part),
+		T(test_controller_owns_its_lines),
+		T(test_controller_after_devices),
+		cmocka_unit_test(test_controller_created_in_config),
+		T(test_apic_bus),
+		T(test_threads_share_a_level_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
