@@ -43,6 +43,8 @@ _Static_assert(VU_MAX_REGIONS <= AXVM_MAX_MEM_REGIONS, "guest_ram holds the memo
 #define VRING_F_LOG   1u
 #define IO_TIMEOUT_S  10
 
+#define VIRTIO_F_VERSION_1 32 /* virtio 1.2 §6: a modern (non-legacy) driver */
+
 #define OFFERED_PROTOCOL_FEATURES                                                                  \
 	((UINT64_C(1) << VU_PROTOCOL_F_REPLY_ACK) | (UINT64_C(1) << VU_PROTOCOL_F_CONFIG))
 #define F_PROTOCOL (UINT64_C(1) << VU_F_PROTOCOL_FEATURES)
@@ -149,7 +151,7 @@ static void on_used(void *ctx, uint16_t index)
 {
 	struct vu_server *vu = ctx;
 
-	if (index < VIRTIO_MAX_QUEUES)
+	if (index < AX_VIRTIO_QUEUES_MAX)
 		signal_fd(vu->rings[index].call_fd);
 }
 
@@ -163,7 +165,7 @@ static void on_needs_reset(void *ctx)
 {
 	struct vu_server *vu = ctx;
 
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+	for (unsigned i = 0; i < AX_VIRTIO_QUEUES_MAX; i++)
 		if (vu->rings[i].started)
 			signal_fd(vu->rings[i].err_fd);
 }
@@ -318,8 +320,7 @@ static void publish_ram(struct vu_server *vu)
 
 static bool queue_exists(const struct vu_server *vu, uint32_t index)
 {
-	return index < vu->dev->nr_queues && index < VIRTIO_MAX_QUEUES &&
-	       vu->dev->queues[index].num_max;
+	return index < AX_VIRTIO_QUEUES_MAX && ax_virtio_dev_queue_max(vu->dev, index) != 0;
 }
 
 /* Takes what the driver made available, if the ring runs. */
@@ -327,34 +328,32 @@ static void ring_process(struct vu_server *vu, unsigned i)
 {
 	if (!vu->rings[i].started || !vu->rings[i].enabled)
 		return;
-	ax_spin_lock(&vu->dev->lock, &vu->hooks);
+	ax_virtio_dev_lock(vu->dev);
 	ax_virtio_dev_notify(vu->dev, i);
-	ax_spin_unlock(&vu->dev->lock);
+	ax_virtio_dev_unlock(vu->dev);
 }
 
 /* Maps the ring at its current addresses and resumes at `base`. Locked. */
 static bool ring_map(struct vu_server *vu, unsigned i, uint16_t base, char *why, size_t why_len)
 {
 	struct vu_ring *r = &vu->rings[i];
-	struct ax_vq *q = &vu->dev->queues[i];
-	struct ax_vq_fault fault;
+	uint64_t desc, avail, used;
 
 	if (!r->have_addr) {
 		snprintf(why, why_len, "no ring addresses (SET_VRING_ADDR)");
 		return false;
 	}
-	if (!uva_to_gpa(vu, r->desc_uva, &q->desc_gpa) ||
-	    !uva_to_gpa(vu, r->avail_uva, &q->avail_gpa) ||
-	    !uva_to_gpa(vu, r->used_uva, &q->used_gpa)) {
+	if (!uva_to_gpa(vu, r->desc_uva, &desc) || !uva_to_gpa(vu, r->avail_uva, &avail) ||
+	    !uva_to_gpa(vu, r->used_uva, &used)) {
 		snprintf(why, why_len, "a ring address is outside the memory table");
 		return false;
 	}
-	q->num = r->num;
-	if (!ax_virtio_dev_queue_start(vu->dev, (uint16_t)i, base, &fault)) {
-		snprintf(why, why_len, "%s", fault.msg);
+	if (ax_virtio_dev_queue_set(vu->dev, i, r->num, desc, avail, used, false) != AX_OK) {
+		snprintf(why, why_len, "queue size %u is not a power of two in [1, %u]", r->num,
+			 ax_virtio_dev_queue_max(vu->dev, i));
 		return false;
 	}
-	return true;
+	return ax_virtio_dev_queue_start(vu->dev, (uint16_t)i, base, why, why_len);
 }
 
 static bool ring_start(struct vu_server *vu, unsigned i, char *why, size_t why_len)
@@ -363,8 +362,8 @@ static bool ring_start(struct vu_server *vu, unsigned i, char *why, size_t why_l
 	struct ax_virtio_dev *dev = vu->dev;
 	bool ok = true;
 
-	ax_spin_lock(&dev->lock, &vu->hooks);
-	if (!dev->running) {
+	ax_virtio_dev_lock(dev);
+	if (!ax_virtio_dev_running(dev)) {
 		/* first ring of a (re)started device: power-on state, acked features */
 		ax_virtio_dev_reset(dev);
 		if (!ax_virtio_dev_accept_features(dev, vu->features & ~F_PROTOCOL)) {
@@ -374,10 +373,10 @@ static bool ring_start(struct vu_server *vu, unsigned i, char *why, size_t why_l
 		}
 	}
 	ok = ok && ring_map(vu, i, r->base, why, why_len);
-	if (ok && dev->queues[i].used_idx != r->base)
+	if (ok && ax_virtio_dev_queue_used_idx(dev, i) != r->base)
 		axvm_warn("vhost-user: queue %u resumes at avail %u but used idx is %u", i, r->base,
-			  dev->queues[i].used_idx);
-	ax_spin_unlock(&dev->lock);
+			  ax_virtio_dev_queue_used_idx(dev, i));
+	ax_virtio_dev_unlock(dev);
 	if (!ok)
 		return false;
 	r->started = true;
@@ -392,25 +391,25 @@ static uint16_t ring_stop(struct vu_server *vu, unsigned i)
 	struct vu_ring *r = &vu->rings[i];
 
 	if (r->started) {
-		ax_spin_lock(&vu->dev->lock, &vu->hooks);
+		ax_virtio_dev_lock(vu->dev);
 		r->base = ax_virtio_dev_queue_stop(vu->dev, (uint16_t)i);
-		ax_spin_unlock(&vu->dev->lock);
+		ax_virtio_dev_unlock(vu->dev);
 		r->started = false;
 	}
 	unwatch(vu, r->kick_fd);
 	close_fd(&r->kick_fd);
-	ax_spin_lock(&vu->dev->lock, &vu->hooks);
+	ax_virtio_dev_lock(vu->dev);
 	close_fd(&r->call_fd);
-	ax_spin_unlock(&vu->dev->lock);
+	ax_virtio_dev_unlock(vu->dev);
 	return r->base;
 }
 
 /* Every ring stopped and forgotten, the device at power-on; the memory table stays. */
 static void reset_rings(struct vu_server *vu)
 {
-	ax_spin_lock(&vu->dev->lock, &vu->hooks);
+	ax_virtio_dev_lock(vu->dev);
 	ax_virtio_dev_reset(vu->dev);
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+	for (unsigned i = 0; i < AX_VIRTIO_QUEUES_MAX; i++) {
 		struct vu_ring *r = &vu->rings[i];
 
 		unwatch(vu, r->kick_fd);
@@ -419,7 +418,7 @@ static void reset_rings(struct vu_server *vu)
 		close_fd(&r->err_fd);
 		*r = (struct vu_ring){ .kick_fd = -1, .call_fd = -1, .err_fd = -1 };
 	}
-	ax_spin_unlock(&vu->dev->lock);
+	ax_virtio_dev_unlock(vu->dev);
 }
 
 /* --- request handlers ------------------------------------------------------- */
@@ -451,22 +450,22 @@ static enum vu_result reply_u64(struct vu_reply *rep, uint64_t v)
 static enum vu_result h_get_features(struct vu_server *vu, struct vu_msg *m, struct vu_reply *rep)
 {
 	(void)m;
-	return reply_u64(rep, vu->dev->device_features | F_PROTOCOL);
+	return reply_u64(rep, ax_virtio_dev_offered_features(vu->dev) | F_PROTOCOL);
 }
 
 static enum vu_result h_set_features(struct vu_server *vu, struct vu_msg *m, struct vu_reply *rep)
 {
 	uint64_t f = get_u64(m->payload);
-	uint64_t offered = vu->dev->device_features | F_PROTOCOL;
+	uint64_t offered = ax_virtio_dev_offered_features(vu->dev) | F_PROTOCOL;
 
 	(void)rep;
 	if (f & ~offered)
 		return refuse(m, "features 0x%llx were not offered",
 			      (unsigned long long)(f & ~offered));
-	if (!(f & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
+	if (!(f & (UINT64_C(1) << VIRTIO_F_VERSION_1)))
 		return refuse(m, "VIRTIO_F_VERSION_1 not acked (legacy devices are not served)");
 	vu->features = f;
-	if (vu->dev->running)
+	if (ax_virtio_dev_running(vu->dev))
 		axvm_info("vhost-user: features changed while rings run; they apply at the next "
 			  "start");
 	return RES_OK;
@@ -513,7 +512,7 @@ static enum vu_result h_set_protocol_features(struct vu_server *vu, struct vu_ms
 static enum vu_result h_get_queue_num(struct vu_server *vu, struct vu_msg *m, struct vu_reply *rep)
 {
 	(void)m;
-	return reply_u64(rep, vu->dev->nr_queues);
+	return reply_u64(rep, ax_virtio_dev_nr_queues(vu->dev));
 }
 
 /* Checks one region of SET_MEM_TABLE and maps it from `fd`. */
@@ -547,8 +546,8 @@ static enum vu_result h_set_mem_table(struct vu_server *vu, struct vu_msg *m, st
 {
 	struct vu_region fresh[VU_MAX_REGIONS], old[VU_MAX_REGIONS];
 	unsigned n, nr_old = vu->nr_regions;
-	bool started[VIRTIO_MAX_QUEUES] = { false };
-	uint16_t avail[VIRTIO_MAX_QUEUES] = { 0 };
+	bool started[AX_VIRTIO_QUEUES_MAX] = { false };
+	uint16_t avail[AX_VIRTIO_QUEUES_MAX] = { 0 };
 
 	(void)rep;
 	if (m->size < 8)
@@ -569,18 +568,18 @@ static enum vu_result h_set_mem_table(struct vu_server *vu, struct vu_msg *m, st
 	}
 
 	/* Swap with no backend request in flight: their buffers point into the old maps. */
-	ax_spin_lock(&vu->dev->lock, &vu->hooks);
+	ax_virtio_dev_lock(vu->dev);
 	ax_virtio_dev_drain(vu->dev);
 	memcpy(old, vu->regions, sizeof(old));
 	memcpy(vu->regions, fresh, n * sizeof(fresh[0]));
 	vu->nr_regions = n;
 	publish_ram(vu);
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+	for (unsigned i = 0; i < AX_VIRTIO_QUEUES_MAX; i++) {
 		started[i] = vu->rings[i].started;
 		if (started[i])
 			avail[i] = ax_virtio_dev_queue_stop(vu->dev, (uint16_t)i);
 	}
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+	for (unsigned i = 0; i < AX_VIRTIO_QUEUES_MAX; i++) {
 		char why[160];
 
 		if (!started[i])
@@ -593,7 +592,7 @@ static enum vu_result h_set_mem_table(struct vu_server *vu, struct vu_msg *m, st
 			signal_fd(vu->rings[i].err_fd);
 		}
 	}
-	ax_spin_unlock(&vu->dev->lock);
+	ax_virtio_dev_unlock(vu->dev);
 	unmap_regions(old, nr_old);
 	return RES_OK;
 }
@@ -631,9 +630,9 @@ static enum vu_result h_set_vring_num(struct vu_server *vu, struct vu_msg *m, st
 	(void)rep;
 	if (!stopped_vring_index(vu, m, &i))
 		return RES_FAIL;
-	if (!ax_vq_num_valid(&vu->dev->queues[i], num))
+	if (!ax_virtio_dev_queue_num_valid(vu->dev, i, num))
 		return refuse(m, "queue size %u is not a power of two in [1, %u]", num,
-			      vu->dev->queues[i].num_max);
+			      ax_virtio_dev_queue_max(vu->dev, i));
 	vu->rings[i].num = (uint16_t)num;
 	return RES_OK;
 }
@@ -758,10 +757,10 @@ static enum vu_result h_set_vring_call(struct vu_server *vu, struct vu_msg *m, s
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	slot = m->request == VU_SET_VRING_CALL ? &vu->rings[i].call_fd : &vu->rings[i].err_fd;
 	/* under the lock: a backend completing on another thread may be signalling */
-	ax_spin_lock(&vu->dev->lock, &vu->hooks);
+	ax_virtio_dev_lock(vu->dev);
 	close_fd(slot);
 	*slot = fd;
-	ax_spin_unlock(&vu->dev->lock);
+	ax_virtio_dev_unlock(vu->dev);
 	return RES_OK;
 }
 
@@ -807,14 +806,14 @@ static enum vu_result h_get_config(struct vu_server *vu, struct vu_msg *m, struc
 		return RES_FAIL;
 	memcpy(rep->payload, m->payload, CONFIG_HDR);
 	memset(rep->payload + CONFIG_HDR, 0, size);
-	ax_spin_lock(&vu->dev->lock, &vu->hooks);
+	ax_virtio_dev_lock(vu->dev);
 	for (uint32_t i = 0; i < size; i++) {
 		uint64_t v;
 
 		if (ax_virtio_dev_config_read(vu->dev, offset + i, 1, &v) == AX_OK)
 			rep->payload[CONFIG_HDR + i] = (uint8_t)v;
 	}
-	ax_spin_unlock(&vu->dev->lock);
+	ax_virtio_dev_unlock(vu->dev);
 	rep->size = CONFIG_HDR + size;
 	return RES_OK;
 }
@@ -827,11 +826,11 @@ static enum vu_result h_set_config(struct vu_server *vu, struct vu_msg *m, struc
 	(void)rep;
 	if (!config_args(m, &offset, &size))
 		return RES_FAIL;
-	ax_spin_lock(&vu->dev->lock, &vu->hooks);
+	ax_virtio_dev_lock(vu->dev);
 	for (uint32_t i = 0; i < size && err == AX_OK; i++)
 		err = ax_virtio_dev_config_write(vu->dev, offset + i, 1,
 						 m->payload[CONFIG_HDR + i]);
-	ax_spin_unlock(&vu->dev->lock);
+	ax_virtio_dev_unlock(vu->dev);
 	if (err)
 		return refuse(m, "config write at %u, %u bytes: %s", offset, size,
 			      ax_err_name(err));
@@ -917,7 +916,7 @@ int vu_server_init(struct vu_server *vu, int stop_fd)
 	memset(vu, 0, sizeof(*vu));
 	vu->conn_fd = -1;
 	vu->stop_fd = stop_fd;
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+	for (unsigned i = 0; i < AX_VIRTIO_QUEUES_MAX; i++)
 		vu->rings[i] = (struct vu_ring){ .kick_fd = -1, .call_fd = -1, .err_fd = -1 };
 	axvm_libc_hooks(&vu->hooks, vu);
 	vu->hooks.guest_mem = hook_guest_mem;
@@ -983,7 +982,7 @@ static void handle_kick(struct vu_server *vu, unsigned i)
 	uint64_t count;
 	ssize_t n;
 
-	if (i >= VIRTIO_MAX_QUEUES || r->kick_fd < 0)
+	if (i >= AX_VIRTIO_QUEUES_MAX || r->kick_fd < 0)
 		return;
 	n = read(r->kick_fd, &count, sizeof(count));
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -997,7 +996,7 @@ static void handle_kick(struct vu_server *vu, unsigned i)
 
 enum vu_step_result vu_server_step(struct vu_server *vu, int timeout_ms)
 {
-	struct epoll_event evs[VIRTIO_MAX_QUEUES + 2];
+	struct epoll_event evs[AX_VIRTIO_QUEUES_MAX + 2];
 	int n;
 
 	if (vu->conn_fd < 0)

@@ -33,8 +33,8 @@
 #include <stdint.h>
 
 #include <axdevice/host.h>
+#include <axdevice/virtio_transport.h>
 
-#include "../src/dev/virtio/virtio_dev.h"
 #include "guest_ram.h"
 
 #define VU_MAX_REGIONS 8    /* VHOST_MEMORY_BASELINE_NREGIONS */
@@ -107,7 +107,7 @@ struct vu_server {
 	struct vu_region regions[VU_MAX_REGIONS];
 	unsigned nr_regions;
 	struct guest_ram ram; /* the same regions, for guest_ram_at */
-	struct vu_ring rings[VIRTIO_MAX_QUEUES];
+	struct vu_ring rings[AX_VIRTIO_QUEUES_MAX];
 
 	/* counters, for tests and logs */
 	unsigned long messages, refused;

@@ -20,7 +20,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../src/dev/virtio/blk.h"
 #include "axvm.h"
 #include "log.h"
 

@@ -78,29 +78,110 @@ bool ax_virtio_dev_activate(struct ax_virtio_dev *dev)
 	return true;
 }
 
-static bool no_queue(struct ax_vq_fault *fault, uint16_t index)
+void ax_virtio_dev_lock(struct ax_virtio_dev *dev)
 {
-	ax_format(fault->msg, sizeof(fault->msg), "queue %u does not exist", index);
-	return false;
+	ax_spin_lock(&dev->lock, dev->hooks);
+}
+
+void ax_virtio_dev_unlock(struct ax_virtio_dev *dev)
+{
+	ax_spin_unlock(&dev->lock);
+}
+
+uint32_t ax_virtio_dev_device_id(const struct ax_virtio_dev *dev)
+{
+	return dev->device_id;
+}
+
+uint64_t ax_virtio_dev_offered_features(const struct ax_virtio_dev *dev)
+{
+	return dev->device_features;
+}
+
+uint16_t ax_virtio_dev_nr_queues(const struct ax_virtio_dev *dev)
+{
+	return dev->nr_queues;
+}
+
+static const struct ax_vq *queue_at(const struct ax_virtio_dev *dev, uint32_t index)
+{
+	if (index >= dev->nr_queues || !dev->queues[index].num_max)
+		return NULL;
+	return &dev->queues[index];
+}
+
+uint16_t ax_virtio_dev_queue_max(const struct ax_virtio_dev *dev, uint32_t index)
+{
+	const struct ax_vq *q = queue_at(dev, index);
+
+	return q ? q->num_max : 0;
+}
+
+bool ax_virtio_dev_queue_num_valid(const struct ax_virtio_dev *dev, uint32_t index, uint32_t num)
+{
+	const struct ax_vq *q = queue_at(dev, index);
+
+	return q && ax_vq_num_valid(q, num);
+}
+
+bool ax_virtio_dev_running(const struct ax_virtio_dev *dev)
+{
+	return dev->running;
+}
+
+uint16_t ax_virtio_dev_queue_used_idx(const struct ax_virtio_dev *dev, uint32_t index)
+{
+	const struct ax_vq *q = queue_at(dev, index);
+
+	return q ? q->used_idx : 0;
+}
+
+uint32_t ax_virtio_dev_config_generation(const struct ax_virtio_dev *dev)
+{
+	return dev->config_generation;
+}
+
+enum ax_err ax_virtio_dev_queue_set(struct ax_virtio_dev *dev, uint32_t index, uint32_t num,
+				    uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa,
+				    bool ready)
+{
+	struct ax_vq *q;
+
+	if (!queue_at(dev, index) || !ax_vq_num_valid(&dev->queues[index], num))
+		return AX_ERR_INVALID_INPUT;
+	q = &dev->queues[index];
+	if (q->started)
+		return AX_ERR_RESOURCE_BUSY;
+	q->num = (uint16_t)num;
+	q->desc_gpa = desc_gpa;
+	q->avail_gpa = avail_gpa;
+	q->used_gpa = used_gpa;
+	q->ready = ready;
+	return AX_OK;
 }
 
 bool ax_virtio_dev_queue_start(struct ax_virtio_dev *dev, uint16_t index, uint16_t last_avail,
-			       struct ax_vq_fault *fault)
+			       char *why, size_t why_len)
 {
 	bool event_idx = dev->features & VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX);
 	bool indirect = dev->features & VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC);
 	bool was_running = dev->running;
+	struct ax_vq_fault fault;
 	struct ax_vq *q;
 
-	if (index >= dev->nr_queues || !dev->queues[index].num_max)
-		return no_queue(fault, index);
+	if (!queue_at(dev, index)) {
+		ax_format(why, why_len, "queue %u does not exist", index);
+		return false;
+	}
 	if (dev->broken) {
-		ax_format(fault->msg, sizeof(fault->msg), "the device needs a reset");
+		ax_format(why, why_len, "the device needs a reset");
 		return false;
 	}
 	q = &dev->queues[index];
-	if (!ax_vq_start(q, dev->hooks, event_idx, indirect, fault))
+	if (!ax_vq_start(q, dev->hooks, event_idx, indirect, &fault)) {
+		ax_strlcpy(why, fault.msg, why_len);
 		return false;
+	}
 	ax_vq_resume(q, last_avail);
 	q->ready = true;
 	dev->running = true;
