@@ -51,7 +51,7 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 UNICORN_LIBS = $(shell pkg-config --libs unicorn 2>/dev/null || echo -lunicorn)
 
 .PHONY: all test bench freestanding install run clean deps-test check-format format cppcheck \
-        test-unit test-asan test-tsan test-configs test-kvm test-linux test-linux-axvm guest \
+        test-unit test-asan test-tsan test-configs test-vm test-linux test-linux-axvm guest \
         deps-run bench-peer fuzz
 all: $(BUILD)/libaxdevice.a $(BUILD)/libaxdevice.so $(BUILD)/axdevice.pc
 
@@ -158,9 +158,10 @@ test-tsan: deps-test $(TSAN_NAMES:%=$(BUILD)/tsan/tests/%)
 test-configs: deps-test $(BUILD)/axvm
 	@AXVM=$(BUILD)/axvm VALGRIND=1 tests/check-configs.sh
 
-# axvm + demo guest on KVM (prints SKIP where /dev/kvm is unusable).
-test-kvm: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
-	@AXVM=$(BUILD)/axvm tests/kvm/run.sh
+# axvm + the demo guest and the 64-bit test kernels on every accelerator this
+# machine has: TCG always, KVM where /dev/kvm works (ACCELS=tcg to pick one).
+test-vm: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
+	@AXVM=$(BUILD)/axvm tests/vm/run.sh
 
 # Unmodified Debian Linux (QEMU TCG) using our virtio-blk over vhost-user.
 test-linux: $(BUILD)/axvm
@@ -171,7 +172,7 @@ test-linux: $(BUILD)/axvm
 test-linux-axvm: $(BUILD)/axvm
 	@AXVM=$(BUILD)/axvm tests/linux/axvm.sh
 
-test: test-unit test-asan test-tsan test-configs test-kvm test-linux freestanding cppcheck \
+test: test-unit test-asan test-tsan test-configs test-vm test-linux freestanding cppcheck \
       check-format
 	@echo "make test: all passed"
 

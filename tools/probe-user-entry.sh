@@ -7,8 +7,8 @@
 # call there (see the notes of issue 6). A diagnostic, not a test.
 #   tools/probe-user-entry.sh          (from the top of the tree, after make)
 set -u
-# shellcheck source=tests/kvm/lib.sh
-. tests/kvm/lib.sh
+# shellcheck source=tests/vm/lib.sh
+. tests/vm/lib.sh
 test_kernel_setup probe-user-entry
 for entry in SYSCALL INT80; do
 	test_kernel_build p tools/probe_user_entry.S "-DENTRY_$entry"

@@ -2,7 +2,7 @@
 /*
  * A probe of the host KVM, for tools/probe-user-entry.sh: can a guest's user
  * mode (CPL 3) enter its kernel? A tiny 64-bit kernel in the bzImage shape
- * of tests/kvm/ sets up its own GDT (kernel and user segments, a TSS with
+ * of tests/vm/ sets up its own GDT (kernel and user segments, a TSS with
  * RSP0), 1 GiB of identity-mapped user pages, an IDT (#GP, #PF, and vector
  * 0x80 with DPL 3) and SYSCALL (EFER.SCE, STAR, LSTAR, SFMASK), drops to
  * CPL 3 with iretq and enters the kernel with SYSCALL (ENTRY_SYSCALL) or
@@ -21,7 +21,7 @@
 #define PD   0x75000
 #define KSTACK 0x80000
 #define USTACK 0x88000
-#include "../tests/kvm/bzimage_header.S"
+#include "../tests/vm/bzimage_header.S"
 startup_64:
 	mov	$KSTACK, %rsp
 	/* GDT: 0 null, 0x10 kcode64, 0x18 kdata, 0x20 ucode32 (unused), 0x28 udata, 0x30 ucode64, 0x40 TSS */

@@ -49,8 +49,8 @@ cd "$(dirname "$0")/../.."
 LIB_TAG=linux-axvm
 # shellcheck source=tests/linux/lib.sh
 . tests/linux/lib.sh
-# shellcheck source=tests/kvm/lib.sh
-. tests/kvm/lib.sh
+# shellcheck source=tests/vm/lib.sh
+. tests/vm/lib.sh
 
 CONFIG=${CONFIG:-configs/linux.toml}
 TIMEOUT=${AXVM_LINUX_TIMEOUT:-3600}

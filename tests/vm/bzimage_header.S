@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The front of the tiny test kernels in tests/kvm/ (bp_guest.S,
+ * The front of the tiny test kernels in tests/vm/ (bp_guest.S,
  * insn_guest.S, acpi_s5_guest.S): one setup sector with the Linux boot
  * protocol's setup header, so that axvm's bzImage loader places the rest at
  * 1 MiB and starts it in long mode at +0x200 (file offset 0x600), with

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A tiny 64-bit test kernel for tests/kvm/bp.sh: executes int3 and checks the
+ * A tiny 64-bit test kernel for tests/vm/bp.sh: executes int3 and checks the
  * #BP frame. Built with `cc -c` and `objcopy -O binary` into a minimal
  * "bzImage" (boot protocol 2.12, XLF_KERNEL_64, one setup sector) that axvm's
  * bzImage loader starts in long mode at load + 0x200 (load = 1 MiB) with

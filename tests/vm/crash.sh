@@ -3,7 +3,7 @@
 # mode=crash (guest/x86/crash_mode.h): the guest writes sectors 64..1087, flushes,
 # prints "CRASH flushed ...", then rewrites sectors 2048..4095 pass after pass
 # without flushing. Once a pass or two has gone by, axvm is killed with
-# SIGKILL at a random moment and build/crash-check (tests/kvm/crash_check.c,
+# SIGKILL at a random moment and build/crash-check (tests/vm/crash_check.c,
 # built here) checks the image: flushed sectors exact; rewritten sectors each
 # whole (original or one pass of this run), in write order, none of the passes
 # the guest reported done missing. Where strace is installed, a second run
@@ -15,9 +15,10 @@
 # back or reordered in axvm, none torn or misplaced), not what survives a
 # power cut; for that the strace check only shows that fdatasync was asked
 # for and succeeded, and the file system and the disk must keep its promise.
-#   AXVM=build/axvm tests/kvm/crash.sh     (from the top of the tree)
+#   AXVM=build/axvm tests/vm/crash.sh     (from the top of the tree)
 set -u
 AXVM=${AXVM:-build/axvm}
+ACCEL=${ACCEL:-tcg}
 CC=${CC:-cc}
 CHECKER=build/crash-check
 FLUSHED="sectors=64..1087"
@@ -28,22 +29,22 @@ job=
 trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 fail() {
-	echo "FAIL [kvm] crash-consistency: $*"
+	echo "FAIL [$ACCEL] crash-consistency: $*"
 	for f in "$tmp"/*.out "$tmp"/*.err; do
 		[ -s "$f" ] && tail -n 15 "$f"
 	done
 	exit 1
 }
 
-if [ ! -c /dev/kvm ]; then
-	echo "SKIP [kvm] crash-consistency: /dev/kvm not available"
+if [ "$ACCEL" = kvm ] && [ ! -c /dev/kvm ]; then
+	echo "SKIP [$ACCEL] crash-consistency: /dev/kvm not available"
 	exit 0
 fi
 
-if [ ! -x "$CHECKER" ] || [ tests/kvm/crash_check.c -nt "$CHECKER" ]; then
+if [ ! -x "$CHECKER" ] || [ tests/vm/crash_check.c -nt "$CHECKER" ]; then
 	mkdir -p "$(dirname "$CHECKER")"
 	$CC -std=c11 -O2 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-		-Wmissing-prototypes -o "$CHECKER" tests/kvm/crash_check.c ||
+		-Wmissing-prototypes -o "$CHECKER" tests/vm/crash_check.c ||
 		fail "cannot build $CHECKER"
 fi
 
@@ -56,7 +57,7 @@ start() {
 	cp build/demo-disk.img "$tmp/$name.img"
 	# shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
 	"$@" bash -c 'echo $$ >"$0"; exec "$@"' "$tmp/$name.pid" \
-		"$AXVM" run configs/demo.toml --backend "disk0=file:$tmp/$name.img" \
+		"$AXVM" run --accel "$ACCEL" configs/demo.toml --backend "disk0=file:$tmp/$name.img" \
 		--backend uart1=null --cmdline "mode=crash seed=$seed" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err" &
 	job=$!
@@ -139,4 +140,4 @@ if command -v strace >/dev/null 2>&1; then
 else
 	summary="$summary; fdatasync not traced (no strace)"
 fi
-echo "PASS [kvm] crash-consistency (seed $seed: $summary)"
+echo "PASS [$ACCEL] crash-consistency (seed $seed: $summary)"

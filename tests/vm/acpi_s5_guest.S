@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A tiny 64-bit test kernel for tests/kvm/acpi-s5.sh: powers the VM off the
+ * A tiny 64-bit test kernel for tests/vm/acpi-s5.sh: powers the VM off the
  * way an OS does on a hardware-reduced ACPI platform, using only what axvm's
  * ACPI tables say. Built like bp_guest.S (cc -c, objcopy -O binary) into a
  * minimal "bzImage" (boot protocol 2.14 for boot_params.acpi_rsdp_addr,

@@ -1,9 +1,12 @@
 # shellcheck shell=bash
-# Shared by the KVM tests (tests/kvm/*.sh, tests/linux/axvm.sh) and
-# tools/probe-user-entry.sh: whether KVM is usable, and the tiny 64-bit test
-# kernels (tests/kvm/*_guest.S, which include bzimage_header.S) built here
-# with cc -c and objcopy, booted with COM1 and the exit device.
+# Shared by the end-to-end tests of axvm (tests/vm/*.sh, tests/linux/axvm.sh)
+# and tools/probe-user-entry.sh: which accelerators this machine can test,
+# and the tiny 64-bit test kernels (tests/vm/*_guest.S, which include
+# bzimage_header.S) built here with cc -c and objcopy, booted with COM1 and
+# the exit device. ACCEL (kvm or tcg, default tcg) picks the accelerator a
+# script runs on; its results are tagged [kvm] or [tcg].
 AXVM=${AXVM:-build/axvm}
+ACCEL=${ACCEL:-tcg}
 CC=${CC:-cc}
 OBJCOPY=${OBJCOPY:-objcopy}
 
@@ -24,15 +27,24 @@ kvm_usable() {
 	[devices]
 	emu_devices = [["exit", 0x501, 1, 0, "exit", []]]
 	TOML
-	timeout 20 "$AXVM" run "$probe" >/dev/null 2>&1 || st=$?
+	timeout 20 "$AXVM" run --accel kvm "$probe" >/dev/null 2>&1 || st=$?
 	rm -f "$probe"
 	[ "$st" -ne 121 ]
 }
 
-# test_kernel_setup NAME: prints SKIP and exits 0 where KVM is unusable;
-# makes $tmp (removed at exit).
+# vm_accels: the accelerators to test here, one per line: tcg (the software
+# CPU, on every machine), then kvm where /dev/kvm works.
+vm_accels() {
+	echo tcg
+	if kvm_usable /dev/kvm; then
+		echo kvm
+	fi
+}
+
+# test_kernel_setup NAME: with ACCEL=kvm, prints SKIP and exits 0 where KVM
+# is unusable; makes $tmp (removed at exit).
 test_kernel_setup() {
-	if ! kvm_usable /dev/kvm; then
+	if [ "$ACCEL" = kvm ] && ! kvm_usable /dev/kvm; then
 		echo "SKIP [kvm] $1: /dev/kvm not available"
 		exit 0
 	fi
@@ -47,7 +59,7 @@ test_kernel_build() {
 	shift 2
 	if ! $CC -c "$@" -o "$tmp/$name.o" "$src" ||
 		! $OBJCOPY -O binary -j .text "$tmp/$name.o" "$tmp/$name.bin"; then
-		echo "FAIL [kvm] $name: cannot build $src"
+		echo "FAIL [$ACCEL] $name: cannot build $src"
 		exit 1
 	fi
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A tiny 64-bit test kernel for tests/kvm/insn.sh, in the bzImage shape of
- * tests/kvm/bp_guest.S (entry at 1 MiB + 0x200, long mode, interrupts off).
+ * A tiny 64-bit test kernel for tests/vm/insn.sh, in the bzImage shape of
+ * tests/vm/bp_guest.S (entry at 1 MiB + 0x200, long mode, interrupts off).
  *
  * It runs the instructions vmm/x86_insn.c executes when the host KVM
  * cannot (this project's kvm_pvm emulates every instruction of such a

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# #BP through axvm: boots tests/kvm/bp_guest.S (a tiny 64-bit kernel in the
+# #BP through axvm: boots tests/vm/bp_guest.S (a tiny 64-bit kernel in the
 # shape of a bzImage, built here with cc -c and objcopy) that runs int3 and
 # checks the exception frame in its handler, then iretq back; it writes "BK"
 # to COM1 and exits with status 0. Where KVM raises #BP itself the emulation
 # in axvm (vmm/x86_exception.c) is not used; the output says which path ran
 # (from --stats: bp_emulated=N).
-#   AXVM=build/axvm tests/kvm/bp.sh     (from the top of the tree)
+#   AXVM=build/axvm tests/vm/bp.sh     (from the top of the tree)
 set -u
-# shellcheck source=tests/kvm/lib.sh
+# shellcheck source=tests/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
+# what this tests is axvm's handling of KVM emulation failures: KVM only
+ACCEL=kvm
 test_kernel_setup int3-bp
-test_kernel_build bp tests/kvm/bp_guest.S
+test_kernel_build bp tests/vm/bp_guest.S
 test_kernel_config "$tmp/bp.toml" "$tmp/bp.bin" "$tmp/com1.log"
 
-timeout 30 "$AXVM" run "$tmp/bp.toml" --stats >"$tmp/bp.out" 2>"$tmp/bp.err"
+timeout 30 "$AXVM" run --accel kvm "$tmp/bp.toml" --stats >"$tmp/bp.out" 2>"$tmp/bp.err"
 status=$?
 emulated=$(sed -n 's/.*stats: vcpu0 .*bp_emulated=\([0-9]*\).*/\1/p' "$tmp/bp.err")
 if [ "$status" -eq 0 ] && grep -q "^BK$" "$tmp/com1.log" 2>/dev/null; then

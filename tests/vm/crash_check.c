@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crash_check ORIGINAL IMAGE SEED PASSES_DONE: the host half of
- * tests/kvm/crash.sh. IMAGE is the disk of a demo guest run in mode=crash
+ * tests/vm/crash.sh. IMAGE is the disk of a demo guest run in mode=crash
  * and killed with SIGKILL; ORIGINAL is the same disk before the run; SEED
  * (hex) is the run's seed; PASSES_DONE is the last "CRASH pass N done" the
  * guest printed (0 if none). Checks, sector by sector:
