@@ -229,6 +229,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIBS:%.c=$(BUILD)/obj/%.o) $(pl
 bench: $(BENCH_BINS) $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/vmexit.sh"; AXVM=$(BUILD)/axvm bench/vmexit.sh
+	@echo "== bench/peer-tcg.sh"; AXVM=$(BUILD)/axvm bench/peer-tcg.sh
 
 # Side by side with peers: qemu-storage-daemon (vhost-user-blk) and QEMU's exit path.
 bench-peer: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
