@@ -13,8 +13,9 @@
  *                2: registers 4 bytes apart, 1- or 4-byte accesses at the
  *                register's offset, the register in the low byte.
  *   length must cover 8 << reg_shift bytes (ports must stay below 0x10000).
- *   irq_id is the level-triggered line driven through hooks->irq_set_level,
- *   called only when the level changes.
+ *   irq_id is the level-triggered line the model claims (irq.h), driven only
+ *   when the level changes: to the set's I/O APIC / 8259 model when one owns
+ *   it, else through hooks->irq_set_level.
  * An access of another width is InvalidInput; an offset between two
  * registers (reg_shift 2) or past the eighth is BadAddress.
  *
@@ -51,7 +52,7 @@
  *
  * Threads: every guest access and every function below takes a per-device
  * spinlock, so they may run concurrently from any thread. The char
- * backend's write and hooks->irq_set_level run with that lock held: they
+ * backend's write and the line's level change (hooks->irq_set_level) run with that lock held: they
  * must not block for long and must not call back into the same UART.
  */
 #ifndef AXDEVICE_UART16550_H

@@ -86,7 +86,8 @@ struct ax_uart16550 {
 	uint32_t magic;
 	struct ax_spinlock lock; /* guards everything below */
 	const struct ax_host_hooks *hooks;
-	char name[AX_NAME_MAX]; /* the char backend is looked up by it */
+	struct ax_irq_lines *lines; /* irq is claimed level-triggered in the descriptor */
+	char name[AX_NAME_MAX];	    /* the char backend is looked up by it */
 	uint32_t irq;
 	bool pc_irq_wiring;	/* port bus: OUT2 gates the line */
 	uint8_t reg_shift;	/* 0 or 2 */
@@ -189,7 +190,7 @@ static bool uart_irq_connected(const struct ax_uart16550 *u)
 	return !u->pc_irq_wiring || ((u->mcr & MCR_OUT2) && !uart_loopback(u));
 }
 
-/* Tells the host about a new line level; called with the lock held. */
+/* Drives the line to its new level; called with the lock held. */
 static void uart_update_irq(struct ax_uart16550 *u)
 {
 	bool level = uart_pending_source(u) != IIR_NO_INT && uart_irq_connected(u);
@@ -197,8 +198,7 @@ static void uart_update_irq(struct ax_uart16550 *u)
 	if (level == u->irq_level)
 		return;
 	u->irq_level = level;
-	if (u->hooks->irq_set_level)
-		u->hooks->irq_set_level(u->hooks->ctx, u->irq, level);
+	ax_irq_line_set_level(u->lines, u->irq, level);
 }
 
 /* --- modem lines --------------------------------------------------------- */
@@ -656,6 +656,7 @@ enum ax_err ax_uart16550_create(const struct ax_kind_env *env, const struct ax_e
 	u->magic = UART_MAGIC;
 	ax_spin_init(&u->lock);
 	u->hooks = env->hooks;
+	u->lines = env->irq_lines;
 	ax_strlcpy(u->name, cfg->name, sizeof(u->name));
 	u->irq = cfg->irq_id;
 	u->pc_irq_wiring = bus == AX_BUS_PORT;
@@ -670,6 +671,8 @@ enum ax_err ax_uart16550_create(const struct ax_kind_env *env, const struct ax_e
 	out->removable = ax_emu_type_removable(AX_EMU_CONSOLE);
 	out->nr_ranges = 1;
 	out->ranges[0] = range;
+	out->nr_irqs = 1;
+	out->irqs[0] = (struct ax_irq_claim){ cfg->irq_id, AX_IRQ_LEVEL };
 	out->ops = &uart_ops;
 	out->priv = u;
 	return AX_OK;

@@ -63,9 +63,9 @@
  * of a queue that does not exist, rings outside guest RAM or misaligned at
  * DRIVER_OK, and any malformed chain (see virtqueue.h).
  *
- * The interrupt is level-triggered: hooks->irq_set_level(irq, 1) when
- * InterruptStatus goes from 0 to non-zero, (irq, 0) when InterruptACK or a
- * reset clears it.
+ * The interrupt is level-triggered (claimed so in the descriptor): the line
+ * irq_id goes high when InterruptStatus goes from 0 to non-zero and low when
+ * InterruptACK or a reset clears it.
  */
 #include "mmio.h"
 
@@ -88,6 +88,7 @@ struct ax_virtio_mmio {
 	uint32_t tag;
 	struct ax_virtio_dev *dev;
 	const struct ax_host_hooks *hooks;
+	struct ax_irq_lines *lines;
 	uint32_t irq;
 
 	uint32_t status;
@@ -106,8 +107,8 @@ static void raise_interrupt(struct ax_virtio_mmio *m, uint32_t bit)
 	uint32_t was = m->interrupt_status;
 
 	m->interrupt_status |= bit;
-	if (!was && m->hooks->irq_set_level)
-		m->hooks->irq_set_level(m->hooks->ctx, m->irq, true);
+	if (!was)
+		ax_irq_line_set_level(m->lines, m->irq, true);
 }
 
 static void lower_interrupt(struct ax_virtio_mmio *m, uint32_t bits)
@@ -115,8 +116,8 @@ static void lower_interrupt(struct ax_virtio_mmio *m, uint32_t bits)
 	uint32_t was = m->interrupt_status;
 
 	m->interrupt_status &= ~bits;
-	if (was && !m->interrupt_status && m->hooks->irq_set_level)
-		m->hooks->irq_set_level(m->hooks->ctx, m->irq, false);
+	if (was && !m->interrupt_status)
+		ax_irq_line_set_level(m->lines, m->irq, false);
 }
 
 static void on_used(void *ctx, uint16_t index)
@@ -587,6 +588,7 @@ enum ax_err ax_virtio_mmio_create(const struct ax_kind_env *env, const struct ax
 	m->tag = PRIV_TAG;
 	m->dev = dev;
 	m->hooks = env->hooks;
+	m->lines = env->irq_lines;
 	m->irq = cfg->irq_id;
 	ax_virtio_dev_attach(dev, &(const struct ax_virtio_transport){
 					  .ctx = m,
@@ -600,6 +602,8 @@ enum ax_err ax_virtio_mmio_create(const struct ax_kind_env *env, const struct ax
 	out->bus = AX_BUS_MMIO;
 	out->removable = ax_emu_type_removable((enum ax_emu_type)emu_type);
 	out->nr_ranges = 1;
+	out->nr_irqs = 1;
+	out->irqs[0] = (struct ax_irq_claim){ cfg->irq_id, AX_IRQ_LEVEL };
 	out->ops = &mmio_ops;
 	out->priv = m;
 	return AX_OK;
