@@ -406,7 +406,7 @@ static void test_emu_device_type_errors(void **state)
 	expect_entry_error("[\"a\", 0, 1, 0, \"virtio-gpu\", []]",
 			   "t.toml:7:31: unknown emu_type \"virtio-gpu\" in emu_devices[0] (known: "
 			   "console, gicd-v2, gppt, virtio-blk, virtio-net, virtio-console, iommu, "
-			   "icc-sre, sgir, gicr, meta, exit, acpi-sleep)");
+			   "icc-sre, sgir, gicr, meta, ioapic, lapic, pic8259, exit, acpi-sleep)");
 	expect_entry_error(
 		"[\"a\", 0, 1, 0, 0, 5]",
 		"t.toml:7:34: expected an array for cfg_list in emu_devices[0], found an "
@@ -437,7 +437,7 @@ static void test_emu_device_value_errors(void **state)
 			   "+ length 0x1001 wraps around the address space");
 	expect_entry_error("[\"a\", 0, 1, 0, 11, []]",
 			   "t.toml:7:16: emu_devices[0] \"a\": emu_type: 11 is not a device type "
-			   "(0..10, or a host kind from 256)");
+			   "(0..10, 0x23, 0x40, 0x41, or a host kind from 256)");
 	expect_entry_error("[\"a\", 0, 1, 0, 0, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, "
 			   "14, 15, 16]]",
 			   "t.toml:7:16: emu_devices[0] \"a\": cfg_list: 17 values, at most 16 "

@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Emulated device types, numbered exactly as the seeds' EmuDeviceType.
+ * Emulated device types, numbered exactly as the seeds' EmuDeviceType
+ * (0..10, contiguous: AX_EMU_TYPE_COUNT), plus x86 interrupt controllers the
+ * seeds lack. Those extra numbers avoid the seeds' 0..10 and every number
+ * upstream's later renumbering (axvm-types) uses for something else: the
+ * I/O APIC keeps upstream's X86IoApic number 0x23; the local APIC and the
+ * 8259 pair, which upstream does not number, take 0x40 and 0x41 (upstream
+ * uses 0x00-0x0a, 0x20-0x25, 0x30 and 0xe1-0xe3). Iterate over every known
+ * type with ax_emu_type_by_index(), not over 0..AX_EMU_TYPE_COUNT.
  * Hosts may define their own kinds from AX_EMU_TYPE_HOST_BASE upwards.
  */
 #ifndef AXDEVICE_EMU_TYPE_H
 #define AXDEVICE_EMU_TYPE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -23,11 +31,29 @@ enum ax_emu_type {
 	AX_EMU_SGIR = 8,
 	AX_EMU_GICR = 9,
 	AX_EMU_META = 10,
-	AX_EMU_TYPE_COUNT
+	AX_EMU_TYPE_COUNT, /* the seeds' types are 0..AX_EMU_TYPE_COUNT-1 */
+
+	/* beyond the seeds (not removable) */
+	AX_EMU_IOAPIC = 0x23,  /* "x86 I/O APIC" (82093AA), upstream's X86IoApic */
+	AX_EMU_LAPIC = 0x40,   /* "x86 local APIC" */
+	AX_EMU_PIC8259 = 0x41, /* "x86 8259A PIC pair" */
 };
+
+/* Number of known types: the seeds' AX_EMU_TYPE_COUNT and the three above. */
+#define AX_EMU_TYPE_KNOWN 14
 
 /* First number free for host-defined device kinds (e.g. axvm's exit port). */
 #define AX_EMU_TYPE_HOST_BASE 0x100u
+
+/* Whether `value` is a known type (a seeds' type or one of the extra ones above). */
+bool ax_emu_type_known(uint64_t value);
+
+/*
+ * The i-th known type in ascending number order (i < AX_EMU_TYPE_KNOWN):
+ * `for (size_t i = 0; ax_emu_type_by_index(i, &t) == AX_OK; i++)` visits all.
+ * NotFound past the end.
+ */
+enum ax_err ax_emu_type_by_index(size_t i, enum ax_emu_type *out);
 
 /* Converts an integer; InvalidInput (never an abort) for an unknown value. */
 enum ax_err ax_emu_type_from_int(uint64_t value, enum ax_emu_type *out);

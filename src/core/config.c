@@ -37,11 +37,13 @@ static enum ax_err check_entry(const struct ax_emu_config *cfg, const char *labe
 			       "address space",
 			       label, (unsigned long long)cfg->base_gpa,
 			       (unsigned long long)cfg->length);
-	if (cfg->emu_type >= AX_EMU_TYPE_COUNT && cfg->emu_type < AX_EMU_TYPE_HOST_BASE)
-		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "%s: emu_type: %u is not a device type (0..%d, or a host kind from "
-			       "%u)",
-			       label, cfg->emu_type, AX_EMU_TYPE_COUNT - 1, AX_EMU_TYPE_HOST_BASE);
+	if (!ax_emu_type_known(cfg->emu_type) && cfg->emu_type < AX_EMU_TYPE_HOST_BASE)
+		return ax_fail(
+			diag, AX_ERR_INVALID_INPUT,
+			"%s: emu_type: %u is not a device type (0..%d, 0x%x, 0x%x, 0x%x, or a "
+			"host kind from %u)",
+			label, cfg->emu_type, AX_EMU_TYPE_COUNT - 1, AX_EMU_IOAPIC, AX_EMU_LAPIC,
+			AX_EMU_PIC8259, AX_EMU_TYPE_HOST_BASE);
 	if (cfg->cfg_len > AX_CFG_LIST_MAX)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "%s: cfg_list: %zu values, at most %d allowed", label, cfg->cfg_len,

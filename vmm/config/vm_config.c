@@ -343,10 +343,11 @@ static const struct {
 static void known_type_names(char *buf, size_t cap)
 {
 	size_t used = 0;
+	enum ax_emu_type t;
 
 	buf[0] = '\0';
-	for (unsigned t = 0; t < AX_EMU_TYPE_COUNT && used < cap; t++) {
-		const char *name = ax_emu_type_short_name((enum ax_emu_type)t);
+	for (size_t i = 0; ax_emu_type_by_index(i, &t) == AX_OK && used < cap; i++) {
+		const char *name = ax_emu_type_short_name(t);
 
 		if (name)
 			used += (size_t)snprintf(buf + used, cap - used, "%s, ", name);
