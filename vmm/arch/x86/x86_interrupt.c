@@ -145,8 +145,8 @@ int x86_interrupt_deliver(const struct x86_int_cpu *cpu, const struct x86_guest_
 {
 	bool lm = (cpu->efer & EFER_LMA) != 0;
 	unsigned cpl = cpu->cs & 3u;
-	struct gate g;
-	struct code_seg c;
+	struct gate g = { 0 };
+	struct code_seg c = { 0 };
 	uint8_t frame[40];
 	unsigned frame_len;
 	uint64_t sp, la;
