@@ -67,7 +67,13 @@ void interrupts_init(void)
 		idt[v].type_attr = IDT_GATE_INTERRUPT32;
 		idt[v].offset_high = (uint16_t)(stub >> 16);
 	}
+	interrupts_load();
+}
+
+void interrupts_load(void)
+{
 	struct idt_pointer ptr = { .limit = sizeof(idt) - 1, .base = (uint32_t)(uintptr_t)idt };
+
 	__asm__ volatile("lidt %0" : : "m"(ptr) : "memory");
 }
 

@@ -29,6 +29,8 @@ typedef void (*interrupt_handler)(struct interrupt_frame *frame);
 #define EXCEPTION_VECTORS 32
 
 void interrupts_init(void);
+/* Loads the IDT on the calling CPU (interrupts_init does it for the boot CPU). */
+void interrupts_load(void);
 void interrupt_set_handler(uint8_t vector, interrupt_handler handler);
 interrupt_handler interrupt_handler_of(uint8_t vector);
 

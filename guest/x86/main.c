@@ -25,6 +25,7 @@
 #include "mmio_checks.h"
 #include "multiboot.h"
 #include "pic.h"
+#include "smp_checks.h"
 #include "string.h"
 #include "tap.h"
 #include "uart_checks.h"
@@ -57,6 +58,7 @@ static int run_default_checks(void)
 	gicd_checks_run();
 	uart_checks_run();
 	mmio_checks_run();
+	smp_checks_run();
 
 	failed = tap_checks_failed();
 	console_printf("1..%u\n", tap_checks_run());
