@@ -96,7 +96,8 @@ $(2)/libaxvm.a: $$($(1)_VMM)
 	@echo "  AR      $$@"
 	$$(Q)rm -f $$@ && $$(AR) rcsP $$@ $$^
 
-$(2)/axvm: $(2)/obj/vmm/main.o $(2)/libaxvm.a $(2)/libaxdevice.a
+# axvm takes vmm/'s objects themselves, not the archive: every accelerator is linked in
+$(2)/axvm: $(2)/obj/vmm/main.o $$($(1)_VMM) $(2)/libaxdevice.a
 	@echo "  LINK    $$@"
 	$$(Q)$$(CC) $(3) -o $$@ $$^ $$(UNICORN_LIBS) -pthread
 

@@ -33,7 +33,7 @@
 #define S5	5
 
 static struct axvm_config cfg; /* large: keep it off the stack */
-static struct axvm vm = { .kvm_fd = -1, .vm_fd = -1 };
+static struct axvm vm;	       /* zeroed: what axvm_destroy() accepts */
 static char err[AXVM_ERR_MAX];
 
 /* The config, parsed, and axvm's device set built from it; -1 with err on an error. */
@@ -42,12 +42,7 @@ static int build(const char *devices)
 	char text[1024];
 
 	axvm_destroy(&vm);
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = -1;
-	vm.vm_fd = -1;
-	atomic_init(&vm.status, -1);
-	atomic_init(&vm.stop, false);
-	pthread_mutex_init(&vm.unmapped_lock, NULL);
+	axvm_init(&vm);
 	axvm_hooks_init(&vm);
 	snprintf(text, sizeof(text),
 		 "[base]\ncpu_num = 2\n[kernel]\nkernel_path = \"k\"\n"
@@ -71,8 +66,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	axvm_destroy(&vm);
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = vm.vm_fd = -1;
+	axvm_init(&vm);
 	return 0;
 }
 

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* One KVM virtual machine whose devices all come from libaxdevice. */
+/*
+ * One virtual machine whose devices all come from libaxdevice and whose
+ * CPUs run on an accelerator (accel/accel.h: KVM or TCG). vm.c: host hooks,
+ * the device set, creation, the run loop of the main thread, stop, stats.
+ * vcpu.c: the one vCPU exit loop shared by every accelerator.
+ */
 #ifndef AXVM_AXVM_H
 #define AXVM_AXVM_H
 
@@ -10,20 +15,23 @@
 
 #include <axdevice/axdevice.h>
 
+#include "accel/accel.h"
+#include "arch/x86/boot_state.h"
 #include "backends/backends.h"
 #include "boot/bzimage.h"
+#include "config/vm_config.h"
 #include "guest_ram.h"
 #include "profile.h"
-#include "arch/x86/x86_insn.h"
-#include "config/vm_config.h"
+
+struct axvm_timers;
 
 /* Exit statuses of axvm itself; a guest's own status (0..119) passes through. */
 enum axvm_status {
-	AXVM_STATUS_CONFIG = 120, /* bad command line or config */
-	AXVM_STATUS_NO_KVM = 121, /* /dev/kvm missing or unusable */
-	AXVM_STATUS_VCPU = 122,	  /* KVM or a vCPU failed */
-	AXVM_STATUS_GUEST = 123,  /* the guest stopped without the exit device (shutdown, ...) */
-	AXVM_STATUS_SIGNAL = 128, /* + signal number: stopped by SIGINT / SIGTERM */
+	AXVM_STATUS_CONFIG = 120,   /* bad command line or config */
+	AXVM_STATUS_NO_ACCEL = 121, /* the accelerator asked for cannot run here (no /dev/kvm) */
+	AXVM_STATUS_VCPU = 122,	    /* the accelerator or a vCPU failed */
+	AXVM_STATUS_GUEST = 123,    /* the guest stopped without the exit device (shutdown, ...) */
+	AXVM_STATUS_SIGNAL = 128,   /* + signal number: stopped by SIGINT / SIGTERM */
 };
 
 enum axvm_exit_kind { EXIT_IO, EXIT_MMIO, EXIT_OTHER, EXIT_KINDS };
@@ -31,40 +39,35 @@ enum axvm_exit_kind { EXIT_IO, EXIT_MMIO, EXIT_OTHER, EXIT_KINDS };
 struct axvm_vcpu {
 	struct axvm *vm;
 	uint32_t id;
-	void *accel; /* the accelerator's own vCPU state (accel/accel.h) */
-	int fd;
-	struct kvm_run *run;
-	size_t run_size;
+	void *accel; /* the accelerator's own vCPU state */
 	pthread_t thread;
 	atomic_bool started; /* written by the main thread, read by whoever kicks */
+	/* port and MMIO accesses that reached axvm_vcpu_pio/mmio; other: exits nobody handles */
 	_Atomic uint64_t exits[EXIT_KINDS];
-	_Atomic uint64_t bp_delivered; /* #BP delivered by axvm for an int3 KVM could not run */
-	_Atomic uint64_t insn_emulated[X86_INSN_KINDS]; /* executed by x86_insn.c, by kind */
-	_Atomic uint64_t insn_emulated_if0;		/* ... of which with RFLAGS.IF clear */
 };
 
 #define AXVM_UNMAPPED_LOG_SLOTS 256
 
 struct axvm {
 	const struct axvm_config *cfg;
-	const struct axvm_accel *accel; /* KVM or TCG (accel/accel.h) */
+	const struct axvm_accel *accel; /* KVM or TCG; NULL for `axvm check` */
 	void *accel_vm;			/* the accelerator's own VM state */
-	int kvm_fd;
-	int vm_fd;
 	struct guest_ram ram;
 	struct axvm_backends backends;
 	struct ax_host_hooks hooks;
 	struct ax_devices *devices;
+	struct axvm_timers *timers; /* the time hooks' service (timers.h) */
 	struct axvm_vcpu *vcpus;
 	uint32_t nr_vcpus;
 	bool linux_guest;		  /* a bzImage: Linux CPUID mask, long-mode start */
 	struct bzimage_entry linux_entry; /* valid when linux_guest */
+	struct x86_boot_state boot;	  /* the boot CPU's start state */
 
 	atomic_bool stop;
 	atomic_int status; /* -1 until the first stop request */
 	char stop_reason[512];
 	double run_seconds;	      /* wall time the vCPUs ran */
-	struct axvm_profile *profile; /* --profile: RIP samples, else NULL */
+	struct axvm_profile *profile; /* --profile: PC samples, else NULL */
 
 	/* addresses whose unmapped access was already logged */
 	pthread_mutex_t unmapped_lock;
@@ -72,18 +75,27 @@ struct axvm {
 	unsigned nr_unmapped_seen;
 };
 
-/* Fills the host hooks with libc/KVM implementations; ctx is the VM. */
+/* A VM with nothing in it yet (status -1, no fds): what axvm_destroy() accepts. */
+void axvm_init(struct axvm *vm);
+
+/* Fills the host hooks: libc, guest RAM, and the accelerator's interrupt hooks; ctx is the VM. */
 void axvm_hooks_init(struct axvm *vm);
 
 /*
  * Builds the device set from the config, entry by entry, so that an error
  * names the entry's position: "path:line:col: message". Needs the backends
- * open; works without KVM (axvm check).
+ * open; works without an accelerator (axvm check: every entry is built).
+ * With an accelerator that has its own interrupt controllers
+ * (!uses_library_irqchip: KVM's in-kernel irqchip), I/O APIC, local APIC and
+ * 8259 entries are not built: they must sit where that irqchip does.
  */
 int axvm_build_devices(struct axvm *vm, char *err, size_t err_len);
 
-/* Creates the KVM VM: RAM, irqchip, kernel image, vCPUs. -1 with err; status says which kind. */
-int axvm_create_kvm(struct axvm *vm, char *err, size_t err_len, int *status);
+/*
+ * Creates the guest on vm->accel: the accelerator's VM, the kernel image in
+ * RAM, the vCPUs and their start state. -1 with err; status says which kind.
+ */
+int axvm_create(struct axvm *vm, char *err, size_t err_len, int *status);
 
 /* Runs the vCPU threads until the guest exits, a vCPU fails or a signal arrives; returns the exit
  * status. */
@@ -95,16 +107,10 @@ void axvm_destroy(struct axvm *vm);
 void axvm_request_stop(struct axvm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* vCPU thread body (vcpu.c). */
+/* vCPU thread body (vcpu.c): accel->vcpu_run and axvm_vcpu_exit until the VM stops. */
 void *axvm_vcpu_thread(void *arg);
-int axvm_vcpu_create(struct axvm *vm, struct axvm_vcpu *vcpu, uint32_t id, char *err,
-		     size_t err_len);
-int axvm_vcpu_boot_state(struct axvm_vcpu *vcpu, uint32_t entry, uint32_t ebx, char *err,
-			 size_t err_len);
-/* 64-bit Linux boot protocol: long mode at e->entry, RSI = zero page, interrupts off. */
-int axvm_vcpu_boot_state_linux(struct axvm_vcpu *vcpu, const struct bzimage_entry *e, char *err,
-			       size_t err_len);
-void axvm_vcpu_kick(struct axvm_vcpu *vcpu);
+/* What the loop does with one exit (vcpu.c); exposed for tests. */
+void axvm_vcpu_exit(struct axvm_vcpu *vcpu, const struct axvm_exit *exit);
 
 /* Logs an access nobody handled, once per address. */
 void axvm_log_unmapped(struct axvm *vm, enum ax_bus bus, uint64_t addr, bool write,

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* axvm: command line. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "accel/accel.h"
 #include "axvm.h"
 #include "log.h"
+#include "timers.h"
 #include "vhost_user/vhost_user_blk.h"
 
 static const char usage[] =
@@ -17,15 +20,19 @@ static const char usage[] =
 	"       axvm --help\n"
 	"\n"
 	"options:\n"
+	"  --accel NAME         run the vCPUs on auto (the default: KVM where /dev/kvm\n"
+	"                       works, else TCG), kvm or tcg; replaces [base] accel\n"
 	"  --backend NAME=SPEC  bind a backend to device NAME, replacing the config's\n"
 	"                       (SPEC: file:PATH, file:PATH,ro, stdio, null)\n"
 	"  --cmdline STRING     replace [kernel] cmdline\n"
-	"  --stats              print device, VM-exit and KVM vCPU counters at exit\n"
-	"  --profile FILE       sample guest RIPs (1 kHz per vCPU) into FILE\n"
+	"  --stats              print device, VM-exit and accelerator counters at exit\n"
+	"  --profile FILE       sample guest PCs (1 kHz per vCPU) into FILE\n"
 	"  -v                   more log (repeat for debug)\n"
 	"\n"
 	"exit status: the guest's (the byte it writes to the exit device), or\n"
-	"  120 bad command line or config, 121 KVM unavailable, 122 KVM or vCPU error,\n"
+	"  120 bad command line or config (or an unknown accelerator), 121 the accelerator\n"
+	"  asked for cannot run here (--accel kvm without a usable /dev/kvm), 122\n"
+	"  accelerator or vCPU error,\n"
 	"  123 guest stopped without the exit device, 128+N stopped by signal N\n";
 
 struct options {
@@ -36,6 +43,7 @@ struct options {
 	unsigned nr_backends;
 	bool stats;
 	const char *profile;
+	const char *accel;
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -52,6 +60,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->stats = true;
 		} else if (strcmp(a, "--profile") == 0 && i + 1 < argc) {
 			o->profile = argv[++i];
+		} else if (strcmp(a, "--accel") == 0 && i + 1 < argc) {
+			o->accel = argv[++i];
+			if (!axvm_accel_name_valid(o->accel)) {
+				fprintf(stderr,
+					"axvm: --accel: unknown accelerator \"%s\" (expected auto, "
+					"kvm "
+					"or tcg)\n",
+					o->accel);
+				return -1;
+			}
 		} else if (strcmp(a, "--cmdline") == 0 && i + 1 < argc) {
 			o->cmdline = argv[++i];
 		} else if (strcmp(a, "--backend") == 0 && i + 1 < argc) {
@@ -81,10 +99,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* Config, overrides, backends and the device set: everything `check` validates. */
+/*
+ * Config, overrides, the accelerator (`run` only), backends and the device
+ * set: everything `check` validates. Returns 0, or the exit status.
+ */
 static int prepare(struct axvm *vm, struct axvm_config *cfg, const struct options *o)
 {
 	char err[AXVM_ERR_MAX];
+	int status = AXVM_STATUS_CONFIG;
 
 	if (axvm_config_load(o->config, cfg, err, sizeof(err)) != 0)
 		goto fail;
@@ -101,19 +123,35 @@ static int prepare(struct axvm *vm, struct axvm_config *cfg, const struct option
 	}
 	vm->cfg = cfg;
 	vm->nr_vcpus = cfg->cpu_num;
+	/* `check` needs no accelerator: it builds every device, interrupt controllers too */
+	if (strcmp(o->command, "run") == 0) {
+		const char *name = o->accel ? o->accel : cfg->accel[0] ? cfg->accel : "auto";
+
+		vm->accel = axvm_accel_select(name, err, sizeof(err), &status);
+		if (!vm->accel)
+			goto fail;
+		status = AXVM_STATUS_CONFIG;
+	}
+	vm->timers = axvm_timers_create();
+	if (!vm->timers) {
+		snprintf(err, sizeof(err), "cannot start the timer thread: %s", strerror(errno));
+		status = AXVM_STATUS_VCPU;
+		goto fail;
+	}
+	axvm_hooks_init(vm);
 	if (axvm_backends_open(&vm->backends, cfg, err, sizeof(err)) != 0 ||
 	    axvm_build_devices(vm, err, sizeof(err)) != 0)
 		goto fail;
 	return 0;
 fail:
 	fprintf(stderr, "axvm: %s\n", err);
-	return -1;
+	return status;
 }
 
 int main(int argc, char **argv)
 {
 	static struct axvm_config cfg; /* large: keep it off the stack */
-	static struct axvm vm = { .kvm_fd = -1, .vm_fd = -1, .status = -1 };
+	static struct axvm vm;
 	struct options o = { 0 };
 	char err[AXVM_ERR_MAX];
 	int status;
@@ -122,11 +160,11 @@ int main(int argc, char **argv)
 		return vhost_user_blk_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) != 0)
 		return AXVM_STATUS_CONFIG;
-	pthread_mutex_init(&vm.unmapped_lock, NULL);
-	axvm_hooks_init(&vm);
-	if (prepare(&vm, &cfg, &o) != 0) {
+	axvm_init(&vm);
+	status = prepare(&vm, &cfg, &o);
+	if (status != 0) {
 		axvm_destroy(&vm);
-		return AXVM_STATUS_CONFIG;
+		return status;
 	}
 	if (strcmp(o.command, "check") == 0) {
 		printf("axvm: %s: ok (%u devices, %u vCPUs)\n", o.config, cfg.nr_emu, cfg.cpu_num);
@@ -138,7 +176,7 @@ int main(int argc, char **argv)
 		axvm_destroy(&vm);
 		return AXVM_STATUS_CONFIG;
 	}
-	if (axvm_create_kvm(&vm, err, sizeof(err), &status) != 0) {
+	if (axvm_create(&vm, err, sizeof(err), &status) != 0) {
 		fprintf(stderr, "axvm: %s\n", err);
 		axvm_destroy(&vm);
 		return status;

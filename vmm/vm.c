@@ -1,32 +1,30 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The VM: host hooks over libc and KVM, the device set built from the
- * config, KVM setup (RAM, in-kernel irqchip, kernel image, vCPUs), the run
- * loop of the main thread (signals) and shutdown.
+ * The VM: host hooks over libc, the accelerator and the timer service, the
+ * device set built from the config, guest creation on the accelerator
+ * (RAM, kernel image, vCPUs and their start state), the run loop of the
+ * main thread (signals) and shutdown, --stats.
  */
 #include "axvm.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/kvm.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "acpi/acpi.h"
+#include "boot/multiboot.h"
 #include "devices/host_kinds.h"
 #include "host_hooks.h"
-#include "accel/kvm/kvm_stats.h"
 #include "log.h"
-#include "boot/multiboot.h"
+#include "timers.h"
 
 /* --- host hooks ----------------------------------------------------------- */
 
@@ -38,19 +36,71 @@ static void *hook_guest_mem(void *ctx, uint64_t gpa, uint64_t len, bool write)
 	return guest_ram_at(&vm->ram, gpa, len);
 }
 
+/* Lines no library interrupt controller owns: the accelerator's irqchip (KVM_IRQ_LINE). */
 static void hook_irq_set_level(void *ctx, uint32_t irq, bool level)
 {
 	struct axvm *vm = ctx;
-	struct kvm_irq_level line = { .irq = irq, .level = level };
 
-	if (vm->vm_fd >= 0 && ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) != 0)
-		axvm_warn("irq %u: KVM_IRQ_LINE failed: %s", irq, strerror(errno));
+	if (vm->accel && vm->accel->irq_line)
+		vm->accel->irq_line(vm, irq, level);
 }
 
 static void hook_irq_pulse(void *ctx, uint32_t irq)
 {
 	hook_irq_set_level(ctx, irq, true);
 	hook_irq_set_level(ctx, irq, false);
+}
+
+/* A vCPU by the index a device model gave; NULL when there is no such vCPU (yet). */
+static struct axvm_vcpu *vcpu_at(struct axvm *vm, uint32_t index)
+{
+	return vm->vcpus && index < vm->nr_vcpus ? &vm->vcpus[index] : NULL;
+}
+
+static void hook_irq_notify(void *ctx, uint32_t index)
+{
+	struct axvm *vm = ctx;
+	struct axvm_vcpu *vcpu = vcpu_at(vm, index);
+
+	if (vcpu && vm->accel && vm->accel->irq_notify)
+		vm->accel->irq_notify(vcpu);
+}
+
+static void hook_vcpu_startup(void *ctx, uint32_t index, uint8_t vector)
+{
+	struct axvm *vm = ctx;
+	struct axvm_vcpu *vcpu = vcpu_at(vm, index);
+
+	if (vcpu && vm->accel && vm->accel->vcpu_startup)
+		vm->accel->vcpu_startup(vcpu, vector);
+	else if (!vcpu)
+		axvm_warn("startup IPI for vCPU %u, which does not exist", index);
+}
+
+/* Time: timers.c's service, whose ctx is the struct axvm_timers. */
+static uint64_t hook_now_ns(void *ctx)
+{
+	return axvm_timers_now_ns(((struct axvm *)ctx)->timers);
+}
+
+static void *hook_timer_create(void *ctx, void (*fn)(void *arg), void *arg)
+{
+	return axvm_timers_timer_create(((struct axvm *)ctx)->timers, fn, arg);
+}
+
+static void hook_timer_arm(void *ctx, void *timer, uint64_t deadline_ns)
+{
+	axvm_timers_timer_arm(((struct axvm *)ctx)->timers, timer, deadline_ns);
+}
+
+static void hook_timer_disarm(void *ctx, void *timer)
+{
+	axvm_timers_timer_disarm(((struct axvm *)ctx)->timers, timer);
+}
+
+static void hook_timer_destroy(void *ctx, void *timer)
+{
+	axvm_timers_timer_destroy(((struct axvm *)ctx)->timers, timer);
 }
 
 static const struct ax_char_backend *hook_char_backend(void *ctx, const char *name)
@@ -63,17 +113,77 @@ static const struct ax_block_backend *hook_block_backend(void *ctx, const char *
 	return axvm_backends_block(&((struct axvm *)ctx)->backends, name);
 }
 
+void axvm_init(struct axvm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	atomic_init(&vm->status, -1);
+	pthread_mutex_init(&vm->unmapped_lock, NULL);
+}
+
 void axvm_hooks_init(struct axvm *vm)
 {
 	axvm_libc_hooks(&vm->hooks, vm);
 	vm->hooks.guest_mem = hook_guest_mem;
 	vm->hooks.irq_set_level = hook_irq_set_level;
 	vm->hooks.irq_pulse = hook_irq_pulse;
+	vm->hooks.irq_notify = hook_irq_notify;
+	vm->hooks.vcpu_startup = hook_vcpu_startup;
 	vm->hooks.char_backend = hook_char_backend;
 	vm->hooks.block_backend = hook_block_backend;
+	if (vm->timers) {
+		vm->hooks.now_ns = hook_now_ns;
+		vm->hooks.timer_create = hook_timer_create;
+		vm->hooks.timer_arm = hook_timer_arm;
+		vm->hooks.timer_disarm = hook_timer_disarm;
+		vm->hooks.timer_destroy = hook_timer_destroy;
+	}
 }
 
 /* --- devices ---------------------------------------------------------------- */
+
+/*
+ * Where an accelerator's own interrupt controllers sit (KVM's in-kernel
+ * irqchip: the PC's addresses). A config entry of one of these types is not
+ * built then; it must name the same place.
+ */
+static const struct {
+	uint32_t type;
+	const char *what;
+	uint64_t base;
+	bool port;
+} accel_irqchip[] = {
+	{ AX_EMU_IOAPIC, "I/O APIC", 0xfec00000u, false },
+	{ AX_EMU_LAPIC, "local APIC", 0xfee00000u, false },
+	{ AX_EMU_PIC8259, "8259 pair", 0x20u, true }, /* master 0x20-0x21, slave 0xa0-0xa1 */
+};
+
+/* 1: entry i is an interrupt controller the accelerator provides; 0: not one; -1: err. */
+static int accel_irqchip_entry(struct axvm *vm, unsigned i, char *err, size_t err_len)
+{
+	const struct axvm_config *cfg = vm->cfg;
+	const struct ax_emu_config *e = &cfg->emu[i];
+
+	for (size_t k = 0; k < sizeof(accel_irqchip) / sizeof(accel_irqchip[0]); k++) {
+		if (e->emu_type != accel_irqchip[k].type)
+			continue;
+		if (e->base_gpa != accel_irqchip[k].base) {
+			snprintf(err, err_len,
+				 "%s:%u:%u: emu_devices[%u]: device \"%s\": the %s of accelerator "
+				 "%s sits at %s0x%llx, not 0x%llx: move the entry there or use "
+				 "--accel tcg",
+				 cfg->path, cfg->emu_pos[i].line, cfg->emu_pos[i].col, i, e->name,
+				 accel_irqchip[k].what, vm->accel->name,
+				 accel_irqchip[k].port ? "port " : "",
+				 (unsigned long long)accel_irqchip[k].base,
+				 (unsigned long long)e->base_gpa);
+			return -1;
+		}
+		axvm_info("device \"%s\": %s provided by accelerator %s's own irqchip, not built",
+			  e->name, accel_irqchip[k].what, vm->accel->name);
+		return 1;
+	}
+	return 0;
+}
 
 int axvm_build_devices(struct axvm *vm, char *err, size_t err_len)
 {
@@ -104,6 +214,14 @@ int axvm_build_devices(struct axvm *vm, char *err, size_t err_len)
 		}
 		if (cfg->emu[i].emu_type == AXVM_ACPI_SLEEP_TYPE)
 			sleep_dev = i;
+		if (vm->accel && !vm->accel->uses_library_irqchip) {
+			int own = accel_irqchip_entry(vm, i, err, err_len);
+
+			if (own < 0)
+				return -1;
+			if (own > 0)
+				continue;
+		}
 		if (ax_devices_add_from_config(vm->devices, &cfg->emu[i], NULL, &diag) != AX_OK) {
 			snprintf(err, err_len, "%s:%u:%u: emu_devices[%u]: %s", cfg->path,
 				 cfg->emu_pos[i].line, cfg->emu_pos[i].col, i, diag.msg);
@@ -113,7 +231,7 @@ int axvm_build_devices(struct axvm *vm, char *err, size_t err_len)
 	return 0;
 }
 
-/* --- KVM --------------------------------------------------------------------- */
+/* --- the guest ------------------------------------------------------------------ */
 
 static int read_file(const char *what, const char *path, uint8_t **data, size_t *size, char *err,
 		     size_t err_len)
@@ -254,73 +372,41 @@ static int load_kernel(struct axvm *vm, struct multiboot_entry *entry, char *err
 	return ret;
 }
 
-static int kvm_open(struct axvm *vm, char *err, size_t err_len)
+int axvm_create(struct axvm *vm, char *err, size_t err_len, int *status)
 {
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0) {
-		snprintf(err, err_len, "/dev/kvm: %s: KVM is not available on this machine",
-			 strerror(errno));
-		return -1;
-	}
-	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-		snprintf(err, err_len, "/dev/kvm: unexpected KVM API version");
-		return -1;
-	}
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0) {
-		snprintf(err, err_len, "/dev/kvm: KVM_CREATE_VM: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-int axvm_create_kvm(struct axvm *vm, char *err, size_t err_len, int *status)
-{
+	const struct axvm_accel *accel = vm->accel;
 	struct multiboot_entry entry;
 
-	*status = AXVM_STATUS_NO_KVM;
-	if (kvm_open(vm, err, err_len) != 0)
+	if (accel->vm_create(vm, err, err_len, status) != 0)
 		return -1;
-	*status = AXVM_STATUS_VCPU;
-	/* Intel needs these three pages below 4 GiB reserved; elsewhere they are harmless */
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul) != 0)
-		axvm_debug("KVM_SET_TSS_ADDR: %s", strerror(errno));
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) != 0) {
-		snprintf(err, err_len, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
-		return -1;
-	}
-	for (unsigned i = 0; i < vm->ram.nr; i++) {
-		struct kvm_userspace_memory_region region = {
-			.slot = i,
-			.guest_phys_addr = vm->ram.regions[i].gpa,
-			.memory_size = vm->ram.regions[i].size,
-			.userspace_addr = (uint64_t)(uintptr_t)vm->ram.regions[i].host,
-		};
-
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0) {
-			snprintf(err, err_len, "memory region %u: KVM_SET_USER_MEMORY_REGION: %s",
-				 i, strerror(errno));
-			return -1;
-		}
-	}
 	*status = AXVM_STATUS_CONFIG;
 	if (load_kernel(vm, &entry, err, err_len) != 0)
 		return -1;
+	if (vm->linux_guest)
+		x86_boot_state_linux64(&vm->boot, vm->linux_entry.entry, vm->linux_entry.zero_page,
+				       vm->linux_entry.cr3, vm->linux_entry.gdt_base,
+				       vm->linux_entry.gdt_limit);
+	else
+		x86_boot_state_multiboot(&vm->boot, entry.entry, entry.info);
 	*status = AXVM_STATUS_VCPU;
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
-	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
-		vm->vcpus[i].fd = -1;
-	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
-		if (axvm_vcpu_create(vm, &vm->vcpus[i], i, err, err_len) != 0)
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].vm = vm;
+		vm->vcpus[i].id = i;
+		if (accel->vcpu_create(&vm->vcpus[i], err, err_len) != 0)
 			return -1;
-	/* the boot CPU starts the kernel; the others wait for INIT/SIPI in KVM */
-	if (vm->linux_guest)
-		return axvm_vcpu_boot_state_linux(&vm->vcpus[0], &vm->linux_entry, err, err_len);
-	return axvm_vcpu_boot_state(&vm->vcpus[0], entry.entry, entry.info, err, err_len);
+	}
+	/* the boot CPU starts the kernel; the others wait for INIT/SIPI */
+	if (accel->vcpu_set_state(&vm->vcpus[0], &vm->boot, err, err_len) != 0)
+		return -1;
+	for (uint32_t i = 1; i < vm->nr_vcpus; i++)
+		if (accel->vcpu_set_waiting(&vm->vcpus[i], err, err_len) != 0)
+			return -1;
+	return 0;
 }
 
 /* --- stopping ------------------------------------------------------------------ */
@@ -337,8 +423,9 @@ void axvm_request_stop(struct axvm *vm, int status, const char *fmt, ...)
 		va_end(ap);
 	}
 	atomic_store(&vm->stop, true);
-	for (uint32_t i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
-		axvm_vcpu_kick(&vm->vcpus[i]);
+	for (uint32_t i = 0; vm->accel && vm->vcpus && i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].accel)
+			vm->accel->vcpu_kick(&vm->vcpus[i]);
 }
 
 void axvm_log_unmapped(struct axvm *vm, enum ax_bus bus, uint64_t addr, bool write, enum ax_err err)
@@ -363,11 +450,6 @@ void axvm_log_unmapped(struct axvm *vm, enum ax_bus bus, uint64_t addr, bool wri
 }
 
 /* --- running ------------------------------------------------------------------- */
-
-static void on_kick(int sig)
-{
-	(void)sig; /* only interrupts KVM_RUN */
-}
 
 static volatile sig_atomic_t stop_signal;
 static struct timespec stop_signal_at;
@@ -404,13 +486,11 @@ static void on_stop_signal(int sig)
 int axvm_run(struct axvm *vm)
 {
 	sigset_t stop_signals;
-	struct sigaction kick = { .sa_handler = on_kick, .sa_flags = SA_RESTART };
 	struct sigaction stop = { .sa_handler = on_stop_signal };
 	struct sigaction snapshot = { .sa_handler = on_profile_snapshot, .sa_flags = SA_RESTART };
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
 	struct timespec t0, t1;
 
-	sigaction(SIGUSR1, &kick, NULL);
 	if (vm->profile)
 		sigaction(SIGUSR2, &snapshot, NULL);
 	sigaction(SIGINT, &stop, NULL);
@@ -442,9 +522,9 @@ int axvm_run(struct axvm *vm)
 			if (axvm_profile_snapshot(vm->profile, err, sizeof(err)) != 0)
 				axvm_warn("%s", err);
 		}
-		for (uint32_t i = 0; vm->profile && i < vm->nr_vcpus; i++)
+		for (uint32_t i = 0; vm->profile && vm->accel->vcpu_sample && i < vm->nr_vcpus; i++)
 			if (vm->vcpus[i].started)
-				pthread_kill(vm->vcpus[i].thread, SIGUSR1); /* KVM_RUN: EINTR */
+				vm->accel->vcpu_sample(&vm->vcpus[i]);
 		if (stop_signal)
 			axvm_request_stop(vm, AXVM_STATUS_SIGNAL + stop_signal, "stopped by %s",
 					  stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -459,20 +539,21 @@ int axvm_run(struct axvm *vm)
 
 void axvm_destroy(struct axvm *vm)
 {
-	for (uint32_t i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
-		if (vm->vcpus[i].run)
-			munmap(vm->vcpus[i].run, vm->vcpus[i].run_size);
-		if (vm->vcpus[i].fd >= 0)
-			close(vm->vcpus[i].fd);
-	}
+	for (uint32_t i = 0; vm->accel && vm->vcpus && i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].accel)
+			vm->accel->vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
-	ax_devices_destroy(vm->devices);
+	vm->vcpus = NULL;
+	ax_devices_destroy(vm->devices); /* before the timers: models destroy theirs */
+	vm->devices = NULL;
+	if (vm->accel && vm->accel_vm)
+		vm->accel->vm_destroy(vm);
+	if (vm->timers)
+		axvm_timers_destroy(vm->timers);
+	vm->timers = NULL;
 	axvm_backends_close(&vm->backends);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
 	guest_ram_unmap(&vm->ram);
+	pthread_mutex_destroy(&vm->unmapped_lock);
 }
 
 /* --- stats --------------------------------------------------------------------- */
@@ -506,35 +587,22 @@ void axvm_print_stats(struct axvm *vm, double seconds)
 				ax_bus_name((enum ax_bus)b), (unsigned long long)st.reads,
 				(unsigned long long)st.writes);
 	}
+	if (vm->accel)
+		fprintf(stderr, "axvm: stats: accel=%s\n", vm->accel->name);
 	for (uint32_t i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
 		struct axvm_vcpu *v = &vm->vcpus[i];
 		uint64_t io = atomic_load(&v->exits[EXIT_IO]),
 			 mmio = atomic_load(&v->exits[EXIT_MMIO]);
 		uint64_t other = atomic_load(&v->exits[EXIT_OTHER]);
-
-		uint64_t emulated = 0;
-
-		for (int k = 0; k < X86_INSN_KINDS; k++)
-			emulated += atomic_load(&v->insn_emulated[k]);
-		fprintf(stderr,
-			"axvm: stats: vcpu%u exits=%llu io=%llu mmio=%llu other=%llu "
-			"seconds=%.6f bp_emulated=%llu insn_emulated=%llu insn_emulated_if0=%llu",
-			i, (unsigned long long)(io + mmio + other), (unsigned long long)io,
-			(unsigned long long)mmio, (unsigned long long)other, seconds,
-			(unsigned long long)atomic_load(&v->bp_delivered),
-			(unsigned long long)emulated,
-			(unsigned long long)atomic_load(&v->insn_emulated_if0));
-		for (int k = X86_INSN_NONE + 1; k < X86_INSN_KINDS; k++)
-			if (atomic_load(&v->insn_emulated[k]))
-				fprintf(stderr, " %s=%llu",
-					x86_insn_kind_name((enum x86_insn_kind)k),
-					(unsigned long long)atomic_load(&v->insn_emulated[k]));
-		fputc('\n', stderr);
-
 		char prefix[48];
 
-		snprintf(prefix, sizeof(prefix), "axvm: stats: vcpu%u kvm", i);
-		if (v->fd >= 0)
-			axvm_kvm_stats_print(stderr, v->fd, prefix);
+		fprintf(stderr,
+			"axvm: stats: vcpu%u exits=%llu io=%llu mmio=%llu other=%llu "
+			"seconds=%.6f\n",
+			i, (unsigned long long)(io + mmio + other), (unsigned long long)io,
+			(unsigned long long)mmio, (unsigned long long)other, seconds);
+		snprintf(prefix, sizeof(prefix), "axvm: stats: vcpu%u", i);
+		if (vm->accel->print_stats && v->accel)
+			vm->accel->print_stats(v, stderr, prefix);
 	}
 }

@@ -18,7 +18,7 @@ test_kernel_config "$tmp/insn.toml" "$tmp/insn.bin" "$tmp/com1.log"
 
 timeout 30 "$AXVM" run --accel kvm "$tmp/insn.toml" --stats >"$tmp/insn.out" 2>"$tmp/insn.err"
 status=$?
-kinds=$(sed -n 's/.*stats: vcpu0 exits=.*insn_emulated_if0=[0-9]*\(.*\)/\1/p' "$tmp/insn.err")
+kinds=$(sed -n 's/.*stats: vcpu0 emulated .*insn_emulated_if0=[0-9]*\(.*\)/\1/p' "$tmp/insn.err")
 if [ "$status" -eq 0 ] && grep -q "^IOK$" "$tmp/com1.log" 2>/dev/null; then
 	if [ -n "$kinds" ]; then
 		echo "PASS [kvm] insn: executed by axvm:$kinds"

@@ -101,7 +101,15 @@ void axvm_vcpu_pio(struct axvm_vcpu *vcpu, uint16_t port, unsigned size, bool wr
 		   uint32_t count);
 void axvm_vcpu_mmio(struct axvm_vcpu *vcpu, uint64_t gpa, unsigned len, bool write, uint8_t *data);
 
-/* --accel auto|kvm|tcg: the accelerator to use, or NULL with err (and *status). */
+/* "auto", "kvm" or "tcg": what --accel and [base] accel accept. */
+bool axvm_accel_name_valid(const char *name);
+
+/*
+ * --accel auto|kvm|tcg (NULL: auto): the accelerator to use, or NULL with err
+ * and *status: AXVM_STATUS_CONFIG (120) for an unknown name,
+ * AXVM_STATUS_NO_ACCEL (121) when the one asked for (or, for auto, neither)
+ * can run here. With -v it says which it took, and for auto why not KVM.
+ */
 const struct axvm_accel *axvm_accel_select(const char *name, char *err, size_t err_len,
 					   int *status);
 

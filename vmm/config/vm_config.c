@@ -167,7 +167,7 @@ static bool load_vm_type(struct loader *ld, const struct toml_node *v)
 
 static bool load_cpu_num(struct loader *ld, const struct toml_node *v)
 {
-	uint64_t n;
+	uint64_t n = 0;
 
 	if (!get_u64(ld, v, "cpu_num", &n))
 		return false;
@@ -178,9 +178,22 @@ static bool load_cpu_num(struct loader *ld, const struct toml_node *v)
 	return true;
 }
 
+/* axvm's extension: which accelerator runs the vCPUs (--accel overrides it). */
+static bool load_accel(struct loader *ld, const struct toml_node *v)
+{
+	if (!expect_type(ld, v, TOML_STRING, "accel"))
+		return false;
+	if (strcmp(v->str, "auto") != 0 && strcmp(v->str, "kvm") != 0 && strcmp(v->str, "tcg") != 0)
+		return fail(ld, v->pos,
+			    "expected \"auto\", \"kvm\" or \"tcg\" for accel, found \"%.*s\"",
+			    SHOW_MAX, v->str);
+	copy_string(ld->out->accel, sizeof(ld->out->accel), v->str);
+	return true;
+}
+
 static const struct key_rule base_keys[] = {
-	{ "id", load_id },	     { "name", load_name }, { "vm_type", load_vm_type },
-	{ "cpu_num", load_cpu_num }, { NULL, NULL },
+	{ "id", load_id },	     { "name", load_name },   { "vm_type", load_vm_type },
+	{ "cpu_num", load_cpu_num }, { "accel", load_accel }, { NULL, NULL },
 };
 
 /* --- [kernel] -------------------------------------------------------------------------- */

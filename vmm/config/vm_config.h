@@ -2,7 +2,8 @@
 /*
  * axvm's VM configuration: axvmconfig's TOML layout, loaded strictly.
  *
- *   [base]     id, name, vm_type, cpu_num
+ *   [base]     id, name, vm_type, cpu_num, accel = "auto" | "kvm" | "tcg" (an axvm
+ *              extension: the accelerator; `axvm run --accel` replaces it)
  *   [kernel]   kernel_path, kernel_load_addr, entry_point, memory_regions =
  *              [[gpa, size, flags, map_type], ...], cmdline, image_location = "fs",
  *              ramdisk_path (an axvm extension: the initrd of a Linux bzImage)
@@ -78,6 +79,7 @@ struct axvm_config {
 	char name[64];
 	uint64_t vm_type;
 	uint32_t cpu_num; /* 1..64 */
+	char accel[8];	  /* "auto", "kvm", "tcg"; "" when the file does not say */
 
 	/* [kernel] */
 	char kernel_path[AXVM_PATH_MAX]; /* relative paths are relative to the current directory */

@@ -64,7 +64,8 @@
 
 struct bp_ctx {
 	struct axvm_vcpu *vcpu;
-	struct x86_paging paging; /* at the current CPL */
+	struct axvm_kvm_vcpu *kvm; /* its KVM state: fd, counters */
+	struct x86_paging paging;  /* at the current CPL */
 	char why[200];
 };
 
@@ -287,7 +288,6 @@ static int new_stack(struct bp_ctx *c, const struct kvm_regs *r, const struct kv
 
 static int deliver(struct bp_ctx *c, struct kvm_regs *r, struct kvm_sregs *s)
 {
-	struct axvm_vcpu *vcpu = c->vcpu;
 	unsigned cpl = s->cs.selector & 3u, new_cpl = 0;
 	struct gate g = { 0 };
 	struct kvm_segment cs;
@@ -341,9 +341,9 @@ static int deliver(struct bp_ctx *c, struct kvm_regs *r, struct kvm_sregs *s)
 	r->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
 	if (g.type == GATE_INTERRUPT)
 		r->rflags &= ~RFLAGS_IF;
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, s) != 0)
+	if (ioctl(c->kvm->fd, KVM_SET_SREGS, s) != 0)
 		return bp_fail(c, "KVM_SET_SREGS: %s", strerror(errno));
-	if (ioctl(vcpu->fd, KVM_SET_REGS, r) != 0)
+	if (ioctl(c->kvm->fd, KVM_SET_REGS, r) != 0)
 		return bp_fail(c, "KVM_SET_REGS: %s", strerror(errno));
 	return 0;
 }
@@ -412,7 +412,7 @@ static void fpu_state_set_mxcsr(struct kvm_xsave *x, uint32_t mxcsr)
 }
 
 /* An STI or MOV SS shadow covers one instruction: the one axvm just executed. */
-static int end_interrupt_shadow(struct axvm_vcpu *vcpu)
+static int end_interrupt_shadow(struct axvm_kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_events ev;
 
@@ -443,7 +443,7 @@ static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm
 	}
 	static _Thread_local struct kvm_xsave xsave; /* 4 KiB: off the vCPU thread's stack */
 
-	if (ioctl(c->vcpu->fd, KVM_GET_XSAVE, &xsave) != 0)
+	if (ioctl(c->kvm->fd, KVM_GET_XSAVE, &xsave) != 0)
 		return 0;
 
 	struct x86_insn_env env = {
@@ -465,28 +465,28 @@ static int emulate_at_rip(struct bp_ctx *c, struct kvm_regs *r, const struct kvm
 		return 0;
 	if (env.mxcsr != mxcsr) {
 		fpu_state_set_mxcsr(&xsave, env.mxcsr);
-		if (ioctl(c->vcpu->fd, KVM_SET_XSAVE, &xsave) != 0)
+		if (ioctl(c->kvm->fd, KVM_SET_XSAVE, &xsave) != 0)
 			return 0;
 	}
 	r->rflags &= ~RFLAGS_RF; /* cleared when an instruction completes */
-	if (ioctl(c->vcpu->fd, KVM_SET_REGS, r) != 0 || end_interrupt_shadow(c->vcpu) != 0)
+	if (ioctl(c->kvm->fd, KVM_SET_REGS, r) != 0 || end_interrupt_shadow(c->kvm) != 0)
 		return 0;
-	atomic_fetch_add_explicit(&c->vcpu->insn_emulated[kind], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->kvm->insn_emulated[kind], 1, memory_order_relaxed);
 	if (!(rflags & RFLAGS_IF))
-		atomic_fetch_add_explicit(&c->vcpu->insn_emulated_if0, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->kvm->insn_emulated_if0, 1, memory_order_relaxed);
 	return 1;
 }
 
 int x86_handle_emulation_failure(struct axvm_vcpu *vcpu)
 {
-	struct bp_ctx c = { .vcpu = vcpu };
+	struct bp_ctx c = { .vcpu = vcpu, .kvm = axvm_kvm_vcpu(vcpu) };
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	uint8_t op;
 
-	if (vcpu->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION ||
-	    ioctl(vcpu->fd, KVM_GET_REGS, &regs) != 0 ||
-	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) != 0)
+	if (c.kvm->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION ||
+	    ioctl(c.kvm->fd, KVM_GET_REGS, &regs) != 0 ||
+	    ioctl(c.kvm->fd, KVM_GET_SREGS, &sregs) != 0)
 		return 0;
 	c.paging = (struct x86_paging){
 		.cr0 = sregs.cr0,
@@ -509,6 +509,6 @@ int x86_handle_emulation_failure(struct axvm_vcpu *vcpu)
 			vcpu->id, (unsigned long long)regs.rip, c.why);
 		return -1;
 	}
-	atomic_fetch_add_explicit(&vcpu->bp_delivered, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c.kvm->bp_delivered, 1, memory_order_relaxed);
 	return 1;
 }

@@ -12,11 +12,11 @@
 #ifndef AXVM_X86_EXCEPTION_H
 #define AXVM_X86_EXCEPTION_H
 
-#include "axvm.h"
+#include "accel/kvm/kvm.h"
 
 /*
  * On KVM_EXIT_INTERNAL_ERROR: if it is an emulation failure on an int3,
- * delivers #BP to the guest; on an instruction vmm/x86_insn.c knows (64-bit
+ * delivers #BP to the guest; on an instruction arch/x86/x86_insn.c knows (64-bit
  * mode), executes it (a memory operand through the guest's page tables,
  * MXCSR through KVM_GET_FPU/KVM_SET_FPU). Returns 1 when done (run the vCPU
  * again; the vCPU's bp_delivered or insn_emulated count goes up). 0:
