@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The TCG accelerator (vmm/accel/tcg/) end to end: tiny hand-assembled x86
+ * guests (bytes below, source in the comments) on Unicorn, with a real
+ * device set (the library's local APIC, probe devices on ports and MMIO),
+ * the real exit handlers (vmm/vcpu.c) and the POSIX timers (vmm/timers.c).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <axdevice/axdevice.h>
+
+#include "accel/accel.h"
+#include "accel/tcg/tcg.h"
+#include "axvm.h"
+#include "host_posix.h"
+#include "probe_device.h"
+#include "timers.h"
+
+#define RAM_SIZE   0x100000u
+#define CODE	   0x3000u
+#define AP_CODE	   0x5000u /* startup IPI vector 5 */
+#define PROBE_MMIO 0xfe000000u
+
+/*
+ * At 0x3000, 32-bit: lgdt [0xf00]; lidt [0xf08]; ljmp 0x08:reload;
+ * reload: ds = ss = 0x10, esp = 0x9000;
+ *   al = 0x5a; out 0x80, al; in al, 0x80; [0x100] = al
+ *   [0xfe000010] = 0x11223344; [0x104] = [0xfe000020]; [0x108] = [0xfd000000] (unmapped)
+ *   APIC SVR = 0x1ff; ICR = 0x40040 (self IPI, vector 0x40); sti; hlt; cli
+ *   LVT timer = 0x41, divide by 1, initial count 1000000 (1 ms); sti;
+ *   1: cmp dword [0x110], 0; je 1b          (taken by the block hook)
+ *   cli; initial count 5000000 (5 ms);
+ *   2: cmp dword [0x110], 2; je 3f; sti; hlt; cli; jmp 2b   (taken after a HLT sleep)
+ *   3: hlt (IF = 0: the VM stops)
+ * 0x3100 handler40: inc dword [0x10c]; EOI; iret
+ * 0x3111 handler41: inc dword [0x110]; EOI; iret
+ */
+static const uint8_t guest_g[] = {
+	0x0f, 0x01, 0x15, 0x00, 0x0f, 0x00, 0x00, 0x0f, 0x01, 0x1d, 0x08, 0x0f, 0x00, 0x00, 0xea,
+	0x15, 0x30, 0x00, 0x00, 0x08, 0x00, 0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x8e, 0xd0, 0xbc,
+	0x00, 0x90, 0x00, 0x00, 0xb0, 0x5a, 0xe6, 0x80, 0xe4, 0x80, 0xa2, 0x00, 0x01, 0x00, 0x00,
+	0xb8, 0x44, 0x33, 0x22, 0x11, 0xa3, 0x10, 0x00, 0x00, 0xfe, 0xa1, 0x20, 0x00, 0x00, 0xfe,
+	0xa3, 0x04, 0x01, 0x00, 0x00, 0xa1, 0x00, 0x00, 0x00, 0xfd, 0xa3, 0x08, 0x01, 0x00, 0x00,
+	0xc7, 0x05, 0xf0, 0x00, 0xe0, 0xfe, 0xff, 0x01, 0x00, 0x00, 0xc7, 0x05, 0x00, 0x03, 0xe0,
+	0xfe, 0x40, 0x00, 0x04, 0x00, 0xfb, 0xf4, 0xfa, 0xc7, 0x05, 0x20, 0x03, 0xe0, 0xfe, 0x41,
+	0x00, 0x00, 0x00, 0xc7, 0x05, 0xe0, 0x03, 0xe0, 0xfe, 0x0b, 0x00, 0x00, 0x00, 0xc7, 0x05,
+	0x80, 0x03, 0xe0, 0xfe, 0x40, 0x42, 0x0f, 0x00, 0xfb, 0x83, 0x3d, 0x10, 0x01, 0x00, 0x00,
+	0x00, 0x74, 0xf7, 0xfa, 0xc7, 0x05, 0x80, 0x03, 0xe0, 0xfe, 0x40, 0x4b, 0x4c, 0x00, 0x83,
+	0x3d, 0x10, 0x01, 0x00, 0x00, 0x02, 0x74, 0x05, 0xfb, 0xf4, 0xfa, 0xeb, 0xf2, 0xf4,
+};
+static const uint8_t guest_handlers[] = {
+	0xff, 0x05, 0x0c, 0x01, 0x00, 0x00, 0xc7, 0x05, 0xb0, 0x00, 0xe0, 0xfe,
+	0x00, 0x00, 0x00, 0x00, 0xcf, 0xff, 0x05, 0x10, 0x01, 0x00, 0x00, 0xc7,
+	0x05, 0xb0, 0x00, 0xe0, 0xfe, 0x00, 0x00, 0x00, 0x00, 0xcf,
+};
+
+/*
+ * BSP at 0x3000: the same prologue; APIC on; ICR high = APIC ID 1; INIT; startup vector 5;
+ * 1: cmp byte [0x114], 1; jne 1b; cli; hlt
+ */
+static const uint8_t guest_smp[] = {
+	0x0f, 0x01, 0x15, 0x00, 0x0f, 0x00, 0x00, 0x0f, 0x01, 0x1d, 0x08, 0x0f, 0x00, 0x00, 0xea,
+	0x15, 0x30, 0x00, 0x00, 0x08, 0x00, 0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x8e, 0xd0, 0xbc,
+	0x00, 0x90, 0x00, 0x00, 0xc7, 0x05, 0xf0, 0x00, 0xe0, 0xfe, 0xff, 0x01, 0x00, 0x00, 0xc7,
+	0x05, 0x10, 0x03, 0xe0, 0xfe, 0x00, 0x00, 0x00, 0x01, 0xc7, 0x05, 0x00, 0x03, 0xe0, 0xfe,
+	0x00, 0x45, 0x00, 0x00, 0xc7, 0x05, 0x00, 0x03, 0xe0, 0xfe, 0x05, 0x46, 0x00, 0x00, 0x80,
+	0x3d, 0x14, 0x01, 0x00, 0x00, 0x01, 0x75, 0xf7, 0xfa, 0xf4,
+};
+
+/* AP at 0x5000, real mode: al = 0xa5; out 0x82, al; byte [0x114] = 1; 1: jmp 1b */
+static const uint8_t guest_ap[] = {
+	0xb0, 0xa5, 0xe6, 0x82, 0xc6, 0x06, 0x14, 0x01, 0x01, 0xeb, 0xfe,
+};
+
+/* lgdt [0xf00]; ljmp 0x08:reload; reload: ds = 0x10; int3 */
+static const uint8_t guest_exc[] = {
+	0x0f, 0x01, 0x15, 0x00, 0x0f, 0x00, 0x00, 0xea, 0x0e, 0x30, 0x00,
+	0x00, 0x08, 0x00, 0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0xcc,
+};
+
+struct fixture {
+	struct axvm vm;
+	struct axvm_vcpu vcpus[2];
+	struct test_host host;
+	struct ax_host_hooks hooks;
+	struct axvm_timers *timers;
+	uint8_t *ram;
+	struct probe port80, port82, mmio;
+};
+
+static struct fixture *fx; /* for the host hooks */
+
+static void hook_irq_notify(void *ctx, uint32_t vcpu)
+{
+	(void)ctx;
+	if (vcpu < fx->vm.nr_vcpus)
+		axvm_accel_tcg.irq_notify(&fx->vcpus[vcpu]);
+}
+
+static void hook_vcpu_startup(void *ctx, uint32_t vcpu, uint8_t vector)
+{
+	(void)ctx;
+	if (vcpu < fx->vm.nr_vcpus)
+		axvm_accel_tcg.vcpu_startup(&fx->vcpus[vcpu], vector);
+}
+
+static uint64_t hook_now(void *ctx)
+{
+	(void)ctx;
+	return axvm_timers_now_ns(fx->timers);
+}
+
+static void *hook_timer_create(void *ctx, void (*fn)(void *), void *arg)
+{
+	(void)ctx;
+	return axvm_timers_timer_create(fx->timers, fn, arg);
+}
+
+static void hook_timer_arm(void *ctx, void *t, uint64_t deadline)
+{
+	(void)ctx;
+	axvm_timers_timer_arm(fx->timers, t, deadline);
+}
+
+static void hook_timer_disarm(void *ctx, void *t)
+{
+	(void)ctx;
+	axvm_timers_timer_disarm(fx->timers, t);
+}
+
+static void hook_timer_destroy(void *ctx, void *t)
+{
+	(void)ctx;
+	axvm_timers_timer_destroy(fx->timers, t);
+}
+
+static void put32(uint32_t at, uint32_t v)
+{
+	memcpy(fx->ram + at, &v, 4);
+}
+
+static uint32_t get32(uint32_t at)
+{
+	uint32_t v;
+
+	memcpy(&v, fx->ram + at, 4);
+	return v;
+}
+
+/* GDT (null, flat code 0x08, flat data 0x10), IDT gates 0x40 and 0x41, their pointers. */
+static void guest_tables(void)
+{
+	static const uint8_t gdt[24] = { 0, 0,	  0,	0, 0,	 0,    0, 0, 0xff, 0xff, 0,    0,
+					 0, 0x9b, 0xcf, 0, 0xff, 0xff, 0, 0, 0,	   0x93, 0xcf, 0 };
+	const uint32_t handlers[2] = { CODE + 0x100, CODE + 0x111 };
+
+	memcpy(fx->ram + 0x1000, gdt, sizeof(gdt));
+	fx->ram[0xf00] = 23; /* lgdt operand: limit, base */
+	put32(0xf02, 0x1000);
+	fx->ram[0xf08] = 0xff; /* lidt operand: limit 0x7ff, base 0x2000 */
+	fx->ram[0xf09] = 0x07;
+	put32(0xf0a, 0x2000);
+	for (unsigned i = 0; i < 2; i++) {
+		uint32_t at = 0x2000 + (0x40 + i) * 8;
+
+		put32(at, (handlers[i] & 0xffff) | 0x08u << 16);
+		put32(at + 4, (handlers[i] & 0xffff0000u) | 0x8e00u); /* 32-bit interrupt gate */
+	}
+}
+
+static int setup(void **state)
+{
+	static const struct ax_emu_config lapic = {
+		.name = "lapic", .base_gpa = 0xfee00000, .length = 0x1000, .emu_type = AX_EMU_LAPIC
+	};
+	struct ax_vm_device_config cfg = { &lapic, 1 };
+	struct ax_devices_params params = { .max_vcpus = 2 };
+	struct ax_device_desc d;
+	struct ax_diag diag = { 0 };
+
+	/* also links tcg_vm.o ahead of accel.c's weak "not built" stand-in */
+	assert_non_null(strstr(tcg_engine_version(), "Unicorn 2."));
+	fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	*state = fx;
+	test_host_init(&fx->host, false);
+	fx->hooks = fx->host.hooks;
+	fx->hooks.irq_notify = hook_irq_notify;
+	fx->hooks.vcpu_startup = hook_vcpu_startup;
+	fx->hooks.now_ns = hook_now;
+	fx->hooks.timer_create = hook_timer_create;
+	fx->hooks.timer_arm = hook_timer_arm;
+	fx->hooks.timer_disarm = hook_timer_disarm;
+	fx->hooks.timer_destroy = hook_timer_destroy;
+	fx->timers = axvm_timers_create();
+	assert_non_null(fx->timers);
+	params.hooks = &fx->hooks;
+	if (ax_devices_create(&params, &cfg, &fx->vm.devices, &diag) != AX_OK)
+		fail_msg("device set: %s", diag.msg);
+	fx->port80.read_value = 0x77;
+	fx->mmio.read_value = 0xcafef00d;
+	d = probe_desc("port80", &fx->port80, AX_BUS_PORT, 0x80, 1);
+	assert_int_equal(ax_devices_add(fx->vm.devices, &d, NULL, &diag), AX_OK);
+	d = probe_desc("port82", &fx->port82, AX_BUS_PORT, 0x82, 1);
+	assert_int_equal(ax_devices_add(fx->vm.devices, &d, NULL, &diag), AX_OK);
+	d = probe_desc("mmio", &fx->mmio, AX_BUS_MMIO, PROBE_MMIO, 0x1000);
+	assert_int_equal(ax_devices_add(fx->vm.devices, &d, NULL, &diag), AX_OK);
+
+	fx->ram = aligned_alloc(4096, RAM_SIZE);
+	assert_non_null(fx->ram);
+	memset(fx->ram, 0, RAM_SIZE);
+	fx->vm.ram.regions[0] =
+		(struct guest_ram_region){ .gpa = 0, .size = RAM_SIZE, .host = fx->ram };
+	fx->vm.ram.nr = 1;
+	fx->vm.accel = &axvm_accel_tcg;
+	fx->vm.vcpus = fx->vcpus;
+	atomic_init(&fx->vm.status, -1);
+	pthread_mutex_init(&fx->vm.unmapped_lock, NULL);
+	guest_tables();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (uint32_t i = 0; i < fx->vm.nr_vcpus; i++)
+		axvm_accel_tcg.vcpu_destroy(&fx->vcpus[i]);
+	ax_devices_destroy(fx->vm.devices);
+	axvm_timers_destroy(fx->timers);
+	pthread_mutex_destroy(&fx->vm.unmapped_lock);
+	free(fx->ram);
+	test_host_fini(&fx->host);
+	free(fx);
+	fx = NULL;
+	return 0;
+}
+
+/* Creates n vCPUs (the BSP at CODE in multiboot's state, APs waiting), runs them to the stop. */
+static void run_vm(uint32_t n)
+{
+	struct x86_boot_state s;
+	pthread_t th[2];
+	char err[256];
+	struct timespec until;
+
+	fx->vm.nr_vcpus = n;
+	for (uint32_t i = 0; i < n; i++) {
+		fx->vcpus[i].vm = &fx->vm;
+		fx->vcpus[i].id = i;
+		assert_int_equal(axvm_accel_tcg.vcpu_create(&fx->vcpus[i], err, sizeof(err)), 0);
+	}
+	x86_boot_state_multiboot(&s, CODE, 0);
+	if (axvm_accel_tcg.vcpu_set_state(&fx->vcpus[0], &s, err, sizeof(err)) != 0)
+		fail_msg("set_state: %s", err);
+	for (uint32_t i = 1; i < n; i++)
+		assert_int_equal(axvm_accel_tcg.vcpu_set_waiting(&fx->vcpus[i], err, sizeof(err)),
+				 0);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, axvm_vcpu_thread, &fx->vcpus[i]), 0);
+	/* a watchdog: a guest that never stops is a failure, not a hang */
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += 20;
+	for (;;) {
+		struct timespec now, ms = { 0, 1000000 };
+
+		if (atomic_load(&fx->vm.stop))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > until.tv_sec)
+			axvm_request_stop(&fx->vm, 99, "test watchdog: the guest did not stop");
+		nanosleep(&ms, NULL);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+}
+
+static struct tcg_vcpu *tcg(uint32_t i)
+{
+	return fx->vcpus[i].accel;
+}
+
+static void test_port_mmio_interrupts_hlt(void **state)
+{
+	(void)state;
+	memcpy(fx->ram + CODE, guest_g, sizeof(guest_g));
+	memcpy(fx->ram + CODE + 0x100, guest_handlers, sizeof(guest_handlers));
+	run_vm(1);
+	if (!strstr(fx->vm.stop_reason, "halted with interrupts disabled"))
+		fail_msg("stop reason: %s", fx->vm.stop_reason);
+	assert_int_equal(atomic_load(&fx->vm.status), AXVM_STATUS_GUEST);
+	/* port: OUT reached the device with its value, IN returned the device's */
+	assert_int_equal(fx->port80.writes, 1);
+	assert_int_equal(fx->port80.last_write, 0x5a);
+	assert_int_equal(fx->port80.reads, 1);
+	assert_int_equal(fx->ram[0x100], 0x77);
+	/* MMIO: a 4-byte store and load, and an unmapped load reading all-ones */
+	assert_int_equal(fx->mmio.writes, 1);
+	assert_int_equal(fx->mmio.last_write, 0x11223344);
+	assert_int_equal(fx->mmio.reads, 1);
+	assert_int_equal(fx->mmio.last.width, 4);
+	assert_int_equal(fx->mmio.last.offset, 0x20);
+	assert_int_equal(get32(0x104), 0xcafef00d);
+	assert_int_equal(get32(0x108), 0xffffffff);
+	/* the self IPI, taken after sti; hlt, and two timer interrupts */
+	assert_int_equal(get32(0x10c), 1);
+	assert_int_equal(get32(0x110), 2);
+	assert_int_equal(atomic_load(&tcg(0)->stats.irqs), 3);
+	assert_true(atomic_load(&tcg(0)->stats.hlt_sleeps) >= 1);
+	assert_int_equal(atomic_load(&tcg(0)->stats.pio), 2);
+}
+
+static void test_startup_ipi_second_engine(void **state)
+{
+	(void)state;
+	memcpy(fx->ram + CODE, guest_smp, sizeof(guest_smp));
+	memcpy(fx->ram + AP_CODE, guest_ap, sizeof(guest_ap));
+	run_vm(2);
+	if (!strstr(fx->vm.stop_reason, "vCPU 0 halted"))
+		fail_msg("stop reason: %s", fx->vm.stop_reason);
+	assert_int_equal(fx->port82.writes, 1);
+	assert_int_equal(fx->port82.last_write, 0xa5);
+	assert_int_equal(fx->port82.last.vcpu, 1);
+	assert_int_equal(fx->ram[0x114], 1);
+	assert_int_equal(fx->port80.writes, 0);
+}
+
+static void test_guest_exception_stops_vm(void **state)
+{
+	(void)state;
+	memcpy(fx->ram + CODE, guest_exc, sizeof(guest_exc));
+	run_vm(1);
+	assert_int_equal(atomic_load(&fx->vm.status), AXVM_STATUS_VCPU);
+	if (!strstr(fx->vm.stop_reason, "#BP (vector 3)") ||
+	    !strstr(fx->vm.stop_reason, "does not deliver exceptions"))
+		fail_msg("stop reason: %s", fx->vm.stop_reason);
+}
+
+static void test_unmapped_fetch_stops_vm(void **state)
+{
+	static const uint8_t jump_far[] = { 0xe9, 0xfb, 0xff, 0xff, 0x3f }; /* jmp 0x40003000 */
+
+	(void)state;
+	memcpy(fx->ram + CODE, jump_far, sizeof(jump_far));
+	run_vm(1);
+	assert_int_equal(atomic_load(&fx->vm.status), AXVM_STATUS_VCPU);
+	if (!strstr(fx->vm.stop_reason, "vCPU 0: TCG:"))
+		fail_msg("stop reason: %s", fx->vm.stop_reason);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_port_mmio_interrupts_hlt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_startup_ipi_second_engine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_exception_stops_vm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unmapped_fetch_stops_vm, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

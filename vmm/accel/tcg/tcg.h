@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The TCG accelerator's own state (vmm/accel/tcg/): one Unicorn engine per
+ * vCPU, driven on the vCPU's thread. tcg_vm.c holds the accelerator table
+ * and the calls any thread makes (notify, startup, kick, sample);
+ * tcg_vcpu.c the engine, its memory map and hooks and the run loop;
+ * tcg_x86.c what is x86 (start states, IDT delivery, the interrupt shadow,
+ * exception names). An arm64 port adds tcg_arm64.c beside it.
+ */
+#ifndef AXVM_ACCEL_TCG_H
+#define AXVM_ACCEL_TCG_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+#include "accel/accel.h"
+#include "axvm.h"
+
+/* Bits of tcg_vcpu.attn: why the block hook must look closer. */
+#define TCG_ATTN_IRQ	1u /* irq_notify: an interrupt may be deliverable */
+#define TCG_ATTN_KICK	2u /* vcpu_kick: the VM is stopping */
+#define TCG_ATTN_SAMPLE 4u /* vcpu_sample: record the PC for --profile */
+
+/* One MMIO region of an engine: a gap between RAM regions. */
+struct tcg_mmio_region {
+	struct tcg_vcpu *t;
+	uint64_t base;
+};
+
+/* Counters: written by the vCPU thread only, read by print_stats. */
+struct tcg_stats {
+	_Atomic uint64_t pio, mmio, blocks, irqs, hlt_sleeps, runs;
+};
+
+struct tcg_vcpu {
+	struct axvm_vcpu *vcpu;
+	uc_engine *uc;
+	uc_mode mode;
+	uc_hook hooks[6];
+	unsigned nr_hooks;
+	struct tcg_mmio_region *regions;
+	unsigned nr_regions;
+
+	_Atomic unsigned attn; /* TCG_ATTN_*, any thread sets, the vCPU thread clears */
+
+	/* HLT sleep and the wait for a startup IPI */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool sleeping;	    /* lock */
+	bool waiting;	    /* lock: an AP before its startup IPI */
+	int startup_vector; /* lock: -1, or the SIPI vector to start at */
+
+	/* vCPU thread only */
+	uint64_t prev_block_end; /* linear end of the block that ran before: the STI shadow */
+	bool in_run;		 /* inside uc_emu_start */
+	bool stopped_by_hook;	 /* uc_emu_stop from our own hook: not a HLT */
+	int exception;		 /* -1, or the vector UC_HOOK_INTR reported */
+	uint64_t exception_pc;
+
+	struct tcg_stats stats;
+};
+
+static inline void tcg_count(_Atomic uint64_t *c)
+{
+	/* one writer: a plain increment, no locked instruction on the hot path */
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+/* tcg_vm.c: "Unicorn 2.0" */
+const char *tcg_engine_version(void);
+
+/* tcg_vcpu.c */
+int tcg_vcpu_create(struct axvm_vcpu *vcpu, char *err, size_t err_len);
+void tcg_vcpu_destroy(struct axvm_vcpu *vcpu);
+int tcg_vcpu_set_state(struct axvm_vcpu *vcpu, const struct x86_boot_state *s, char *err,
+		       size_t err_len);
+int tcg_vcpu_set_waiting(struct axvm_vcpu *vcpu, char *err, size_t err_len);
+void tcg_vcpu_run(struct axvm_vcpu *vcpu, struct axvm_exit *exit);
+void tcg_wake(struct tcg_vcpu *t);
+
+/* tcg_x86.c */
+uc_mode tcg_x86_mode(const struct x86_boot_state *s);
+int tcg_x86_load_state(struct tcg_vcpu *t, const struct x86_boot_state *s, char *err,
+		       size_t err_len);
+uint64_t tcg_x86_pc(struct tcg_vcpu *t);
+bool tcg_x86_interrupts_enabled(struct tcg_vcpu *t);
+/* At an instruction boundary: may an interrupt be taken before the instruction at `pc`
+ * (linear), the block before having ended at prev_end (0: unknown)? */
+bool tcg_x86_can_interrupt_at(struct tcg_vcpu *t, uint64_t pc, uint64_t prev_end);
+/* Takes one interrupt if deliverable: 1 delivered, 0 nothing, -1 failed (stop requested). */
+int tcg_x86_deliver(struct tcg_vcpu *t);
+/* Stops the VM for an exception the guest raised, or an engine error. */
+void tcg_x86_fail(struct tcg_vcpu *t, const char *what, int vector, uint64_t pc);
+int tcg_x86_add_hooks(struct tcg_vcpu *t, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A TCG vCPU: its Unicorn engine, the guest's memory map in it, the hooks
+ * that reach the device set inline, and the run loop.
+ *
+ * Memory: every RAM region is mapped zero-copy (uc_mem_map_ptr on axvm's
+ * own host buffer, so virtqueues work as on KVM), and every gap between
+ * RAM regions, from 0 to 1 TiB, is an MMIO region whose callbacks call
+ * axvm_vcpu_mmio(): devices need no mapping of their own, and an access
+ * nobody claims reaches the dispatcher, is logged and reads as all-ones,
+ * as on KVM.
+ *
+ * What a guest sees of MMIO widths (measured on Unicorn 2.0.1): an 8-byte
+ * load or store reaches the callbacks as two 4-byte accesses, low half
+ * first; an unaligned load is widened into the aligned loads of its size
+ * that cover it (a 4-byte load at 0x...2 reads 0x...0 and 0x...4 and keeps
+ * the middle bytes); an unaligned store is split into single bytes. The
+ * dispatcher still checks every piece, so no device sees an access that
+ * straddles its range or a width that piece does not have: a device that
+ * only takes 8-byte accesses sees none (its register reads as all-ones),
+ * and an unaligned load may read a register next to the one meant (a read
+ * side effect the guest did not ask for). Aligned 1-, 2- and 4-byte
+ * accesses, which is what drivers make, arrive exactly as made.
+ *
+ * Guest RAM written through the host pointer (virtio DMA, the loader) is
+ * invisible to the engine's translated-code cache: a guest that runs code
+ * a device wrote over code it already ran would run the old code. The
+ * kernel is loaded before the first translation; our guests run no DMA'd
+ * code.
+ */
+#include "accel/tcg/tcg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "le.h"
+
+#define TCG_PHYS_TOP  (UINT64_C(1) << 40) /* gaps are MMIO up to here (qemu64: 40 bits) */
+#define TCG_PAGE_MASK UINT64_C(0xfff)
+
+static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
+{
+	struct tcg_mmio_region *r = user;
+	uint8_t data[8] = { 0 };
+
+	(void)uc;
+	tcg_count(&r->t->stats.mmio);
+	axvm_vcpu_mmio(r->t->vcpu, r->base + offset, size, false, data);
+	return le_load(data, size);
+}
+
+static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+	struct tcg_mmio_region *r = user;
+	uint8_t data[8];
+
+	(void)uc;
+	tcg_count(&r->t->stats.mmio);
+	le_store(data, size, value);
+	axvm_vcpu_mmio(r->t->vcpu, r->base + offset, size, true, data);
+}
+
+/*
+ * Every translated block starts with this call: the one safe point where
+ * another thread's request (an interrupt, a stop, a profile sample) is
+ * taken without leaving the engine. Writing the PC here abandons the block
+ * before its first instruction; the engine carries on at the new PC.
+ */
+static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	struct tcg_vcpu *t = user;
+	uint64_t prev_end = t->prev_block_end;
+	unsigned attn;
+
+	t->prev_block_end = address + size;
+	tcg_count(&t->stats.blocks);
+	if (__builtin_expect(atomic_load_explicit(&t->attn, memory_order_relaxed) == 0, 1))
+		return;
+
+	attn = atomic_exchange_explicit(&t->attn, 0, memory_order_acquire);
+	if (attn & TCG_ATTN_SAMPLE) {
+		struct axvm_profile *p = t->vcpu->vm->profile;
+
+		if (p)
+			axvm_profile_sample(p, address);
+	}
+	if ((attn & TCG_ATTN_KICK) || atomic_load(&t->vcpu->vm->stop)) {
+		t->stopped_by_hook = true;
+		uc_emu_stop(uc);
+		return;
+	}
+	if (!(attn & TCG_ATTN_IRQ))
+		return;
+	if (!tcg_x86_can_interrupt_at(t, address, prev_end) || tcg_x86_deliver(t) == 0) {
+		/* masked, in a shadow or nothing left: look again at the next block while the
+		 * controller still has something, so that an STI is noticed */
+		if (ax_devices_irq_pending(t->vcpu->vm->devices, t->vcpu->id))
+			atomic_fetch_or_explicit(&t->attn, TCG_ATTN_IRQ, memory_order_relaxed);
+		return;
+	}
+	/* delivered (the PC moved), or failed and the stop is requested */
+	if (atomic_load(&t->vcpu->vm->stop)) {
+		t->stopped_by_hook = true;
+		uc_emu_stop(uc);
+	}
+}
+
+static int map_gap(struct tcg_vcpu *t, uint64_t base, uint64_t size, char *err, size_t err_len)
+{
+	struct tcg_mmio_region *r = &t->regions[t->nr_regions];
+	uc_err e;
+
+	if (size == 0)
+		return 0;
+	r->t = t;
+	r->base = base;
+	e = uc_mmio_map(t->uc, base, size, mmio_read, r, mmio_write, r);
+	if (e != UC_ERR_OK) {
+		snprintf(err, err_len, "vCPU %u: uc_mmio_map(0x%llx, 0x%llx): %s", t->vcpu->id,
+			 (unsigned long long)base, (unsigned long long)size, uc_strerror(e));
+		return -1;
+	}
+	t->nr_regions++;
+	return 0;
+}
+
+static int cmp_region(const void *a, const void *b)
+{
+	const struct guest_ram_region *x = a, *y = b;
+
+	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
+}
+
+static int map_memory(struct tcg_vcpu *t, char *err, size_t err_len)
+{
+	const struct guest_ram *ram = &t->vcpu->vm->ram;
+	struct guest_ram_region sorted[AXVM_MAX_MEM_REGIONS];
+	uint64_t cursor = 0;
+
+	memcpy(sorted, ram->regions, ram->nr * sizeof(sorted[0]));
+	qsort(sorted, ram->nr, sizeof(sorted[0]), cmp_region);
+	t->regions = calloc(ram->nr + 1, sizeof(*t->regions));
+	if (!t->regions) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < ram->nr; i++) {
+		const struct guest_ram_region *g = &sorted[i];
+		uc_err e;
+
+		if ((g->gpa | g->size) & TCG_PAGE_MASK) {
+			snprintf(err, err_len,
+				 "RAM region 0x%llx+0x%llx: TCG maps RAM in 4 KiB pages only",
+				 (unsigned long long)g->gpa, (unsigned long long)g->size);
+			return -1;
+		}
+		if (map_gap(t, cursor, g->gpa - cursor, err, err_len) != 0)
+			return -1;
+		e = uc_mem_map_ptr(t->uc, g->gpa, g->size, UC_PROT_ALL, g->host);
+		if (e != UC_ERR_OK) {
+			snprintf(err, err_len, "vCPU %u: uc_mem_map_ptr(0x%llx, 0x%llx): %s",
+				 t->vcpu->id, (unsigned long long)g->gpa,
+				 (unsigned long long)g->size, uc_strerror(e));
+			return -1;
+		}
+		cursor = g->gpa + g->size;
+	}
+	if (cursor < TCG_PHYS_TOP)
+		return map_gap(t, cursor, TCG_PHYS_TOP - cursor, err, err_len);
+	return 0;
+}
+
+/* The engine, made on first need: its mode follows the first start state. */
+static int open_engine(struct tcg_vcpu *t, uc_mode mode, char *err, size_t err_len)
+{
+	uc_hook h;
+	uc_err e;
+
+	if (t->uc)
+		return 0;
+	e = uc_open(UC_ARCH_X86, mode, &t->uc);
+	if (e != UC_ERR_OK) {
+		t->uc = NULL;
+		snprintf(err, err_len, "vCPU %u: uc_open: %s", t->vcpu->id, uc_strerror(e));
+		return -1;
+	}
+	t->mode = mode;
+	if (map_memory(t, err, err_len) != 0)
+		return -1;
+	e = uc_hook_add(t->uc, &h, UC_HOOK_BLOCK, (void *)block_hook, t, 1, 0);
+	if (e != UC_ERR_OK) {
+		snprintf(err, err_len, "vCPU %u: block hook: %s", t->vcpu->id, uc_strerror(e));
+		return -1;
+	}
+	t->hooks[t->nr_hooks++] = h;
+	return tcg_x86_add_hooks(t, err, err_len);
+}
+
+int tcg_vcpu_create(struct axvm_vcpu *vcpu, char *err, size_t err_len)
+{
+	struct tcg_vcpu *t = calloc(1, sizeof(*t));
+
+	if (!t) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	t->vcpu = vcpu;
+	t->startup_vector = -1;
+	t->exception = -1;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->cond, NULL);
+	vcpu->accel = t;
+	return 0;
+}
+
+void tcg_vcpu_destroy(struct axvm_vcpu *vcpu)
+{
+	struct tcg_vcpu *t = vcpu->accel;
+
+	if (!t)
+		return;
+	if (t->uc)
+		uc_close(t->uc);
+	free(t->regions);
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+	vcpu->accel = NULL;
+}
+
+int tcg_vcpu_set_state(struct axvm_vcpu *vcpu, const struct x86_boot_state *s, char *err,
+		       size_t err_len)
+{
+	struct tcg_vcpu *t = vcpu->accel;
+
+	if (open_engine(t, tcg_x86_mode(s), err, err_len) != 0)
+		return -1;
+	return tcg_x86_load_state(t, s, err, err_len);
+}
+
+int tcg_vcpu_set_waiting(struct axvm_vcpu *vcpu, char *err, size_t err_len)
+{
+	struct tcg_vcpu *t = vcpu->accel;
+
+	/* an AP starts in real mode: a 32-bit engine (segment writes load real-mode bases) */
+	if (open_engine(t, UC_MODE_32, err, err_len) != 0)
+		return -1;
+	pthread_mutex_lock(&t->lock);
+	t->waiting = true;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+void tcg_wake(struct tcg_vcpu *t)
+{
+	pthread_mutex_lock(&t->lock);
+	if (t->sleeping || t->waiting)
+		pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* An AP: sleeps until its startup IPI (or the stop), then takes the real-mode start. */
+static int wait_for_startup(struct tcg_vcpu *t)
+{
+	struct axvm *vm = t->vcpu->vm;
+	struct x86_boot_state s;
+	char err[256];
+	int vector;
+
+	pthread_mutex_lock(&t->lock);
+	while (t->startup_vector < 0 && !atomic_load(&vm->stop))
+		pthread_cond_wait(&t->cond, &t->lock);
+	vector = t->startup_vector;
+	t->startup_vector = -1;
+	if (vector >= 0)
+		t->waiting = false;
+	pthread_mutex_unlock(&t->lock);
+	if (vector < 0)
+		return -1;
+	x86_boot_state_sipi(&s, (uint8_t)vector);
+	if (tcg_x86_load_state(t, &s, err, sizeof(err)) != 0) {
+		axvm_request_stop(vm, AXVM_STATUS_VCPU, "vCPU %u: startup IPI: %s", t->vcpu->id,
+				  err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * HLT with interrupts enabled: sleep until the controller has something
+ * for this vCPU or the VM stops. irq_notify takes the same lock to signal,
+ * and the controller's state is published before it notifies, so a check
+ * here under the lock cannot miss a wake-up.
+ */
+static void hlt_sleep(struct tcg_vcpu *t)
+{
+	struct axvm *vm = t->vcpu->vm;
+
+	tcg_count(&t->stats.hlt_sleeps);
+	pthread_mutex_lock(&t->lock);
+	t->sleeping = true;
+	while (!atomic_load(&vm->stop) && !ax_devices_irq_pending(vm->devices, t->vcpu->id))
+		pthread_cond_wait(&t->cond, &t->lock);
+	t->sleeping = false;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void tcg_vcpu_run(struct axvm_vcpu *vcpu, struct axvm_exit *exit)
+{
+	struct tcg_vcpu *t = vcpu->accel;
+	struct axvm *vm = vcpu->vm;
+	bool waiting;
+	uc_err e;
+
+	exit->reason = AXVM_EXIT_NONE;
+	if (atomic_load(&vm->stop))
+		return;
+	pthread_mutex_lock(&t->lock);
+	waiting = t->waiting;
+	pthread_mutex_unlock(&t->lock);
+	if (waiting && wait_for_startup(t) != 0) {
+		if (!atomic_load(&vm->stop))
+			exit->reason = AXVM_EXIT_FAILED;
+		return;
+	}
+	if (!t->uc) {
+		axvm_request_stop(vm, AXVM_STATUS_VCPU, "vCPU %u: TCG: no start state", vcpu->id);
+		exit->reason = AXVM_EXIT_FAILED;
+		return;
+	}
+
+	/* a safe point: the engine is outside any instruction (first entry, after HLT) */
+	if (tcg_x86_deliver(t) < 0) {
+		exit->reason = AXVM_EXIT_FAILED;
+		return;
+	}
+	t->prev_block_end = 0;
+	t->stopped_by_hook = false;
+	t->exception = -1;
+	tcg_count(&t->stats.runs);
+	t->in_run = true;
+	e = uc_emu_start(t->uc, tcg_x86_pc(t), UINT64_MAX, 0, 0);
+	t->in_run = false;
+
+	if (t->exception >= 0) {
+		tcg_x86_fail(t, "guest exception", t->exception, t->exception_pc);
+		exit->reason = AXVM_EXIT_FAILED;
+		return;
+	}
+	if (e != UC_ERR_OK) {
+		tcg_x86_fail(t, uc_strerror(e), -1, tcg_x86_pc(t));
+		exit->reason = AXVM_EXIT_FAILED;
+		return;
+	}
+	if (t->stopped_by_hook || atomic_load(&vm->stop))
+		return;
+	/* Unicorn returns by itself only after a HLT, with the PC past it */
+	if (!tcg_x86_interrupts_enabled(t)) {
+		exit->reason = AXVM_EXIT_HALT;
+		return;
+	}
+	if (!ax_devices_irq_pending(vm->devices, vcpu->id))
+		hlt_sleep(t);
+	/* the next call delivers at the PC after the HLT */
+}

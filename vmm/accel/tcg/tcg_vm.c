@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * axvm_accel_tcg: a software CPU (Unicorn 2, QEMU's TCG as a library) for
+ * machines without a usable /dev/kvm. Unicorn is a CPU only: axvm's device
+ * set provides every device, the library's interrupt-controller models say
+ * which vector to take, and this accelerator enters the guest's handler
+ * itself (tcg_x86.c), sleeps on HLT and starts APs at their startup IPI.
+ *
+ * Limits: exceptions the guest raises itself (#PF, #GP, INT n ...) are not
+ * delivered, they stop the VM with their vector and address, so operating
+ * systems with user space (Linux past early boot) do not run here; an
+ * interrupt that would change privilege (user code interrupted) stops the
+ * VM too. The calls here come from any thread; everything that touches an
+ * engine runs on its vCPU's thread.
+ */
+#include <stdio.h>
+
+#include "accel/tcg/tcg.h"
+
+const char *tcg_engine_version(void)
+{
+	static char v[32];
+	unsigned major, minor;
+
+	uc_version(&major, &minor);
+	snprintf(v, sizeof(v), "Unicorn %u.%u", major, minor);
+	return v;
+}
+
+static bool tcg_available(char *err, size_t err_len)
+{
+	unsigned major, minor;
+
+	uc_version(&major, &minor);
+	if (major < 2) {
+		snprintf(err, err_len, "Unicorn %u.%u is too old (2.0 or newer needed)", major,
+			 minor);
+		return false;
+	}
+	if (!uc_arch_supported(UC_ARCH_X86)) {
+		snprintf(err, err_len, "this Unicorn has no x86 support");
+		return false;
+	}
+	return true;
+}
+
+static int tcg_vm_create(struct axvm *vm, char *err, size_t err_len, int *status)
+{
+	(void)err;
+	(void)err_len;
+	(void)status;
+	vm->accel_vm = NULL; /* everything is per vCPU: one engine each */
+	return 0;
+}
+
+static void tcg_vm_destroy(struct axvm *vm)
+{
+	(void)vm;
+}
+
+static void tcg_irq_notify(struct axvm_vcpu *vcpu)
+{
+	struct tcg_vcpu *t = vcpu->accel;
+
+	if (!t)
+		return;
+	/* the block hook looks at it before the next block; a HLT sleeper wakes */
+	atomic_fetch_or_explicit(&t->attn, TCG_ATTN_IRQ, memory_order_release);
+	tcg_wake(t);
+}
+
+static void tcg_vcpu_startup(struct axvm_vcpu *vcpu, uint8_t vector)
+{
+	struct tcg_vcpu *t = vcpu->accel;
+
+	if (!t)
+		return;
+	/* only a vCPU waiting for its startup IPI takes one (a running CPU ignores SIPI) */
+	pthread_mutex_lock(&t->lock);
+	if (t->waiting && t->startup_vector < 0) {
+		t->startup_vector = vector;
+		pthread_cond_signal(&t->cond);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void tcg_vcpu_kick(struct axvm_vcpu *vcpu)
+{
+	struct tcg_vcpu *t = vcpu->accel;
+
+	if (!t)
+		return;
+	atomic_fetch_or_explicit(&t->attn, TCG_ATTN_KICK, memory_order_release);
+	tcg_wake(t);
+}
+
+static void tcg_vcpu_sample(struct axvm_vcpu *vcpu)
+{
+	struct tcg_vcpu *t = vcpu->accel;
+
+	if (t)
+		atomic_fetch_or_explicit(&t->attn, TCG_ATTN_SAMPLE, memory_order_release);
+}
+
+static void tcg_print_stats(struct axvm_vcpu *vcpu, FILE *out, const char *prefix)
+{
+	struct tcg_vcpu *t = vcpu->accel;
+
+	if (!t)
+		return;
+	fprintf(out,
+		"%stcg: port %llu, mmio %llu, interrupts injected %llu, hlt sleeps %llu, "
+		"blocks %llu, engine runs %llu\n",
+		prefix, (unsigned long long)atomic_load(&t->stats.pio),
+		(unsigned long long)atomic_load(&t->stats.mmio),
+		(unsigned long long)atomic_load(&t->stats.irqs),
+		(unsigned long long)atomic_load(&t->stats.hlt_sleeps),
+		(unsigned long long)atomic_load(&t->stats.blocks),
+		(unsigned long long)atomic_load(&t->stats.runs));
+}
+
+const struct axvm_accel axvm_accel_tcg = {
+	.name = "tcg",
+	.available = tcg_available,
+	.uses_library_irqchip = true,
+	.vm_create = tcg_vm_create,
+	.vm_destroy = tcg_vm_destroy,
+	.vcpu_create = tcg_vcpu_create,
+	.vcpu_destroy = tcg_vcpu_destroy,
+	.vcpu_set_state = tcg_vcpu_set_state,
+	.vcpu_set_waiting = tcg_vcpu_set_waiting,
+	.vcpu_run = tcg_vcpu_run,
+	.vcpu_kick = tcg_vcpu_kick,
+	.irq_line = NULL, /* every line belongs to a library model */
+	.irq_notify = tcg_irq_notify,
+	.vcpu_startup = tcg_vcpu_startup,
+	.vcpu_sample = tcg_vcpu_sample,
+	.print_stats = tcg_print_stats,
+};
