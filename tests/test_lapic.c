@@ -1212,6 +1212,11 @@ static void *vcpu_thread(void *p)
 			ioapic_msg(f, 0x70, AX_APIC_FIXED, false, (uint8_t)a->vcpu, true);
 		if (i % 13 == 0)
 			wr(f, a->vcpu, TPR, (i / 13) % 2 ? 0x50 : 0);
+		/* re-arm, stop and switch the timer while the timer thread fires it */
+		if (i % 17 == 0)
+			wr(f, a->vcpu, TMICT, (i / 17) % 5 ? 100000 + i : 0);
+		if (i % 29 == 0)
+			wr(f, a->vcpu, LVT_TIMER, ((i / 29) % 2 ? PERIODIC : 0) | 0x40);
 		while (ax_devices_irq_pending(f->set, a->vcpu) &&
 		       ax_devices_irq_ack(f->set, a->vcpu, &vector) == AX_OK) {
 			assert_true(vector >= 0x40);
@@ -1228,8 +1233,11 @@ static void *timer_thread(void *p)
 {
 	struct thread_arg *a = p;
 
-	while (!atomic_load(a->stop))
+	for (unsigned n = 0; !atomic_load(a->stop); n++) {
 		fake_clock_advance(&a->f->clk, 20000);
+		if (n % 64 == 0)
+			fake_clock_fire_stale(&a->f->clk);
+	}
 	return NULL;
 }
 
@@ -1273,6 +1281,32 @@ static void test_threads(void **state)
 	teardown(&f);
 }
 
+/* The largest set: 256 banks; vCPU 255 has the broadcast ID and hears only broadcasts. */
+static void test_many_vcpus(void **state)
+{
+	struct fixture f;
+	struct ax_diag diag = { 0 };
+	const uint32_t n = AX_MAX_VCPUS;
+
+	(void)state;
+	if (make_cfg(&f, 0, NULL, 0, 0x1000, n, &diag) != AX_OK)
+		fail_msg("create: %s", diag.msg);
+	for (uint32_t v = 0; v < n; v++)
+		enable(&f, v);
+	assert_int_equal(rd(&f, 255, ID), 0xff000000);
+	send(&f, 0, FIXED | 0x40, 200);
+	for (uint32_t v = 0; v < n; v++)
+		assert_int_equal(bit_in(&f, v, IRR, 0x40), v == 200);
+	send(&f, 7, FIXED | 0x41, 0xff);
+	send(&f, 7, FIXED | ALL_BUT | 0x42, 0);
+	for (uint32_t v = 0; v < n; v++) {
+		assert_true(bit_in(&f, v, IRR, 0x41));
+		assert_int_equal(bit_in(&f, v, IRR, 0x42), v != 7);
+	}
+	assert_int_equal(ack(&f, 255), 0x42);
+	teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1299,6 +1333,7 @@ int main(void)
 		cmocka_unit_test(test_extint),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_reset_op),
+		cmocka_unit_test(test_many_vcpus),
 		cmocka_unit_test(test_threads),
 	};
 
