@@ -11,7 +11,7 @@ static const struct ax_device_kind builtin_kinds[] = {
 	{ AX_EMU_VIRTIO_BLK, "virtio-blk", ax_virtio_blk_create },
 	{ AX_EMU_VIRTIO_CONSOLE, "virtio-console", ax_virtio_console_create },
 	{ AX_EMU_IOAPIC, "ioapic", ax_ioapic_create },
-	{ AX_EMU_LAPIC, "lapic", ax_lapic_create },
+	{ AX_EMU_PIC8259, "pic8259", ax_pic8259_create },
 	/* device models register here, one line each */
 };
 
