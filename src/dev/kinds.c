@@ -10,6 +10,7 @@ static const struct ax_device_kind builtin_kinds[] = {
 	{ AX_EMU_GICD_V2, "gicd-v2", ax_gicd_v2_create },
 	{ AX_EMU_VIRTIO_BLK, "virtio-blk", ax_virtio_blk_create },
 	{ AX_EMU_VIRTIO_CONSOLE, "virtio-console", ax_virtio_console_create },
+	{ AX_EMU_LAPIC, "lapic", ax_lapic_create },
 	{ AX_EMU_IOAPIC, "ioapic", ax_ioapic_create },
 	{ AX_EMU_PIC8259, "pic8259", ax_pic8259_create },
 	/* device models register here, one line each */

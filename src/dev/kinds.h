@@ -16,12 +16,12 @@ enum ax_err ax_virtio_blk_create(const struct ax_kind_env *env, const struct ax_
 				 struct ax_device_desc *out, struct ax_diag *diag);
 enum ax_err ax_virtio_console_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
 				     struct ax_device_desc *out, struct ax_diag *diag);
+enum ax_err ax_lapic_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+			    struct ax_device_desc *out, struct ax_diag *diag);
 enum ax_err ax_ioapic_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
 			     struct ax_device_desc *out, struct ax_diag *diag);
 enum ax_err ax_pic8259_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
 			      struct ax_device_desc *out, struct ax_diag *diag);
-enum ax_err ax_lapic_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
-			    struct ax_device_desc *out, struct ax_diag *diag);
 /* device models declare their constructors here, one each */
 
 #endif
