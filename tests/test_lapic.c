@@ -19,11 +19,13 @@
 
 #include <axdevice/axdevice.h>
 #include <axdevice/gicd_v2.h>
+#include <axdevice/ioapic.h>
 #include <axdevice/lapic.h>
 
 #include "core/irq.h"
 #include "core/set.h"
 #include "fake_clock.h"
+#include "fake_irq.h"
 
 #define BASE	 0xfee00000ull
 #define NR_VCPUS 4u
@@ -1281,6 +1283,104 @@ static void test_threads(void **state)
 	teardown(&f);
 }
 
+/*
+ * With the real I/O APIC of the set: a level line through a redirection
+ * entry into IRR and TMR, EOI back to the I/O APIC (remote IRR), the line
+ * still high sends again; an edge pin with lowest-priority logical delivery.
+ */
+static void ioapic_reg(struct fixture *f, uint64_t io_base, uint32_t index, uint32_t val)
+{
+	/* IOREGSEL at 0x00, IOWIN at 0x10 (82093AA) */
+	assert_int_equal(ax_devices_handle_mmio_write(f->set, 0, io_base, 4, index), AX_OK);
+	assert_int_equal(ax_devices_handle_mmio_write(f->set, 0, io_base + 0x10, 4, val), AX_OK);
+}
+
+static void ioapic_rte(struct fixture *f, uint64_t io_base, uint32_t pin, uint32_t low,
+		       uint8_t dest)
+{
+	ioapic_reg(f, io_base, 0x11 + 2 * pin, (uint32_t)dest << 24);
+	ioapic_reg(f, io_base, 0x10 + 2 * pin, low);
+}
+
+static void test_with_ioapic(void **state)
+{
+	const uint64_t io_base = 0xfec00000;
+	uint64_t level[] = { AX_IRQ_LEVEL }, edge[] = { AX_IRQ_EDGE };
+	struct ax_emu_config cfgs[] = {
+		{ .name = "lapic", .base_gpa = BASE, .length = 0x1000, .emu_type = AX_EMU_LAPIC },
+		{ .name = "ioapic",
+		  .base_gpa = io_base,
+		  .length = 0x1000,
+		  .emu_type = AX_EMU_IOAPIC },
+		{ .name = "disk",
+		  .base_gpa = 0x10000000,
+		  .length = 0x100,
+		  .irq_id = 10,
+		  .emu_type = FAKE_LINE_KIND,
+		  .cfg_list = level,
+		  .cfg_len = 1 },
+		{ .name = "timer",
+		  .base_gpa = 0x10001000,
+		  .length = 0x100,
+		  .irq_id = 2,
+		  .emu_type = FAKE_LINE_KIND,
+		  .cfg_list = edge,
+		  .cfg_len = 1 },
+	};
+	struct ax_vm_device_config vm = { cfgs, 4 };
+	struct ax_devices_params params = { .max_vcpus = NR_VCPUS,
+					    .kinds = &fake_line_kind,
+					    .nr_kinds = 1 };
+	struct ax_diag diag = { 0 };
+	struct ax_irq_lines *disk, *timer;
+	struct ax_ioapic *io;
+	uint64_t rte = 0;
+	struct fixture f;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	fake_clock_init(&f.clk, T0, 0);
+	params.hooks = &f.clk.host.hooks;
+	if (ax_devices_create(&params, &vm, &f.set, &diag) != AX_OK)
+		fail_msg("create: %s", diag.msg);
+	assert_int_equal(ax_lapic_from_device(f.set, 1, &f.lapic), AX_OK);
+	assert_int_equal(ax_ioapic_from_device(f.set, 2, &io), AX_OK);
+	disk = fake_line_lines(f.set, 3);
+	timer = fake_line_lines(f.set, 4);
+	enable_all(&f);
+
+	ioapic_rte(&f, io_base, 10, LEVEL | 0x5a, 1); /* fixed, physical vCPU 1 */
+	fake_clock_clear_notifies(&f.clk);
+	ax_irq_line_set_level(disk, 10, true);
+	assert_int_equal(fake_clock_notifies(&f.clk, 1), 1);
+	assert_true(bit_in(&f, 1, IRR, 0x5a) && bit_in(&f, 1, TMR, 0x5a));
+	assert_int_equal(ack(&f, 1), 0x5a);
+	assert_int_equal(ax_ioapic_entry(io, 10, &rte), AX_OK);
+	assert_true(rte & AX_IOAPIC_RTE_REMOTE_IRR);
+	wr(&f, 1, EOI, 0); /* the line is still high: sent again */
+	assert_int_equal(ax_ioapic_entry(io, 10, &rte), AX_OK);
+	assert_true(rte & AX_IOAPIC_RTE_REMOTE_IRR);
+	assert_int_equal(ack(&f, 1), 0x5a);
+	ax_irq_line_set_level(disk, 10, false);
+	wr(&f, 1, EOI, 0);
+	assert_int_equal(ax_ioapic_entry(io, 10, &rte), AX_OK);
+	assert_false(rte & AX_IOAPIC_RTE_REMOTE_IRR);
+	assert_int_equal(ack(&f, 1), -1);
+
+	/* edge pin, lowest priority among vCPUs 2 and 3 (flat logical) */
+	for (uint32_t v = 0; v < NR_VCPUS; v++)
+		wr(&f, v, LDR, 1u << (24 + v));
+	wr(&f, 2, TPR, 0x40);
+	ioapic_rte(&f, io_base, 2, LOWEST | LOGICAL | 0x62, 0x0c);
+	ax_irq_line_pulse(timer, 2);
+	assert_int_equal(irr_mask(&f, 0x62), 0x8);
+	assert_false(bit_in(&f, 3, TMR, 0x62));
+	assert_int_equal(ack(&f, 3), 0x62);
+	wr(&f, 3, EOI, 0);
+	ax_devices_destroy(f.set);
+	fake_clock_fini(&f.clk);
+}
+
 /* The largest set: 256 banks; vCPU 255 has the broadcast ID and hears only broadcasts. */
 static void test_many_vcpus(void **state)
 {
@@ -1333,6 +1433,7 @@ int main(void)
 		cmocka_unit_test(test_extint),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_reset_op),
+		cmocka_unit_test(test_with_ioapic),
 		cmocka_unit_test(test_many_vcpus),
 		cmocka_unit_test(test_threads),
 	};
