@@ -779,11 +779,17 @@ static void test_threads(void **state)
 	for (unsigned i = 0; i < 4; i++)
 		pthread_join(r[i], NULL);
 	out8(f, M_DATA, 0x00);
-	/* drain what is left */
-	while (intr(f))
-		;
 	atomic_store(&stop, true);
 	pthread_join(ack, NULL);
+	/* drain what is left (requests the acker's last in-service level held back) */
+	for (unsigned i = 0; i < 64 && intr(f); i++) {
+		uint8_t v = inta(f);
+
+		assert_true(v >= 0x20 && v <= 0x2f);
+		if (v >= 0x28)
+			eoi(f, S_CMD);
+		eoi(f, M_CMD);
+	}
 	assert_int_equal(aa.bad, 0);
 	assert_false(intr(f));
 	assert_int_equal(chip(f, 0).isr, 0);
