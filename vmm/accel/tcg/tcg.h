@@ -84,6 +84,8 @@ void tcg_wake(struct tcg_vcpu *t);
 
 /* tcg_x86.c */
 uc_mode tcg_x86_mode(const struct x86_boot_state *s);
+/* A fresh 32-bit engine into real mode (before memory is mapped): for APs. */
+int tcg_x86_enter_real_mode(struct tcg_vcpu *t, char *err, size_t err_len);
 int tcg_x86_load_state(struct tcg_vcpu *t, const struct x86_boot_state *s, char *err,
 		       size_t err_len);
 uint64_t tcg_x86_pc(struct tcg_vcpu *t);

@@ -172,7 +172,7 @@ static int map_memory(struct tcg_vcpu *t, char *err, size_t err_len)
 }
 
 /* The engine, made on first need: its mode follows the first start state. */
-static int open_engine(struct tcg_vcpu *t, uc_mode mode, char *err, size_t err_len)
+static int open_engine(struct tcg_vcpu *t, uc_mode mode, bool real_mode, char *err, size_t err_len)
 {
 	uc_hook h;
 	uc_err e;
@@ -186,6 +186,8 @@ static int open_engine(struct tcg_vcpu *t, uc_mode mode, char *err, size_t err_l
 		return -1;
 	}
 	t->mode = mode;
+	if (real_mode && tcg_x86_enter_real_mode(t, err, err_len) != 0)
+		return -1;
 	if (map_memory(t, err, err_len) != 0)
 		return -1;
 	e = uc_hook_add(t->uc, &h, UC_HOOK_BLOCK, (void *)block_hook, t, 1, 0);
@@ -234,7 +236,7 @@ int tcg_vcpu_set_state(struct axvm_vcpu *vcpu, const struct x86_boot_state *s, c
 {
 	struct tcg_vcpu *t = vcpu->accel;
 
-	if (open_engine(t, tcg_x86_mode(s), err, err_len) != 0)
+	if (open_engine(t, tcg_x86_mode(s), false, err, err_len) != 0)
 		return -1;
 	return tcg_x86_load_state(t, s, err, err_len);
 }
@@ -244,7 +246,7 @@ int tcg_vcpu_set_waiting(struct axvm_vcpu *vcpu, char *err, size_t err_len)
 	struct tcg_vcpu *t = vcpu->accel;
 
 	/* an AP starts in real mode: a 32-bit engine (segment writes load real-mode bases) */
-	if (open_engine(t, UC_MODE_32, err, err_len) != 0)
+	if (open_engine(t, UC_MODE_32, true, err, err_len) != 0)
 		return -1;
 	pthread_mutex_lock(&t->lock);
 	t->waiting = true;

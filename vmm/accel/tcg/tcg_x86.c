@@ -167,6 +167,39 @@ static int lin_write(void *ctx, uint64_t la, const void *buf, size_t len, const 
 
 /* ---- start states ---- */
 
+/*
+ * Unicorn's CR0 write leaves the translator's protected-mode flag set (a
+ * real-mode MOV DS, AX then raises #GP), while a MOV CR0 the engine
+ * executes updates it. So a fresh engine that must start in real mode runs
+ * `mov eax, cr0; and eax, ~1; mov cr0, eax; hlt` from a scratch page at 0,
+ * before guest memory is mapped there, and forgets the translation.
+ */
+int tcg_x86_enter_real_mode(struct tcg_vcpu *t, char *err, size_t err_len)
+{
+	static const uint8_t stub[] = {
+		0x0f, 0x20, 0xc0, 0x83, 0xe0, 0xfe, 0x0f, 0x22, 0xc0, 0xf4
+	};
+	uint64_t cr0 = 0;
+	uc_err e;
+
+	e = uc_mem_map(t->uc, 0, 0x1000, UC_PROT_ALL);
+	if (e == UC_ERR_OK)
+		e = uc_mem_write(t->uc, 0, stub, sizeof(stub));
+	if (e == UC_ERR_OK)
+		e = uc_emu_start(t->uc, 0, sizeof(stub), 0, 0);
+	if (e == UC_ERR_OK)
+		e = uc_mem_unmap(t->uc, 0, 0x1000);
+	if (e == UC_ERR_OK)
+		e = uc_ctl_flush_tlb(t->uc); /* UC_CTL_TB_FLUSH: drops translated code */
+	uc_reg_read(t->uc, UC_X86_REG_CR0, &cr0);
+	if (e != UC_ERR_OK || (cr0 & CR0_PE)) {
+		snprintf(err, err_len, "vCPU %u: TCG: entering real mode failed: %s", t->vcpu->id,
+			 uc_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
 static int seg_write(struct tcg_vcpu *t, int id, uint16_t sel, char *err, size_t err_len)
 {
 	uint64_t v = sel;
