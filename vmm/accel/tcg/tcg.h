@@ -32,7 +32,7 @@ struct tcg_mmio_region {
 
 /* Counters: written by the vCPU thread only, read by print_stats. */
 struct tcg_stats {
-	_Atomic uint64_t pio, mmio, blocks, irqs, hlt_sleeps, runs;
+	_Atomic uint64_t pio, mmio, irqs, hlt_sleeps, runs;
 };
 
 struct tcg_vcpu {

@@ -61,24 +61,12 @@ static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t v
 	axvm_vcpu_mmio(r->t->vcpu, r->base + offset, size, true, data);
 }
 
-/*
- * Every translated block starts with this call: the one safe point where
- * another thread's request (an interrupt, a stop, a profile sample) is
- * taken without leaving the engine. Writing the PC here abandons the block
- * before its first instruction; the engine carries on at the new PC.
- */
-static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+/* The block hook's slow path: something is asked of this vCPU. */
+static __attribute__((noinline)) void block_attention(struct tcg_vcpu *t, uc_engine *uc,
+						      uint64_t address, uint64_t prev_end)
 {
-	struct tcg_vcpu *t = user;
-	uint64_t prev_end = t->prev_block_end;
-	unsigned attn;
+	unsigned attn = atomic_exchange_explicit(&t->attn, 0, memory_order_acquire);
 
-	t->prev_block_end = address + size;
-	tcg_count(&t->stats.blocks);
-	if (__builtin_expect(atomic_load_explicit(&t->attn, memory_order_relaxed) == 0, 1))
-		return;
-
-	attn = atomic_exchange_explicit(&t->attn, 0, memory_order_acquire);
 	if (attn & TCG_ATTN_SAMPLE) {
 		struct axvm_profile *p = t->vcpu->vm->profile;
 
@@ -104,6 +92,24 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
 		t->stopped_by_hook = true;
 		uc_emu_stop(uc);
 	}
+}
+
+/*
+ * Every translated block starts with this call: the one safe point where
+ * another thread's request (an interrupt, a stop, a profile sample) is
+ * taken without leaving the engine. Writing the PC here abandons the block
+ * before its first instruction; the engine carries on at the new PC. The
+ * fast path is a store and a relaxed load (no counter: it runs for every
+ * block).
+ */
+static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	struct tcg_vcpu *t = user;
+	uint64_t prev_end = t->prev_block_end;
+
+	t->prev_block_end = address + size;
+	if (__builtin_expect(atomic_load_explicit(&t->attn, memory_order_relaxed) != 0, 0))
+		block_attention(t, uc, address, prev_end);
 }
 
 static int map_gap(struct tcg_vcpu *t, uint64_t base, uint64_t size, char *err, size_t err_len)

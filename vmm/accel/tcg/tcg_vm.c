@@ -110,12 +110,11 @@ static void tcg_print_stats(struct axvm_vcpu *vcpu, FILE *out, const char *prefi
 		return;
 	fprintf(out,
 		"%stcg: port %llu, mmio %llu, interrupts injected %llu, hlt sleeps %llu, "
-		"blocks %llu, engine runs %llu\n",
+		"engine runs %llu\n",
 		prefix, (unsigned long long)atomic_load(&t->stats.pio),
 		(unsigned long long)atomic_load(&t->stats.mmio),
 		(unsigned long long)atomic_load(&t->stats.irqs),
 		(unsigned long long)atomic_load(&t->stats.hlt_sleeps),
-		(unsigned long long)atomic_load(&t->stats.blocks),
 		(unsigned long long)atomic_load(&t->stats.runs));
 }
 
