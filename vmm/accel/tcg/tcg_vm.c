@@ -108,9 +108,9 @@ static void tcg_print_stats(struct axvm_vcpu *vcpu, FILE *out, const char *prefi
 
 	if (!t)
 		return;
+	/* key=value like the other stats lines; accesses are those the hooks passed on */
 	fprintf(out,
-		"%stcg: port %llu, mmio %llu, interrupts injected %llu, hlt sleeps %llu, "
-		"engine runs %llu\n",
+		"%s tcg port=%llu mmio=%llu irqs_injected=%llu hlt_sleeps=%llu engine_runs=%llu\n",
 		prefix, (unsigned long long)atomic_load(&t->stats.pio),
 		(unsigned long long)atomic_load(&t->stats.mmio),
 		(unsigned long long)atomic_load(&t->stats.irqs),
