@@ -73,7 +73,12 @@ static __attribute__((noinline)) void block_attention(struct tcg_vcpu *t, uc_eng
 		if (p)
 			axvm_profile_sample(p, address);
 	}
-	if ((attn & TCG_ATTN_KICK) || atomic_load(&t->vcpu->vm->stop)) {
+	/*
+	 * A kick only makes us look: the engine stops for the VM's stop, and is then never
+	 * started again, so no question arises of what a restart at the PC read back would
+	 * run twice.
+	 */
+	if (atomic_load(&t->vcpu->vm->stop)) {
 		t->stopped_by_hook = true;
 		uc_emu_stop(uc);
 		return;
