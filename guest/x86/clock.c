@@ -22,8 +22,12 @@ static uint64_t measure_window(void)
 	uint64_t start, cycles;
 	uint32_t polls = 0;
 
-	lapic_timer_start_masked_oneshot(CALIBRATION_APIC_TICKS);
+	/* The TSC is read before the count is loaded, so that anything delaying
+	 * the guest between the two (a slow MMIO write, a descheduled vCPU, a
+	 * software CPU translating code) lengthens the window, never shortens it. */
+	lapic_timer_prepare_masked_oneshot();
 	start = rdtsc();
+	lapic_timer_load(CALIBRATION_APIC_TICKS);
 	while (lapic_timer_current() != 0 && polls < CALIBRATION_MAX_POLLS)
 		polls++;
 	cycles = rdtsc() - start;

@@ -39,10 +39,14 @@ void lapic_eoi(void)
 	lapic_write(LAPIC_REG_EOI, 0);
 }
 
-void lapic_timer_start_masked_oneshot(uint32_t count)
+void lapic_timer_prepare_masked_oneshot(void)
 {
 	lapic_write(LAPIC_REG_TIMER_DIVIDE, LAPIC_TIMER_DIVIDE_BY_1);
 	lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_MASKED);
+}
+
+void lapic_timer_load(uint32_t count)
+{
 	lapic_write(LAPIC_REG_TIMER_INITIAL, count);
 }
 

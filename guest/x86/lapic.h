@@ -35,7 +35,9 @@ uint8_t lapic_id(void);
 void lapic_eoi(void);
 
 /* Counts down `count` timer ticks (divide by 1), masked, once; for calibration. */
-void lapic_timer_start_masked_oneshot(uint32_t count);
+/* One-shot, divide by 1, masked; lapic_timer_load then starts it counting down. */
+void lapic_timer_prepare_masked_oneshot(void);
+void lapic_timer_load(uint32_t count);
 /* Interrupts on `vector` every `count` ticks (divide by 1). */
 void lapic_timer_start_periodic(uint8_t vector, uint32_t count);
 void lapic_timer_stop(void);
