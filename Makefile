@@ -96,7 +96,7 @@ $(2)/libaxvm.a: $$($(1)_VMM)
 	@echo "  AR      $$@"
 	$$(Q)rm -f $$@ && $$(AR) rcsP $$@ $$^
 
-# axvm takes vmm/'s objects themselves, not the archive: every accelerator is linked in
+# axvm takes vmm/'s objects themselves, not the archive: everything under vmm/ is axvm
 $(2)/axvm: $(2)/obj/vmm/main.o $$($(1)_VMM) $(2)/libaxdevice.a
 	@echo "  LINK    $$@"
 	$$(Q)$$(CC) $(3) -o $$@ $$^ $$(UNICORN_LIBS) -pthread

@@ -12,23 +12,6 @@
 #include "axvm.h"
 #include "log.h"
 
-/*
- * Until vmm/accel/tcg/ defines axvm_accel_tcg: a TCG that says it is not
- * built. A weak definition, so the real one replaces it (axvm links its
- * objects directly, not through an archive, so that it is always seen).
- */
-static bool tcg_not_built(char *err, size_t err_len)
-{
-	snprintf(err, err_len, "this axvm was built without the TCG accelerator");
-	return false;
-}
-
-__attribute__((weak)) const struct axvm_accel axvm_accel_tcg = {
-	.name = "tcg",
-	.available = tcg_not_built,
-	.uses_library_irqchip = true,
-};
-
 bool axvm_accel_name_valid(const char *name)
 {
 	return strcmp(name, "auto") == 0 || strcmp(name, "kvm") == 0 || strcmp(name, "tcg") == 0;
