@@ -77,11 +77,11 @@ static const uint8_t guest_smp[] = {
 
 /*
  * AP at 0x5000, real mode: mov ax, 0x10; mov ds, ax (base 0x100: a real-mode segment load);
- * al = 0xa5; out 0x82, al; byte [0x14] = 1; 1: jmp 1b
+ * eax = 1; cpuid; shr ebx, 24; out 0x82, bl (its APIC ID); byte [0x14] = 1; 1: jmp 1b
  */
 static const uint8_t guest_ap[] = {
-	0xb8, 0x10, 0x00, 0x8e, 0xd8, 0xb0, 0xa5, 0xe6,
-	0x82, 0xc6, 0x06, 0x14, 0x00, 0x01, 0xeb, 0xfe,
+	0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x66, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0xa2, 0x66,
+	0xc1, 0xeb, 0x18, 0x88, 0xd8, 0xe6, 0x82, 0xc6, 0x06, 0x14, 0x00, 0x01, 0xeb, 0xfe,
 };
 
 /* lgdt [0xf00]; ljmp 0x08:reload; reload: ds = 0x10; int3 */
@@ -362,7 +362,7 @@ static void test_startup_ipi_second_engine(void **state)
 	if (!strstr(fx->vm.stop_reason, "vCPU 0 halted"))
 		fail_msg("stop reason: %s", fx->vm.stop_reason);
 	assert_int_equal(fx->port82.writes, 1);
-	assert_int_equal(fx->port82.last_write, 0xa5);
+	assert_int_equal(fx->port82.last_write, 1); /* CPUID leaf 1: APIC ID 1 */
 	assert_int_equal(fx->port82.last.vcpu, 1);
 	assert_int_equal(fx->ram[0x114], 1);
 	assert_int_equal(fx->port80.writes, 0);

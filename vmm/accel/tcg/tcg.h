@@ -59,6 +59,8 @@ struct tcg_vcpu {
 	bool stopped_by_hook;	 /* uc_emu_stop from our own hook: not a HLT */
 	int exception;		 /* -1, or the vector UC_HOOK_INTR reported */
 	uint64_t exception_pc;
+	uint32_t cpuid1[4]; /* an AP's native CPUID leaf 1 (EAX..EDX), for cpuid_hook */
+	bool cpuid1_valid;
 
 	struct tcg_stats stats;
 };

@@ -168,11 +168,71 @@ static int lin_write(void *ctx, uint64_t la, const void *buf, size_t len, const 
 /* ---- start states ---- */
 
 /*
+ * Runs `code` (ending in HLT) from a scratch page at 0 of a fresh engine,
+ * before guest memory is mapped there, then forgets the page and its
+ * translation (only that block: a whole flush costs ~0.2 s of page zeroing).
+ */
+static uc_err run_stub(struct tcg_vcpu *t, const uint8_t *code, size_t len)
+{
+	uc_err e = uc_mem_map(t->uc, 0, 0x1000, UC_PROT_ALL);
+
+	if (e != UC_ERR_OK)
+		return e;
+	e = uc_mem_write(t->uc, 0, code, len);
+	if (e == UC_ERR_OK)
+		e = uc_emu_start(t->uc, 0, len, 0, 0);
+	if (e == UC_ERR_OK)
+		e = uc_ctl_remove_cache(t->uc, 0, 0x1000);
+	uc_mem_unmap(t->uc, 0, 0x1000);
+	return e;
+}
+
+/*
+ * Every engine is CPU 0 to Unicorn: CPUID reports APIC ID 0 on all of them.
+ * An AP's engine learns its leaf 1 here (cpuid; hlt) and its CPUID hook
+ * answers leaf 1 with the vCPU's own APIC ID in EBX[31:24], as KVM's CPUID
+ * table does; other leaves run natively.
+ */
+static int cpuid_hook(uc_engine *uc, void *user)
+{
+	struct tcg_vcpu *t = user;
+	uint32_t leaf = 0, ebx;
+
+	uc_reg_read(uc, UC_X86_REG_EAX, &leaf);
+	if (leaf != 1 || !t->cpuid1_valid)
+		return 0;
+	ebx = (t->cpuid1[1] & 0x00ffffffu) | t->vcpu->id << 24;
+	uc_reg_write(uc, UC_X86_REG_EAX, &t->cpuid1[0]);
+	uc_reg_write(uc, UC_X86_REG_EBX, &ebx);
+	uc_reg_write(uc, UC_X86_REG_ECX, &t->cpuid1[2]);
+	uc_reg_write(uc, UC_X86_REG_EDX, &t->cpuid1[3]);
+	return 1; /* done: the engine skips the instruction */
+}
+
+static int capture_cpuid1(struct tcg_vcpu *t, char *err, size_t err_len)
+{
+	static const uint8_t stub[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0xa2, 0xf4 };
+	static const int regs[4] = { UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX,
+				     UC_X86_REG_EDX };
+	uc_err e = run_stub(t, stub, sizeof(stub)); /* mov eax, 1; cpuid; hlt */
+
+	if (e != UC_ERR_OK) {
+		snprintf(err, err_len, "vCPU %u: TCG: reading CPUID failed: %s", t->vcpu->id,
+			 uc_strerror(e));
+		return -1;
+	}
+	for (unsigned i = 0; i < 4; i++)
+		uc_reg_read(t->uc, regs[i], &t->cpuid1[i]);
+	t->cpuid1_valid = true;
+	return 0;
+}
+
+/*
  * Unicorn's CR0 write leaves the translator's protected-mode flag set (a
  * real-mode MOV DS, AX then raises #GP), while a MOV CR0 the engine
  * executes updates it. So a fresh engine that must start in real mode runs
- * `mov eax, cr0; and eax, ~1; mov cr0, eax; hlt` from a scratch page at 0,
- * before guest memory is mapped there, and forgets the translation.
+ * `mov eax, cr0; and eax, ~1; mov cr0, eax; hlt` as a stub. It also learns
+ * its CPUID leaf 1 first (an AP: see cpuid_hook).
  */
 int tcg_x86_enter_real_mode(struct tcg_vcpu *t, char *err, size_t err_len)
 {
@@ -182,15 +242,9 @@ int tcg_x86_enter_real_mode(struct tcg_vcpu *t, char *err, size_t err_len)
 	uint64_t cr0 = 0;
 	uc_err e;
 
-	e = uc_mem_map(t->uc, 0, 0x1000, UC_PROT_ALL);
-	if (e == UC_ERR_OK)
-		e = uc_mem_write(t->uc, 0, stub, sizeof(stub));
-	if (e == UC_ERR_OK)
-		e = uc_emu_start(t->uc, 0, sizeof(stub), 0, 0);
-	if (e == UC_ERR_OK)
-		e = uc_mem_unmap(t->uc, 0, 0x1000);
-	if (e == UC_ERR_OK) /* only the stub's block: a whole flush costs ~0.2 s of page zeroing */
-		e = uc_ctl_remove_cache(t->uc, 0, 0x1000);
+	if (capture_cpuid1(t, err, err_len) != 0)
+		return -1;
+	e = run_stub(t, stub, sizeof(stub));
 	uc_reg_read(t->uc, UC_X86_REG_CR0, &cr0);
 	if (e != UC_ERR_OK || (cr0 & CR0_PE)) {
 		snprintf(err, err_len, "vCPU %u: TCG: entering real mode failed: %s", t->vcpu->id,
@@ -335,6 +389,15 @@ int tcg_x86_deliver(struct tcg_vcpu *t)
 		return 0;
 
 	lin_init(&l, t);
+	if (l.lm && !is64(t)) {
+		/* the 32-bit engine's register API has no 64-bit registers (they read 0) */
+		axvm_request_stop(
+			vcpu->vm, AXVM_STATUS_VCPU,
+			"vCPU %u: TCG: an AP in long mode (its engine started in real mode "
+			"as a 32-bit one): not supported",
+			vcpu->id);
+		return -1;
+	}
 	mem.ctx = &l;
 	uc_reg_read(t->uc, UC_X86_REG_IDTR, &idtr);
 	uc_reg_read(t->uc, UC_X86_REG_GDTR, &gdtr);
@@ -467,6 +530,12 @@ int tcg_x86_add_hooks(struct tcg_vcpu *t, char *err, size_t err_len)
 	if (uc_hook_add(t->uc, &h, UC_HOOK_INTR, (void *)interrupt_hook, t, 1, 0) != UC_ERR_OK)
 		goto fail;
 	t->hooks[t->nr_hooks++] = h;
+	if (t->cpuid1_valid) {
+		if (uc_hook_add(t->uc, &h, UC_HOOK_INSN, (void *)cpuid_hook, t, 1, 0,
+				UC_X86_INS_CPUID) != UC_ERR_OK)
+			goto fail;
+		t->hooks[t->nr_hooks++] = h;
+	}
 	return 0;
 fail:
 	snprintf(err, err_len, "vCPU %u: TCG: adding the x86 hooks failed", t->vcpu->id);
