@@ -134,6 +134,29 @@ static void test_minimal_config_defaults(void **state)
 	assert_int_equal(cfg.nr_emu, 0);
 	assert_int_equal(cfg.nr_backends, 0);
 	assert_int_equal(cfg.interrupt_mode, AXVM_IRQ_EMULATED);
+	assert_string_equal(cfg.accel, ""); /* not said: the command line or auto decides */
+}
+
+/* [base] accel, axvm's extension: the three names, nothing else. */
+static void test_accel(void **state)
+{
+	static const char *const names[] = { "auto", "kvm", "tcg" };
+	char text[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(text, sizeof(text), "[base]\naccel = \"%s\"\n%s", names[i], HEAD + 7);
+		parse_ok(text);
+		assert_string_equal(cfg.accel, names[i]);
+	}
+	expect_error("[base]\naccel = \"KVM\"\n",
+		     "t.toml:2:9: expected \"auto\", \"kvm\" or \"tcg\" for accel, found \"KVM\"");
+	expect_error("[base]\naccel = \"\"\n",
+		     "t.toml:2:9: expected \"auto\", \"kvm\" or \"tcg\" for accel, found \"\"");
+	expect_error("[base]\naccel = 1\n",
+		     "t.toml:2:9: expected a string for accel, found an integer");
+	expect_error("[base]\naccel = \"kvm\"\naccel = \"tcg\"\n",
+		     "t.toml:3:1: duplicate key 'accel' (first set at 2:1)");
 }
 
 static void test_accepted_variants(void **state)
@@ -685,6 +708,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_minimal_config_defaults),
+		cmocka_unit_test(test_accel),
 		cmocka_unit_test(test_accepted_variants),
 		cmocka_unit_test(test_max_devices),
 		cmocka_unit_test(test_syntax_errors),

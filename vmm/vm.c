@@ -74,7 +74,7 @@ static void hook_vcpu_startup(void *ctx, uint32_t index, uint8_t vector)
 	if (vcpu && vm->accel && vm->accel->vcpu_startup)
 		vm->accel->vcpu_startup(vcpu, vector);
 	else if (!vcpu)
-		axvm_warn("startup IPI for vCPU %u, which does not exist", index);
+		axvm_debug("startup IPI for vCPU %u, which does not exist", index);
 }
 
 /* Time: timers.c's service, whose ctx is the struct axvm_timers. */
