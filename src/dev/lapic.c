@@ -115,7 +115,9 @@ struct ax_lapic {
 	bool registered;	     /* with the fabric */
 	struct ax_apic_ops apic_ops; /* registered with the fabric */
 	atomic_flag logged_unsupported, logged_fire;
-	_Atomic uint64_t bad_accesses, reserved_accesses, unsupported_msgs, timer_fires;
+	/* counters on their own line: the fields above are read by every access */
+	_Atomic uint64_t bad_accesses __attribute__((aligned(AX_CACHELINE)));
+	_Atomic uint64_t reserved_accesses, unsupported_msgs, timer_fires;
 	struct lapic_bank banks[]; /* nr_vcpus of them */
 };
 
@@ -271,7 +273,10 @@ static void accept_vector(struct lapic_bank *b, unsigned vector, bool level)
 
 /* ---- timer ------------------------------------------------------------------- */
 
-/* a * b / c without overflow for the ranges used here (b, c <= 2^34); saturates. */
+/*
+ * a * b / c without a 128-bit product: one of b, c is 10^9 and the other at
+ * most AX_LAPIC_MAX_HZ (2^34), so r * b < 2^64. Saturates.
+ */
 static uint64_t muldiv(uint64_t a, uint64_t b, uint64_t c)
 {
 	uint64_t q = a / c, r = a % c;
