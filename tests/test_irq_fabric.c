@@ -609,6 +609,78 @@ static void test_apic_bus(void **state)
 	ax_irq_fabric_clear_lapic(fab, &l2);
 }
 
+/* --- the real models together: local APIC, I/O APIC, 8259 ---------------------- */
+static void mmio_w32(struct ax_devices *set, uint64_t addr, uint32_t v)
+{
+	assert_int_equal(ax_devices_handle_mmio_write(set, 0, addr, AX_WIDTH_DWORD, v), AX_OK);
+}
+
+static void port_w8(struct ax_devices *set, uint16_t port, uint8_t v)
+{
+	assert_int_equal(ax_devices_handle_port_write(set, 0, port, AX_WIDTH_BYTE, v), AX_OK);
+}
+
+static void test_pc_interrupt_controllers(void **state)
+{
+	struct fixture *f = *state;
+	struct ax_emu_config ctrls[] = {
+		{ .name = "lapic",
+		  .base_gpa = 0xfee00000,
+		  .length = 0x1000,
+		  .emu_type = AX_EMU_LAPIC },
+		{ .name = "ioapic",
+		  .base_gpa = 0xfec00000,
+		  .length = 0x1000,
+		  .emu_type = AX_EMU_IOAPIC },
+		{ .name = "pic", .base_gpa = 0x20, .length = 2, .emu_type = AX_EMU_PIC8259 },
+	};
+	uint32_t vec = 0;
+
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(ax_devices_add_from_config(f->set, &ctrls[i], NULL, &f->diag),
+				 AX_OK);
+	struct ax_irq_lines *disk = lines_of(f, add(f, "disk", KIND_LINE, 10, LEVEL, 1, AX_OK));
+	struct ax_irq_lines *kbd = lines_of(f, add(f, "kbd", KIND_LINE, 1, EDGE, 1, AX_OK));
+
+	/* what every OS does first: remap the 8259 to 0x20/0x28 and mask it */
+	port_w8(f->set, 0x20, 0x11);
+	port_w8(f->set, 0x21, 0x20);
+	port_w8(f->set, 0x21, 0x04);
+	port_w8(f->set, 0x21, 0x01);
+	port_w8(f->set, 0x21, 0xff);
+	mmio_w32(f->set, 0xfee000f0, 0x1ff); /* SVR: APIC enabled */
+	/* I/O APIC pin 10: level, vector 0x51, physical destination APIC 0 */
+	mmio_w32(f->set, 0xfec00000, 0x10 + 2 * 10);
+	mmio_w32(f->set, 0xfec00010, 0x8051);
+	assert_false(ax_devices_irq_pending(f->set, 0));
+	ax_irq_line_set_level(disk, 10, true);
+	assert_true(ax_devices_irq_pending(f->set, 0));
+	assert_int_equal(ax_devices_irq_ack(f->set, 0, &vec), AX_OK);
+	assert_int_equal(vec, 0x51);
+	assert_false(ax_devices_irq_pending(f->set, 0));
+	/* EOI with the line still high: the I/O APIC sends it again */
+	mmio_w32(f->set, 0xfee000b0, 0);
+	assert_true(ax_devices_irq_pending(f->set, 0));
+	assert_int_equal(ax_devices_irq_ack(f->set, 0, &vec), AX_OK);
+	assert_int_equal(vec, 0x51);
+	ax_irq_line_set_level(disk, 10, false);
+	mmio_w32(f->set, 0xfee000b0, 0);
+	assert_false(ax_devices_irq_pending(f->set, 0));
+	assert_int_equal(ax_devices_irq_ack(f->set, 0, &vec), AX_ERR_NOT_FOUND);
+	/* the 8259 through LINT0 (ExtINT, virtual wire): unmask IRQ 1 */
+	port_w8(f->set, 0x21, 0xfd);
+	ax_irq_line_pulse(kbd, 1);
+	assert_true(ax_devices_irq_pending(f->set, 0));
+	assert_int_equal(ax_devices_irq_ack(f->set, 0, &vec), AX_OK);
+	assert_int_equal(vec, 0x21);
+	assert_false(ax_devices_irq_pending(f->set, 0));
+	port_w8(f->set, 0x20, 0x20);
+	/* the I/O APIC's pin 1 is still masked: the edge reached only the 8259 */
+	assert_false(ax_devices_irq_pending(f->set, 1));
+	assert_false(f->host.irq_level[10]);
+	assert_int_equal(f->host.irq_pulses[1], 0);
+}
+
 /* --- threads ----------------------------------------------------------------- */
 #define RACE_DEVS  4
 #define RACE_ITERS 20000
@@ -668,6 +740,7 @@ int main(void)
 		T(test_controller_after_devices),
 		cmocka_unit_test(test_controller_created_in_config),
 		T(test_apic_bus),
+		T(test_pc_interrupt_controllers),
 		T(test_threads_share_a_level_line),
 	};
 
