@@ -1381,6 +1381,75 @@ static void test_with_ioapic(void **state)
 	fake_clock_fini(&f.clk);
 }
 
+/* With the set's real 8259 pair behind LINT0 of vCPU 0 (virtual wire after reset). */
+static void port_out(struct fixture *f, uint16_t port, uint8_t val)
+{
+	assert_int_equal(ax_devices_handle_port_write(f->set, 0, port, 1, val), AX_OK);
+}
+
+static void test_with_pic8259(void **state)
+{
+	uint64_t edge[] = { AX_IRQ_EDGE };
+	struct ax_emu_config cfgs[] = {
+		{ .name = "lapic", .base_gpa = BASE, .length = 0x1000, .emu_type = AX_EMU_LAPIC },
+		{ .name = "pic", .base_gpa = 0x20, .length = 2, .emu_type = AX_EMU_PIC8259 },
+		{ .name = "kbd",
+		  .base_gpa = 0x10000000,
+		  .length = 0x100,
+		  .irq_id = 1,
+		  .emu_type = FAKE_LINE_KIND,
+		  .cfg_list = edge,
+		  .cfg_len = 1 },
+	};
+	struct ax_vm_device_config vm = { cfgs, 3 };
+	struct ax_devices_params params = { .max_vcpus = NR_VCPUS,
+					    .kinds = &fake_line_kind,
+					    .nr_kinds = 1 };
+	struct ax_diag diag = { 0 };
+	struct ax_irq_lines *kbd;
+	struct fixture f;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	fake_clock_init(&f.clk, T0, 0);
+	params.hooks = &f.clk.host.hooks;
+	if (ax_devices_create(&params, &vm, &f.set, &diag) != AX_OK)
+		fail_msg("create: %s", diag.msg);
+	assert_int_equal(ax_lapic_from_device(f.set, 1, &f.lapic), AX_OK);
+	kbd = fake_line_lines(f.set, 3);
+	/* 8259A initialisation as a PC BIOS does it: vectors 0x20 and 0x28, cascade on IR2 */
+	port_out(&f, 0x20, 0x11);
+	port_out(&f, 0x21, 0x20);
+	port_out(&f, 0x21, 0x04);
+	port_out(&f, 0x21, 0x01);
+	port_out(&f, 0xa0, 0x11);
+	port_out(&f, 0xa1, 0x28);
+	port_out(&f, 0xa1, 0x02);
+	port_out(&f, 0xa1, 0x01);
+	port_out(&f, 0x21, 0xfd); /* only IRQ1 */
+	port_out(&f, 0xa1, 0xff);
+	fake_clock_clear_notifies(&f.clk);
+	ax_irq_line_pulse(kbd, 1);
+	assert_true(fake_clock_notifies(&f.clk, 0) >= 1);
+	assert_int_equal(fake_clock_notifies(&f.clk, 1), 0);
+	assert_true(pending(&f, 0));
+	assert_false(pending(&f, 1));
+	assert_int_equal(ack(&f, 0), 0x21);
+	assert_int_equal(rd(&f, 0, ISR + 0x10), 0); /* ExtINT bypasses IRR/ISR */
+	assert_false(pending(&f, 0));
+	port_out(&f, 0x20, 0x20); /* non-specific EOI to the 8259 */
+	/* LINT0 masked by the OS: the 8259 no longer reaches the CPU */
+	enable(&f, 0);
+	wr(&f, 0, LVT_LINT0, MASKED | EXTINT_LVT);
+	ax_irq_line_pulse(kbd, 1);
+	assert_false(pending(&f, 0));
+	wr(&f, 0, LVT_LINT0, EXTINT_LVT);
+	assert_true(pending(&f, 0));
+	assert_int_equal(ack(&f, 0), 0x21);
+	ax_devices_destroy(f.set);
+	fake_clock_fini(&f.clk);
+}
+
 /* The largest set: 256 banks; vCPU 255 has the broadcast ID and hears only broadcasts. */
 static void test_many_vcpus(void **state)
 {
@@ -1434,6 +1503,7 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_reset_op),
 		cmocka_unit_test(test_with_ioapic),
+		cmocka_unit_test(test_with_pic8259),
 		cmocka_unit_test(test_many_vcpus),
 		cmocka_unit_test(test_threads),
 	};
