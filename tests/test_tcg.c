@@ -84,6 +84,25 @@ static const uint8_t guest_ap[] = {
 	0xc1, 0xeb, 0x18, 0x88, 0xd8, 0xe6, 0x82, 0xc6, 0x06, 0x14, 0x00, 0x01, 0xeb, 0xfe,
 };
 
+/*
+ * Two vCPUs, one counter: the BSP starts the AP (as guest_smp), then both run
+ *   ecx = 1000000; 1: lock inc dword [0x200]; dec ecx; jnz 1b
+ * the AP then sets byte [0x114] = 1 and spins; the BSP waits for it; cli; hlt.
+ */
+static const uint8_t guest_lock_bsp[] = {
+	0x0f, 0x01, 0x15, 0x00, 0x0f, 0x00, 0x00, 0x0f, 0x01, 0x1d, 0x08, 0x0f, 0x00, 0x00, 0xea,
+	0x15, 0x30, 0x00, 0x00, 0x08, 0x00, 0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x8e, 0xd0, 0xbc,
+	0x00, 0x90, 0x00, 0x00, 0xc7, 0x05, 0xf0, 0x00, 0xe0, 0xfe, 0xff, 0x01, 0x00, 0x00, 0xc7,
+	0x05, 0x10, 0x03, 0xe0, 0xfe, 0x00, 0x00, 0x00, 0x01, 0xc7, 0x05, 0x00, 0x03, 0xe0, 0xfe,
+	0x00, 0x45, 0x00, 0x00, 0xc7, 0x05, 0x00, 0x03, 0xe0, 0xfe, 0x05, 0x46, 0x00, 0x00, 0xb9,
+	0x40, 0x42, 0x0f, 0x00, 0xf0, 0xff, 0x05, 0x00, 0x02, 0x00, 0x00, 0x49, 0x75, 0xf6, 0x80,
+	0x3d, 0x14, 0x01, 0x00, 0x00, 0x01, 0x75, 0xf7, 0xfa, 0xf4,
+};
+static const uint8_t guest_lock_ap[] = {
+	0x66, 0xb9, 0x40, 0x42, 0x0f, 0x00, 0x66, 0xf0, 0xff, 0x06, 0x00, 0x02,
+	0x66, 0x49, 0x75, 0xf6, 0xc6, 0x06, 0x14, 0x01, 0x01, 0xeb, 0xfe,
+};
+
 /* lgdt [0xf00]; ljmp 0x08:reload; reload: ds = 0x10; int3 */
 static const uint8_t guest_exc[] = {
 	0x0f, 0x01, 0x15, 0x00, 0x0f, 0x00, 0x00, 0xea, 0x0e, 0x30, 0x00,
@@ -250,6 +269,8 @@ static int teardown(void **state)
 	(void)state;
 	for (uint32_t i = 0; i < fx->vm.nr_vcpus; i++)
 		axvm_accel_tcg.vcpu_destroy(&fx->vcpus[i]);
+	if (fx->vm.accel_vm)
+		axvm_accel_tcg.vm_destroy(&fx->vm);
 	ax_devices_destroy(fx->vm.devices);
 	axvm_timers_destroy(fx->timers);
 	pthread_mutex_destroy(&fx->vm.unmapped_lock);
@@ -268,7 +289,10 @@ static void run_vm(uint32_t n)
 	char err[256];
 	struct timespec until;
 
+	int status;
+
 	fx->vm.nr_vcpus = n;
+	assert_int_equal(axvm_accel_tcg.vm_create(&fx->vm, err, sizeof(err), &status), 0);
 	for (uint32_t i = 0; i < n; i++) {
 		fx->vcpus[i].vm = &fx->vm;
 		fx->vcpus[i].id = i;
@@ -368,6 +392,20 @@ static void test_startup_ipi_second_engine(void **state)
 	assert_int_equal(fx->port80.writes, 0);
 }
 
+/* Unicorn's LOCK is not atomic across engines: the vCPUs take turns (tcg.h, engine lock). */
+static void test_locked_increments_from_two_vcpus(void **state)
+{
+	(void)state;
+	memcpy(fx->ram + CODE, guest_lock_bsp, sizeof(guest_lock_bsp));
+	memcpy(fx->ram + AP_CODE, guest_lock_ap, sizeof(guest_lock_ap));
+	run_vm(2);
+	if (!strstr(fx->vm.stop_reason, "vCPU 0 halted"))
+		fail_msg("stop reason: %s", fx->vm.stop_reason);
+	assert_int_equal(get32(0x200), 2000000);
+	/* the BSP's wait for the AP's flag needs the AP to run: turns were taken */
+	assert_true(atomic_load(&tcg(0)->stats.yields) + atomic_load(&tcg(1)->stats.yields) > 0);
+}
+
 static void test_guest_exception_stops_vm(void **state)
 {
 	(void)state;
@@ -397,6 +435,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_port_mmio_interrupts_hlt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_widths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_startup_ipi_second_engine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_increments_from_two_vcpus, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_guest_exception_stops_vm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmapped_fetch_stops_vm, setup, teardown),
 	};

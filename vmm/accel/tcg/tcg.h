@@ -23,6 +23,27 @@
 #define TCG_ATTN_IRQ	1u /* irq_notify: an interrupt may be deliverable */
 #define TCG_ATTN_KICK	2u /* vcpu_kick: the VM is stopping */
 #define TCG_ATTN_SAMPLE 4u /* vcpu_sample: record the PC for --profile */
+#define TCG_ATTN_YIELD	8u /* another vCPU waits for the engine lock */
+
+/*
+ * The engine lock (multi-vCPU VMs only). Unicorn runs each engine as if it
+ * were alone: a LOCK-prefixed instruction (or XCHG with memory) is not
+ * atomic against another engine running on another thread (measured: two
+ * engines doing `lock inc` 10^7 times each on one word end at ~1.05*10^7,
+ * not 2*10^7), so guest spinlocks would break. vCPUs therefore take turns:
+ * one engine runs at a time, FIFO by ticket. A vCPU waiting for its turn
+ * asks the running one to yield (TCG_ATTN_YIELD, taken at its next block
+ * boundary, where a stop from the block hook leaves the block unexecuted and
+ * the restart runs it exactly once: measured) at once when it woke from HLT
+ * or its startup IPI (interrupt latency), else after a time slice.
+ */
+struct tcg_vm {
+	pthread_mutex_t lock;
+	pthread_cond_t turn;
+	bool serialize;			   /* more than one vCPU */
+	uint64_t next_ticket, now_serving; /* lock */
+	struct tcg_vcpu *holder;	   /* lock */
+};
 
 /* One MMIO region of an engine: a gap between RAM regions. */
 struct tcg_mmio_region {
@@ -32,7 +53,7 @@ struct tcg_mmio_region {
 
 /* Counters: written by the vCPU thread only, read by print_stats. */
 struct tcg_stats {
-	_Atomic uint64_t pio, mmio, irqs, hlt_sleeps, runs;
+	_Atomic uint64_t pio, mmio, irqs, hlt_sleeps, runs, yields;
 };
 
 struct tcg_vcpu {
@@ -57,6 +78,8 @@ struct tcg_vcpu {
 	uint64_t prev_block_end; /* linear end of the block that ran before: the STI shadow */
 	bool in_run;		 /* inside uc_emu_start */
 	bool stopped_by_hook;	 /* uc_emu_stop from our own hook: not a HLT */
+	bool yielded;		 /* ... to let another vCPU run: resume at the same block */
+	bool urgent;		 /* next turn: ask the running vCPU to yield at once */
 	int exception;		 /* -1, or the vector UC_HOOK_INTR reported */
 	uint64_t exception_pc;
 	uint32_t cpuid1[4]; /* an AP's native CPUID leaf 1 (EAX..EDX), for cpuid_hook */
@@ -74,6 +97,9 @@ static inline void tcg_count(_Atomic uint64_t *c)
 
 /* tcg_vm.c: "Unicorn 2.0" */
 const char *tcg_engine_version(void);
+/* The engine lock around uc_emu_start (no-ops for a single vCPU). */
+void tcg_engine_lock(struct tcg_vcpu *t);
+void tcg_engine_unlock(struct tcg_vcpu *t);
 
 /* tcg_vcpu.c */
 int tcg_vcpu_create(struct axvm_vcpu *vcpu, char *err, size_t err_len);

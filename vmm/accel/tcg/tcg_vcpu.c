@@ -83,6 +83,17 @@ static __attribute__((noinline)) void block_attention(struct tcg_vcpu *t, uc_eng
 		uc_emu_stop(uc);
 		return;
 	}
+	if (attn & TCG_ATTN_YIELD) {
+		/* this block stays unexecuted: the next turn resumes at it, after the same
+		 * predecessor (the shadow check), with the interrupt request kept */
+		if (attn & TCG_ATTN_IRQ)
+			atomic_fetch_or_explicit(&t->attn, TCG_ATTN_IRQ, memory_order_relaxed);
+		t->prev_block_end = prev_end;
+		t->stopped_by_hook = true;
+		t->yielded = true;
+		uc_emu_stop(uc);
+		return;
+	}
 	if (!(attn & TCG_ATTN_IRQ))
 		return;
 	if (!tcg_x86_can_interrupt_at(t, address, prev_end) || tcg_x86_deliver(t) == 0) {
@@ -291,6 +302,7 @@ static int wait_for_startup(struct tcg_vcpu *t)
 	pthread_mutex_unlock(&t->lock);
 	if (vector < 0)
 		return -1;
+	t->urgent = true;
 	x86_boot_state_sipi(&s, (uint8_t)vector);
 	if (tcg_x86_load_state(t, &s, err, sizeof(err)) != 0) {
 		axvm_request_stop(vm, AXVM_STATUS_VCPU, "vCPU %u: startup IPI: %s", t->vcpu->id,
@@ -343,18 +355,34 @@ void tcg_vcpu_run(struct axvm_vcpu *vcpu, struct axvm_exit *exit)
 		return;
 	}
 
-	/* a safe point: the engine is outside any instruction (first entry, after HLT) */
-	if (tcg_x86_deliver(t) < 0) {
-		exit->reason = AXVM_EXIT_FAILED;
-		return;
+	if (t->yielded) {
+		/* resuming a block our yield left unexecuted: the block hook decides about
+		 * interrupts there, knowing the block before (the STI shadow) */
+		t->yielded = false;
+		if (ax_devices_irq_pending(vm->devices, vcpu->id))
+			atomic_fetch_or_explicit(&t->attn, TCG_ATTN_IRQ, memory_order_relaxed);
+	} else {
+		/* a safe point outside any shadow: first entry, or after a HLT */
+		if (tcg_x86_deliver(t) < 0) {
+			exit->reason = AXVM_EXIT_FAILED;
+			return;
+		}
+		t->prev_block_end = 0;
 	}
-	t->prev_block_end = 0;
 	t->stopped_by_hook = false;
 	t->exception = -1;
+	tcg_engine_lock(t);
+	if (atomic_load(&vm->stop)) {
+		tcg_engine_unlock(t);
+		return;
+	}
 	tcg_count(&t->stats.runs);
 	t->in_run = true;
 	e = uc_emu_start(t->uc, tcg_x86_pc(t), UINT64_MAX, 0, 0);
 	t->in_run = false;
+	tcg_engine_unlock(t);
+	if (t->yielded)
+		tcg_count(&t->stats.yields);
 
 	if (t->exception >= 0) {
 		tcg_x86_fail(t, "guest exception", t->exception, t->exception_pc);
@@ -375,5 +403,6 @@ void tcg_vcpu_run(struct axvm_vcpu *vcpu, struct axvm_exit *exit)
 	}
 	if (!ax_devices_irq_pending(vm->devices, vcpu->id))
 		hlt_sleep(t);
-	/* the next call delivers at the PC after the HLT */
+	t->urgent = true; /* woken: the interrupt should not wait for another vCPU's slice */
+			  /* the next call delivers at the PC after the HLT */
 }

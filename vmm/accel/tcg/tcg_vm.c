@@ -13,7 +13,10 @@
  * VM too. The calls here come from any thread; everything that touches an
  * engine runs on its vCPU's thread.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "accel/tcg/tcg.h"
 
@@ -46,16 +49,83 @@ static bool tcg_available(char *err, size_t err_len)
 
 static int tcg_vm_create(struct axvm *vm, char *err, size_t err_len, int *status)
 {
-	(void)err;
-	(void)err_len;
-	(void)status;
-	vm->accel_vm = NULL; /* everything is per vCPU: one engine each */
+	struct tcg_vm *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		snprintf(err, err_len, "out of memory");
+		*status = AXVM_STATUS_VCPU;
+		return -1;
+	}
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->turn, NULL);
+	m->serialize = vm->nr_vcpus > 1;
+	vm->accel_vm = m; /* the rest is per vCPU: one engine each */
 	return 0;
 }
 
 static void tcg_vm_destroy(struct axvm *vm)
 {
-	(void)vm;
+	struct tcg_vm *m = vm->accel_vm;
+
+	if (!m)
+		return;
+	pthread_cond_destroy(&m->turn);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+	vm->accel_vm = NULL;
+}
+
+/* The slice a running vCPU keeps while another waits (unless that one woke up). */
+#define TCG_SLICE_NS 2000000L
+
+static void ask_to_yield(struct tcg_vm *m)
+{
+	if (m->holder)
+		atomic_fetch_or_explicit(&m->holder->attn, TCG_ATTN_YIELD, memory_order_release);
+}
+
+void tcg_engine_lock(struct tcg_vcpu *t)
+{
+	struct tcg_vm *m = t->vcpu->vm->accel_vm;
+	uint64_t ticket;
+
+	if (!m || !m->serialize)
+		return;
+	pthread_mutex_lock(&m->lock);
+	ticket = m->next_ticket++;
+	if (ticket != m->now_serving && t->urgent)
+		ask_to_yield(m);
+	while (ticket != m->now_serving) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += TCG_SLICE_NS;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		if (pthread_cond_timedwait(&m->turn, &m->lock, &until) == ETIMEDOUT &&
+		    ticket != m->now_serving)
+			ask_to_yield(m);
+	}
+	m->holder = t;
+	t->urgent = false;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void tcg_engine_unlock(struct tcg_vcpu *t)
+{
+	struct tcg_vm *m = t->vcpu->vm->accel_vm;
+
+	if (!m || !m->serialize)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->holder = NULL;
+	m->now_serving++;
+	pthread_cond_broadcast(&m->turn);
+	pthread_mutex_unlock(&m->lock);
+	/* a yield request meant for this turn is void now */
+	atomic_fetch_and_explicit(&t->attn, ~TCG_ATTN_YIELD, memory_order_relaxed);
 }
 
 static void tcg_irq_notify(struct axvm_vcpu *vcpu)
@@ -110,12 +180,14 @@ static void tcg_print_stats(struct axvm_vcpu *vcpu, FILE *out, const char *prefi
 		return;
 	/* key=value like the other stats lines; accesses are those the hooks passed on */
 	fprintf(out,
-		"%s tcg port=%llu mmio=%llu irqs_injected=%llu hlt_sleeps=%llu engine_runs=%llu\n",
+		"%s tcg port=%llu mmio=%llu irqs_injected=%llu hlt_sleeps=%llu engine_runs=%llu "
+		"yields=%llu\n",
 		prefix, (unsigned long long)atomic_load(&t->stats.pio),
 		(unsigned long long)atomic_load(&t->stats.mmio),
 		(unsigned long long)atomic_load(&t->stats.irqs),
 		(unsigned long long)atomic_load(&t->stats.hlt_sleeps),
-		(unsigned long long)atomic_load(&t->stats.runs));
+		(unsigned long long)atomic_load(&t->stats.runs),
+		(unsigned long long)atomic_load(&t->stats.yields));
 }
 
 const struct axvm_accel axvm_accel_tcg = {
