@@ -30,7 +30,7 @@ rate() {
 	local ns
 	ns=$(sed -n 's/^BENCH tsc_cycles=[0-9]* ns=\([0-9]*\).*/\1/p' "$1" | tr -d '\r' | head -n 1)
 	[ -n "$ns" ] && [ "$ns" -gt 0 ] || return 1
-	awk -v c="$COUNT" -v n="$ns" 'BEGIN { printf "%.0f", c / (n / 1e9) }'
+	awk -v c="$COUNT" -v n="$ns" 'BEGIN { printf "%.0f\n", c / (n / 1e9) }'
 }
 
 # axvm_rate TARGET: one run on TCG, accesses per second
