@@ -70,8 +70,14 @@ void ax_devices_destroy(struct ax_devices *set);
 
 /*
  * Adds a device. Errors: InvalidInput (bad descriptor), AlreadyExists (name
- * taken), AddrInUse (a range overlaps another device; diag names both),
- * NoMemory. On success the set owns desc->priv; on failure the caller does.
+ * taken), AddrInUse (a range overlaps another device, or an irq claim
+ * conflicts with another device's; diag names both), NoMemory. On success
+ * the set owns desc->priv; on failure the caller does. The descriptor's irq
+ * claims are bound (checked against every other claim and controller, and
+ * released with the device), but a device added this way has no
+ * ax_irq_lines handle: it drives its lines through the host's own means, so
+ * it cannot reach a controller model of the set. Give it a kind (kind.h) to
+ * get a handle.
  */
 enum ax_err ax_devices_add(struct ax_devices *set, const struct ax_device_desc *desc,
 			   uint32_t *id_out, struct ax_diag *diag);
