@@ -96,7 +96,9 @@ static __attribute__((noinline)) void block_attention(struct tcg_vcpu *t, uc_eng
 	}
 	if (!(attn & TCG_ATTN_IRQ))
 		return;
-	if (!tcg_x86_can_interrupt_at(t, address, prev_end) || tcg_x86_deliver(t) == 0) {
+	/* IF first: a guest running masked with something pending comes here every block */
+	if (!tcg_x86_interrupts_enabled(t) || !tcg_x86_can_interrupt_at(t, address, prev_end) ||
+	    tcg_x86_deliver(t) == 0) {
 		/* masked, in a shadow or nothing left: look again at the next block while the
 		 * controller still has something, so that an STI is noticed */
 		if (ax_devices_irq_pending(t->vcpu->vm->devices, t->vcpu->id))

@@ -50,6 +50,7 @@ static bool tcg_available(char *err, size_t err_len)
 static int tcg_vm_create(struct axvm *vm, char *err, size_t err_len, int *status)
 {
 	struct tcg_vm *m = calloc(1, sizeof(*m));
+	pthread_condattr_t attr;
 
 	if (!m) {
 		snprintf(err, err_len, "out of memory");
@@ -57,7 +58,11 @@ static int tcg_vm_create(struct axvm *vm, char *err, size_t err_len, int *status
 		return -1;
 	}
 	pthread_mutex_init(&m->lock, NULL);
-	pthread_cond_init(&m->turn, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr,
+				  CLOCK_MONOTONIC); /* the slice, whatever the wall clock does */
+	pthread_cond_init(&m->turn, &attr);
+	pthread_condattr_destroy(&attr);
 	m->serialize = vm->nr_vcpus > 1;
 	vm->accel_vm = m; /* the rest is per vCPU: one engine each */
 	return 0;
@@ -98,7 +103,7 @@ void tcg_engine_lock(struct tcg_vcpu *t)
 	while (ticket != m->now_serving) {
 		struct timespec until;
 
-		clock_gettime(CLOCK_REALTIME, &until);
+		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += TCG_SLICE_NS;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
