@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -727,6 +728,94 @@ static void test_threads_share_a_level_line(void **state)
 	assert_int_equal(c->rises[6], c->falls[6]);
 }
 
+/* A local APIC cleared while vCPUs ask for interrupts is never called after the clear. */
+struct drain_lapic {
+	_Atomic bool alive;
+	_Atomic unsigned late_calls, calls;
+};
+
+static bool dl_pending(void *priv, uint32_t vcpu)
+{
+	struct drain_lapic *d = priv;
+
+	(void)vcpu;
+	if (!atomic_load(&d->alive))
+		atomic_fetch_add(&d->late_calls, 1);
+	atomic_fetch_add(&d->calls, 1);
+	return false;
+}
+
+static enum ax_err dl_ack(void *priv, uint32_t vcpu, uint32_t *vector)
+{
+	(void)vector;
+	dl_pending(priv, vcpu);
+	return AX_ERR_NOT_FOUND;
+}
+
+static void dl_deliver(void *priv, const struct ax_apic_msg *msg)
+{
+	(void)msg;
+	dl_pending(priv, 0);
+}
+
+struct drain_arg {
+	struct ax_devices *set;
+	struct ax_irq_fabric *fab;
+	uint32_t vcpu;
+	_Atomic bool *stop;
+};
+
+static void *drain_caller(void *p)
+{
+	struct drain_arg *a = p;
+	uint32_t v;
+	struct ax_apic_msg msg = { .vector = 0x40 };
+
+	while (!atomic_load(a->stop)) {
+		ax_devices_irq_pending(a->set, a->vcpu);
+		(void)ax_devices_irq_ack(a->set, a->vcpu, &v);
+		ax_irq_fabric_apic_deliver(a->fab, &msg);
+	}
+	return NULL;
+}
+
+static void test_threads_clear_lapic_while_called(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t a = add(f, "a", KIND_LINE, 4, LEVEL, 1, AX_OK);
+	struct ax_irq_fabric *fab = ((struct line_dev *)priv_of(f, a))->fabric;
+	static struct drain_lapic d;
+	struct ax_apic_ops ops = {
+		.priv = &d, .deliver = dl_deliver, .pending = dl_pending, .ack = dl_ack
+	};
+	_Atomic bool stop = false;
+	pthread_t t[2];
+	struct drain_arg args[2];
+
+	memset(&d, 0, sizeof(d));
+	for (unsigned i = 0; i < 2; i++) {
+		args[i] = (struct drain_arg){ f->set, fab, i, &stop };
+		assert_int_equal(pthread_create(&t[i], NULL, drain_caller, &args[i]), 0);
+	}
+	/* the callers are running before the churn starts */
+	atomic_store(&d.alive, true);
+	assert_int_equal(ax_irq_fabric_set_lapic(fab, "lapic", &ops, NULL), AX_OK);
+	while (atomic_load(&d.calls) < 100)
+		sched_yield();
+	ax_irq_fabric_clear_lapic(fab, &d);
+	atomic_store(&d.alive, false);
+	for (unsigned round = 0; round < 2000; round++) {
+		atomic_store(&d.alive, true);
+		assert_int_equal(ax_irq_fabric_set_lapic(fab, "lapic", &ops, NULL), AX_OK);
+		ax_irq_fabric_clear_lapic(fab, &d);
+		atomic_store(&d.alive, false);
+	}
+	atomic_store(&stop, true);
+	for (unsigned i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(atomic_load(&d.late_calls), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -742,6 +831,7 @@ int main(void)
 		T(test_apic_bus),
 		T(test_pc_interrupt_controllers),
 		T(test_threads_share_a_level_line),
+		T(test_threads_clear_lapic_while_called),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

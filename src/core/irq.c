@@ -12,9 +12,10 @@
  * atomic exchange per change.
  *
  * Bus path (lapic, 8259, I/O APIC EOI). The registered ops live in the
- * fabric; callers announce themselves in an in-flight counter and read an
- * atomic pointer; clearing a registration stores NULL and waits for the
- * counter to reach zero, after which the model is never called again.
+ * fabric; callers announce themselves in an in-flight counter (sharded by
+ * vCPU for the host's pending/ack) and read an atomic pointer; clearing a
+ * registration stores NULL and waits for every shard to reach zero, after
+ * which the model is never called again.
  *
  * Control path (inputs, claims, registrations): one fabric spinlock, taken
  * inside the set's lock.
@@ -77,11 +78,21 @@ struct named_pic {
 	char name[AX_NAME_MAX];
 };
 
+/*
+ * Bus calls in flight, in shards so that vCPUs asking for their interrupts
+ * (pending/ack, by vCPU id) do not share one cache line.
+ */
+#define BUS_SHARDS 16
+
+struct bus_shard {
+	_Atomic uint32_t n;
+} __attribute__((aligned(AX_CACHELINE)));
+
 struct ax_irq_fabric {
 	const struct ax_host_hooks *hooks;
 
 	/* bus path */
-	_Atomic uint32_t inflight;
+	struct bus_shard inflight[BUS_SHARDS];
 	_Atomic(struct named_lapic *) lapic;
 	_Atomic(struct named_pic *) pic;
 	_Atomic(struct ax_ioapic_eoi *) eois[MAX_EOIS];
@@ -108,7 +119,8 @@ struct ax_irq_fabric *ax_irq_fabric_create(const struct ax_host_hooks *hooks)
 		return NULL;
 	f->hooks = hooks;
 	ax_spin_init(&f->ctl);
-	atomic_init(&f->inflight, 0);
+	for (unsigned i = 0; i < BUS_SHARDS; i++)
+		atomic_init(&f->inflight[i].n, 0);
 	atomic_init(&f->lapic, NULL);
 	atomic_init(&f->pic, NULL);
 	atomic_init(&f->dropped, 0);
@@ -556,22 +568,28 @@ void ax_irq_line_pulse(struct ax_irq_lines *l, uint32_t line)
 
 /* --- bus path ---------------------------------------------------------------- */
 
-static void bus_enter(struct ax_irq_fabric *f)
+/*
+ * A caller announces itself (seq_cst) before loading a registration; a
+ * writer stores NULL (seq_cst) before looking at the shards, so either the
+ * writer sees the caller or the caller sees NULL.
+ */
+static void bus_enter(struct ax_irq_fabric *f, uint32_t shard)
 {
-	atomic_fetch_add_explicit(&f->inflight, 1, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&f->inflight[shard % BUS_SHARDS].n, 1, memory_order_seq_cst);
 }
 
-static void bus_exit(struct ax_irq_fabric *f)
+static void bus_exit(struct ax_irq_fabric *f, uint32_t shard)
 {
-	atomic_fetch_sub_explicit(&f->inflight, 1, memory_order_release);
+	atomic_fetch_sub_explicit(&f->inflight[shard % BUS_SHARDS].n, 1, memory_order_release);
 }
 
 /* After a registration was cleared: returns once no bus call can still use it. */
 static void bus_drain(struct ax_irq_fabric *f)
 {
-	while (atomic_load_explicit(&f->inflight, memory_order_seq_cst))
-		if (f->hooks->relax)
-			f->hooks->relax(f->hooks->ctx);
+	for (unsigned i = 0; i < BUS_SHARDS; i++)
+		while (atomic_load_explicit(&f->inflight[i].n, memory_order_seq_cst))
+			if (f->hooks->relax)
+				f->hooks->relax(f->hooks->ctx);
 }
 
 enum ax_err ax_irq_fabric_set_lapic(struct ax_irq_fabric *f, const char *name,
@@ -703,20 +721,20 @@ void ax_irq_fabric_apic_deliver(struct ax_irq_fabric *f, const struct ax_apic_ms
 
 	if (!f || !msg)
 		return;
-	bus_enter(f);
+	bus_enter(f, 0);
 	a = atomic_load_explicit(&f->lapic, memory_order_seq_cst);
 	if (a)
 		a->ops.deliver(a->ops.priv, msg);
 	else
 		atomic_fetch_add_explicit(&f->dropped, 1, memory_order_relaxed);
-	bus_exit(f);
+	bus_exit(f, 0);
 }
 
 void ax_irq_fabric_apic_eoi(struct ax_irq_fabric *f, uint8_t vector)
 {
 	if (!f)
 		return;
-	bus_enter(f);
+	bus_enter(f, 0);
 	for (unsigned i = 0; i < MAX_EOIS; i++) {
 		const struct ax_ioapic_eoi *e =
 			atomic_load_explicit(&f->eois[i], memory_order_seq_cst);
@@ -724,7 +742,7 @@ void ax_irq_fabric_apic_eoi(struct ax_irq_fabric *f, uint8_t vector)
 		if (e)
 			e->eoi(e->priv, vector);
 	}
-	bus_exit(f);
+	bus_exit(f, 0);
 }
 
 void ax_irq_fabric_pic_changed(struct ax_irq_fabric *f)
@@ -733,11 +751,11 @@ void ax_irq_fabric_pic_changed(struct ax_irq_fabric *f)
 
 	if (!f)
 		return;
-	bus_enter(f);
+	bus_enter(f, 0);
 	a = atomic_load_explicit(&f->lapic, memory_order_seq_cst);
 	if (a && a->ops.pic_changed)
 		a->ops.pic_changed(a->ops.priv);
-	bus_exit(f);
+	bus_exit(f, 0);
 }
 
 bool ax_irq_fabric_pic_intr(struct ax_irq_fabric *f)
@@ -747,11 +765,11 @@ bool ax_irq_fabric_pic_intr(struct ax_irq_fabric *f)
 
 	if (!f)
 		return false;
-	bus_enter(f);
+	bus_enter(f, 0);
 	p = atomic_load_explicit(&f->pic, memory_order_seq_cst);
 	if (p)
 		intr = p->ops.intr(p->ops.priv);
-	bus_exit(f);
+	bus_exit(f, 0);
 	return intr;
 }
 
@@ -762,11 +780,11 @@ uint8_t ax_irq_fabric_pic_ack(struct ax_irq_fabric *f)
 
 	if (!f)
 		return vector;
-	bus_enter(f);
+	bus_enter(f, 0);
 	p = atomic_load_explicit(&f->pic, memory_order_seq_cst);
 	if (p)
 		vector = p->ops.ack(p->ops.priv);
-	bus_exit(f);
+	bus_exit(f, 0);
 	return vector;
 }
 
@@ -785,11 +803,11 @@ bool ax_devices_irq_pending(struct ax_devices *set, uint32_t vcpu)
 
 	if (!f)
 		return false;
-	bus_enter(f);
+	bus_enter(f, vcpu);
 	a = atomic_load_explicit(&f->lapic, memory_order_seq_cst);
 	if (a)
 		pending = a->ops.pending(a->ops.priv, vcpu);
-	bus_exit(f);
+	bus_exit(f, vcpu);
 	return pending;
 }
 
@@ -801,10 +819,10 @@ enum ax_err ax_devices_irq_ack(struct ax_devices *set, uint32_t vcpu, uint32_t *
 
 	if (!f || !vector)
 		return f ? AX_ERR_INVALID_INPUT : AX_ERR_NOT_FOUND;
-	bus_enter(f);
+	bus_enter(f, vcpu);
 	a = atomic_load_explicit(&f->lapic, memory_order_seq_cst);
 	if (a)
 		err = a->ops.ack(a->ops.priv, vcpu, vector);
-	bus_exit(f);
+	bus_exit(f, vcpu);
 	return err;
 }
