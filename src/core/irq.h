@@ -92,7 +92,11 @@ struct ax_ioapic_eoi {
 	void (*eoi)(void *priv, uint8_t vector);
 };
 
-/* Registered by the 8259 pair: its INTR output and its acknowledge cycle. */
+/*
+ * Registered by the 8259 pair: its INTR output and its acknowledge cycle.
+ * Both are called with the local APIC's lock held and never call back
+ * (no pic_changed from ack): the local APIC re-reads intr when it needs it.
+ */
 struct ax_pic_ops {
 	void *priv;
 	bool (*intr)(void *priv);   /* INTR asserted */
