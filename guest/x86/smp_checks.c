@@ -106,7 +106,8 @@ void smp_checks_run(void)
 
 	tap_section("second CPU: INIT + startup IPIs, IPIs both ways");
 	memcpy((void *)TRAMPOLINE_ADDRESS, ap_trampoline,
-	       (size_t)(ap_trampoline_end - ap_trampoline));
+	       /* two symbols of one assembler block: their distance, as addresses */
+	       (size_t)((uintptr_t)ap_trampoline_end - (uintptr_t)ap_trampoline));
 	/* the AP loads the GDT this CPU runs on */
 	__asm__ volatile(
 		"sgdt %0"
