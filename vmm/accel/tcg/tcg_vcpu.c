@@ -34,31 +34,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "le.h"
-
 #define TCG_PHYS_TOP  (UINT64_C(1) << 40) /* gaps are MMIO up to here (qemu64: 40 bits) */
 #define TCG_PAGE_MASK UINT64_C(0xfff)
+
+/* The exit handlers take the access's bytes in guest (little-endian) order: on a
+ * little-endian host a zero-extended integer is already that buffer. */
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "accel/tcg passes access values as little-endian host integers"
+#endif
 
 static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
 {
 	struct tcg_mmio_region *r = user;
-	uint8_t data[8] = { 0 };
+	uint64_t value = 0;
 
 	(void)uc;
 	tcg_count(&r->t->stats.mmio);
-	axvm_vcpu_mmio(r->t->vcpu, r->base + offset, size, false, data);
-	return le_load(data, size);
+	axvm_vcpu_mmio(r->t->vcpu, r->base + offset, size, false, (uint8_t *)&value);
+	return value;
 }
 
 static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
 {
 	struct tcg_mmio_region *r = user;
-	uint8_t data[8];
 
 	(void)uc;
 	tcg_count(&r->t->stats.mmio);
-	le_store(data, size, value);
-	axvm_vcpu_mmio(r->t->vcpu, r->base + offset, size, true, data);
+	axvm_vcpu_mmio(r->t->vcpu, r->base + offset, size, true, (uint8_t *)&value);
 }
 
 /* The block hook's slow path: something is asked of this vCPU. */

@@ -480,27 +480,25 @@ void tcg_x86_fail(struct tcg_vcpu *t, const char *what, int vector, uint64_t pc)
 
 /* ---- hooks ---- */
 
+/* Values as little-endian host integers: tcg_vcpu.c checks the host's byte order. */
 static uint32_t port_in(uc_engine *uc, uint32_t port, int size, void *user)
 {
 	struct tcg_vcpu *t = user;
-	uint8_t data[4] = { 0 };
+	uint32_t value = 0;
 
 	(void)uc;
 	tcg_count(&t->stats.pio);
-	axvm_vcpu_pio(t->vcpu, (uint16_t)port, (unsigned)size, false, data, 1);
-	return (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
-	       (uint32_t)data[3] << 24;
+	axvm_vcpu_pio(t->vcpu, (uint16_t)port, (unsigned)size, false, (uint8_t *)&value, 1);
+	return value;
 }
 
 static void port_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user)
 {
 	struct tcg_vcpu *t = user;
-	uint8_t data[4] = { (uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16),
-			    (uint8_t)(value >> 24) };
 
 	(void)uc;
 	tcg_count(&t->stats.pio);
-	axvm_vcpu_pio(t->vcpu, (uint16_t)port, (unsigned)size, true, data, 1);
+	axvm_vcpu_pio(t->vcpu, (uint16_t)port, (unsigned)size, true, (uint8_t *)&value, 1);
 }
 
 /* An exception or INT n: the engine would not deliver it; stop where it happened. */
