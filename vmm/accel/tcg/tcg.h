@@ -76,7 +76,6 @@ struct tcg_vcpu {
 
 	/* vCPU thread only */
 	uint64_t prev_block_end; /* linear end of the block that ran before: the STI shadow */
-	bool in_run;		 /* inside uc_emu_start */
 	bool stopped_by_hook;	 /* uc_emu_stop from our own hook: not a HLT */
 	bool yielded;		 /* ... to let another vCPU run: resume at the same block */
 	bool urgent;		 /* next turn: ask the running vCPU to yield at once */

@@ -381,9 +381,7 @@ void tcg_vcpu_run(struct axvm_vcpu *vcpu, struct axvm_exit *exit)
 		return;
 	}
 	tcg_count(&t->stats.runs);
-	t->in_run = true;
 	e = uc_emu_start(t->uc, tcg_x86_pc(t), UINT64_MAX, 0, 0);
-	t->in_run = false;
 	tcg_engine_unlock(t);
 	if (t->yielded)
 		tcg_count(&t->stats.yields);
