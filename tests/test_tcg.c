@@ -110,6 +110,25 @@ static const uint8_t guest_exc[] = {
 };
 
 /*
+ * Interrupts into a busy loop: prologue; APIC on; LVT timer periodic, vector 0x41
+ * (handler41: inc dword [0x110]; EOI; iret), divide by 1, 100 us; sti;
+ *   ecx = 30000000; eax = ebx = 0; 1: add eax, ebx; inc ebx; cmp ebx, ecx; jb 1b
+ *   cli; timer off; [0x118] = eax; hlt
+ * Every interrupt is entered from the block hook at some block of the loop: a lost
+ * or replayed instruction, or a frame with the wrong flags, changes the sum.
+ */
+static const uint8_t guest_busy[] = {
+	0x0f, 0x01, 0x15, 0x00, 0x0f, 0x00, 0x00, 0x0f, 0x01, 0x1d, 0x08, 0x0f, 0x00, 0x00,
+	0xea, 0x15, 0x30, 0x00, 0x00, 0x08, 0x00, 0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x8e,
+	0xd0, 0xbc, 0x00, 0x90, 0x00, 0x00, 0xc7, 0x05, 0xf0, 0x00, 0xe0, 0xfe, 0xff, 0x01,
+	0x00, 0x00, 0xc7, 0x05, 0xe0, 0x03, 0xe0, 0xfe, 0x0b, 0x00, 0x00, 0x00, 0xc7, 0x05,
+	0x20, 0x03, 0xe0, 0xfe, 0x41, 0x00, 0x02, 0x00, 0xc7, 0x05, 0x80, 0x03, 0xe0, 0xfe,
+	0xa0, 0x86, 0x01, 0x00, 0xfb, 0xb9, 0x80, 0xc3, 0xc9, 0x01, 0x31, 0xc0, 0x31, 0xdb,
+	0x01, 0xd8, 0x43, 0x39, 0xcb, 0x72, 0xf9, 0xfa, 0xc7, 0x05, 0x80, 0x03, 0xe0, 0xfe,
+	0x00, 0x00, 0x00, 0x00, 0xa3, 0x18, 0x01, 0x00, 0x00, 0xf4,
+};
+
+/*
  * MMIO widths as Unicorn makes them: lgdt; ljmp; ds = 0x10;
  *   eax = [0xfe000002] (unaligned); [0x100] = eax; [0xfe000041] = eax (unaligned);
  *   cr4 |= OSFXSR; movq xmm0, [0xfe000008]; movq [0xfe000010], xmm0; cli; hlt
@@ -358,6 +377,21 @@ static void test_port_mmio_interrupts_hlt(void **state)
 	assert_int_equal(atomic_load(&tcg(0)->stats.pio), 2);
 }
 
+static void test_interrupts_into_busy_loop(void **state)
+{
+	const uint64_t n = 30000000;
+
+	(void)state;
+	memcpy(fx->ram + CODE, guest_busy, sizeof(guest_busy));
+	memcpy(fx->ram + CODE + 0x100, guest_handlers, sizeof(guest_handlers));
+	run_vm(1);
+	if (!strstr(fx->vm.stop_reason, "halted with interrupts disabled"))
+		fail_msg("stop reason: %s", fx->vm.stop_reason);
+	assert_int_equal(get32(0x118), (uint32_t)(n * (n - 1) / 2));
+	assert_true(get32(0x110) > 0);
+	assert_int_equal(atomic_load(&tcg(0)->stats.irqs), get32(0x110));
+}
+
 /* What the guest then sees is documented in tcg_vcpu.c; this keeps the facts true. */
 static void test_mmio_widths(void **state)
 {
@@ -433,6 +467,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_port_mmio_interrupts_hlt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interrupts_into_busy_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_widths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_startup_ipi_second_engine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_increments_from_two_vcpus, setup,
