@@ -405,6 +405,7 @@ void tcg_vcpu_run(struct axvm_vcpu *vcpu, struct axvm_exit *exit)
 	}
 	if (!ax_devices_irq_pending(vm->devices, vcpu->id))
 		hlt_sleep(t);
-	t->urgent = true; /* woken: the interrupt should not wait for another vCPU's slice */
-			  /* the next call delivers at the PC after the HLT */
+	/* woken: the next call delivers at the PC after the HLT, without waiting for another
+	 * vCPU's slice */
+	t->urgent = true;
 }
