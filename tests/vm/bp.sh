@@ -3,7 +3,7 @@
 # shape of a bzImage, built here with cc -c and objcopy) that runs int3 and
 # checks the exception frame in its handler, then iretq back; it writes "BK"
 # to COM1 and exits with status 0. Where KVM raises #BP itself the emulation
-# in axvm (vmm/x86_exception.c) is not used; the output says which path ran
+# in axvm (vmm/accel/kvm/x86_exception.c) is not used; the output says which path ran
 # (from --stats: bp_emulated=N).
 #   AXVM=build/axvm tests/vm/bp.sh     (from the top of the tree)
 set -u
