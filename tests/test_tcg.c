@@ -103,6 +103,29 @@ static const uint8_t guest_lock_ap[] = {
 	0x66, 0x49, 0x75, 0xf6, 0xc6, 0x06, 0x14, 0x01, 0x01, 0xeb, 0xfe,
 };
 
+/*
+ * 64-bit, started in the Linux boot protocol's long mode (identity paging, CS 0x10):
+ *   lidt [0xf08]; rsi = 0xfee00000; APIC on; LVT timer periodic vector 0x41, divide 1,
+ *   100 us; rsp = 0x8008 (not 16-byte aligned); sti;
+ *   rcx = 30000000; 1: add rax, rbx; inc rbx; cmp rbx, rcx; jb 1b
+ *   cli; timer off; [0x118] = rax; [0x120] = rsp; hlt
+ * 0x3100 handler: inc dword [0x110]; [0x128] = rsp; EOI; iretq
+ */
+static const uint8_t guest_long[] = {
+	0x0f, 0x01, 0x1c, 0x25, 0x08, 0x0f, 0x00, 0x00, 0xbe, 0x00, 0x00, 0xe0, 0xfe, 0xc7,
+	0x86, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, 0xc7, 0x86, 0xe0, 0x03, 0x00,
+	0x00, 0x0b, 0x00, 0x00, 0x00, 0xc7, 0x86, 0x20, 0x03, 0x00, 0x00, 0x41, 0x00, 0x02,
+	0x00, 0xc7, 0x86, 0x80, 0x03, 0x00, 0x00, 0xa0, 0x86, 0x01, 0x00, 0x48, 0xc7, 0xc4,
+	0x08, 0x80, 0x00, 0x00, 0xfb, 0x48, 0xc7, 0xc1, 0x80, 0xc3, 0xc9, 0x01, 0x31, 0xc0,
+	0x31, 0xdb, 0x48, 0x01, 0xd8, 0x48, 0xff, 0xc3, 0x48, 0x39, 0xcb, 0x72, 0xf5, 0xfa,
+	0xc7, 0x86, 0x80, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x48, 0x89, 0x04, 0x25,
+	0x18, 0x01, 0x00, 0x00, 0x48, 0x89, 0x24, 0x25, 0x20, 0x01, 0x00, 0x00, 0xf4,
+};
+static const uint8_t guest_long_handler[] = {
+	0xff, 0x04, 0x25, 0x10, 0x01, 0x00, 0x00, 0x48, 0x89, 0x24, 0x25, 0x28, 0x01, 0x00,
+	0x00, 0xc7, 0x86, 0xb0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x48, 0xcf,
+};
+
 /* lgdt [0xf00]; ljmp 0x08:reload; reload: ds = 0x10; int3 */
 static const uint8_t guest_exc[] = {
 	0x0f, 0x01, 0x15, 0x00, 0x0f, 0x00, 0x00, 0xea, 0x0e, 0x30, 0x00,
@@ -300,10 +323,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Creates n vCPUs (the BSP at CODE in multiboot's state, APs waiting), runs them to the stop. */
-static void run_vm(uint32_t n)
+/* Creates n vCPUs (the BSP in state s, APs waiting), runs them to the stop. */
+static void run_vm_from(uint32_t n, const struct x86_boot_state *s)
 {
-	struct x86_boot_state s;
 	pthread_t th[2];
 	char err[256];
 	struct timespec until;
@@ -317,8 +339,7 @@ static void run_vm(uint32_t n)
 		fx->vcpus[i].id = i;
 		assert_int_equal(axvm_accel_tcg.vcpu_create(&fx->vcpus[i], err, sizeof(err)), 0);
 	}
-	x86_boot_state_multiboot(&s, CODE, 0);
-	if (axvm_accel_tcg.vcpu_set_state(&fx->vcpus[0], &s, err, sizeof(err)) != 0)
+	if (axvm_accel_tcg.vcpu_set_state(&fx->vcpus[0], s, err, sizeof(err)) != 0)
 		fail_msg("set_state: %s", err);
 	for (uint32_t i = 1; i < n; i++)
 		assert_int_equal(axvm_accel_tcg.vcpu_set_waiting(&fx->vcpus[i], err, sizeof(err)),
@@ -340,6 +361,15 @@ static void run_vm(uint32_t n)
 	}
 	for (uint32_t i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
+}
+
+/* The BSP at CODE in multiboot's 32-bit state. */
+static void run_vm(uint32_t n)
+{
+	struct x86_boot_state s;
+
+	x86_boot_state_multiboot(&s, CODE, 0);
+	run_vm_from(n, &s);
 }
 
 static struct tcg_vcpu *tcg(uint32_t i)
@@ -390,6 +420,58 @@ static void test_interrupts_into_busy_loop(void **state)
 	assert_int_equal(get32(0x118), (uint32_t)(n * (n - 1) / 2));
 	assert_true(get32(0x110) > 0);
 	assert_int_equal(atomic_load(&tcg(0)->stats.irqs), get32(0x110));
+}
+
+static void put64(uint32_t at, uint64_t v)
+{
+	memcpy(fx->ram + at, &v, 8);
+}
+
+static uint64_t get64(uint32_t at)
+{
+	uint64_t v;
+
+	memcpy(&v, fx->ram + at, 8);
+	return v;
+}
+
+/* Long mode: 64-bit gates, the SS:RSP frame on a 16-byte aligned stack, iretq. */
+static void test_long_mode_interrupts(void **state)
+{
+	const uint64_t n = 30000000;
+	struct x86_boot_state s;
+
+	(void)state;
+	/* identity paging with 2 MiB pages: the first GiB and the local APIC's page */
+	put64(0x10000, 0x11003);
+	put64(0x11000, 0x12003);
+	put64(0x11000 + 3 * 8, 0x13003);
+	for (uint32_t i = 0; i < 512; i++)
+		put64(0x12000 + i * 8, (uint64_t)i << 21 | 0x83);
+	put64(0x13000 + 0x1f7 * 8, 0xfee00000ull | 0x9b); /* cache disabled */
+	/* GDT: 0x10 64-bit code, 0x18 data (the boot protocol's selectors) */
+	put64(0x1000 + 0x10, 0x00af9b000000ffffull);
+	put64(0x1000 + 0x18, 0x00cf93000000ffffull);
+	/* IDT: a 16-byte interrupt gate for 0x41; lidt operand limit 0xfff, base 0x2000 */
+	memset(fx->ram + 0x2000 + 0x41 * 16, 0, 16);
+	put32(0x2000 + 0x41 * 16, ((CODE + 0x100) & 0xffff) | 0x10u << 16);
+	put32(0x2000 + 0x41 * 16 + 4, ((CODE + 0x100) & 0xffff0000u) | 0x8e00u);
+	fx->ram[0xf08] = 0xff;
+	fx->ram[0xf09] = 0x0f;
+	put64(0xf0a, 0x2000);
+	memcpy(fx->ram + CODE, guest_long, sizeof(guest_long));
+	memcpy(fx->ram + CODE + 0x100, guest_long_handler, sizeof(guest_long_handler));
+	x86_boot_state_linux64(&s, CODE, 0x7000, 0x10000, 0x1000, 0x1f);
+	run_vm_from(1, &s);
+	if (!strstr(fx->vm.stop_reason, "halted with interrupts disabled"))
+		fail_msg("stop reason: %s", fx->vm.stop_reason);
+	assert_true(get32(0x110) > 0);
+	assert_int_equal(get64(0x118), n * (n - 1) / 2);
+	assert_int_equal(get64(0x120), 0x8008);	      /* iretq restored RSP */
+	assert_int_equal(get64(0x128), 0x8000 - 40);  /* frame below the aligned RSP */
+	assert_int_equal(get64(0x8000 - 16), 0x8008); /* the pushed RSP ... */
+	assert_int_equal(get64(0x8000 - 8), 0x18);    /* ... and SS */
+	assert_int_equal(get64(0x8000 - 32), 0x10);   /* CS */
 }
 
 /* What the guest then sees is documented in tcg_vcpu.c; this keeps the facts true. */
@@ -468,6 +550,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_port_mmio_interrupts_hlt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupts_into_busy_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_mode_interrupts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_widths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_startup_ipi_second_engine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_increments_from_two_vcpus, setup,
