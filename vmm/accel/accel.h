@@ -64,10 +64,13 @@ struct axvm_accel {
 	/* After guest RAM exists, before the kernel is loaded. -1 with err; *status says which
 	 * AXVM_STATUS_* applies. */
 	int (*vm_create)(struct axvm *vm, char *err, size_t err_len, int *status);
+	/* Called when vm->accel_vm is set, also after a vm_create that failed half-way. */
 	void (*vm_destroy)(struct axvm *vm);
 
 	/* vcpu->vm and vcpu->id are set; the accelerator keeps its state in vcpu->accel. */
 	int (*vcpu_create)(struct axvm_vcpu *vcpu, char *err, size_t err_len);
+	/* Called when vcpu->accel is set, also after a vcpu_create that failed half-way; the
+	 * vCPU's thread has ended. */
 	void (*vcpu_destroy)(struct axvm_vcpu *vcpu);
 	int (*vcpu_set_state)(struct axvm_vcpu *vcpu, const struct x86_boot_state *s, char *err,
 			      size_t err_len);
