@@ -19,8 +19,8 @@
 #define TRAMPOLINE_VECTOR   0x07u /* the AP starts at 0x7000, below the multiboot info at 0x9000 */
 #define TRAMPOLINE_ADDRESS  (TRAMPOLINE_VECTOR << 12)
 #define AP_STACK_SIZE	    0x4000u
-#define AP_START_TIMEOUT_MS 1000u
-#define IPI_TIMEOUT_MS	    1000u
+#define AP_START_TIMEOUT_MS 10000u /* as long as Linux waits (do_boot_cpu) */
+#define IPI_TIMEOUT_MS	    10000u
 
 #define VECTOR_TO_AP  0x62u
 #define VECTOR_TO_BSP 0x63u
