@@ -18,7 +18,7 @@
  * On KVM_EXIT_INTERNAL_ERROR: if it is an emulation failure on an int3,
  * delivers #BP to the guest; on an instruction arch/x86/x86_insn.c knows (64-bit
  * mode), executes it (a memory operand through the guest's page tables,
- * MXCSR through KVM_GET_FPU/KVM_SET_FPU). Returns 1 when done (run the vCPU
+ * MXCSR through KVM_GET_XSAVE/KVM_SET_XSAVE). Returns 1 when done (run the vCPU
  * again; the vCPU's bp_delivered or insn_emulated count goes up). 0:
  * neither, nothing done (the caller reports the internal error). -1: an
  * int3 that could not be delivered; the VM stop was requested with the
