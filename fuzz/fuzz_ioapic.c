@@ -54,9 +54,10 @@ static bool ref_line(const struct ref_pin *p)
 	return false;
 }
 
+/* Polarity (bit 13) is read back only: the line is the devices' logical level. */
 static bool ref_asserted(const struct ref_pin *p)
 {
-	return ref_line(p) ^ (bool)((p->rte >> 13) & 1);
+	return ref_line(p);
 }
 
 static unsigned ref_mode(uint64_t rte)

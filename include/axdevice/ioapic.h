@@ -25,8 +25,10 @@
  *    read-only; reserved bits 55:17 read as zero. Reset: every entry masked
  *    (0x10000), ID 0, IOREGSEL 0.
  *  - A pin's input is the level of its line (the OR of the devices driving
- *    it); active-low polarity inverts it. Edge trigger: a rising edge of the
- *    (inverted) input on an unmasked pin sends one message; an edge arriving
+ *    it): a device's logical "asserted", not a wire voltage, so polarity
+ *    (bit 13) is stored and read back but inverts nothing, as in KVM's and
+ *    QEMU's I/O APICs. Edge trigger: a rising edge of the input on an
+ *    unmasked pin sends one message; an edge arriving
  *    while the pin is masked is lost, as the datasheet says. Level trigger:
  *    while the input is asserted, the pin unmasked and remote IRR clear, a
  *    message is sent and remote IRR set; an EOI broadcast of the entry's

@@ -70,9 +70,16 @@ static void ioapic_unlock(struct ax_ioapic *io)
 
 /* --- interrupt logic (lock held) ------------------------------------------------ */
 
+/*
+ * A line carries its devices' logical "asserted", not a wire voltage, so
+ * the polarity bit is stored and read back but inverts nothing (KVM's and
+ * QEMU's I/O APICs do the same): an OS that programs a pin active-low, as
+ * MADT overrides and Linux's PCI routing do, must still get its interrupts,
+ * and an idle pin must not fire.
+ */
 static bool pin_asserted(const struct pin *p)
 {
-	return p->line != !!(p->rte & AX_IOAPIC_RTE_ACTIVE_LOW);
+	return p->line;
 }
 
 static unsigned rte_delivery(uint64_t rte)
