@@ -20,31 +20,60 @@ static inline void count_exit(_Atomic uint64_t *c)
 			      memory_order_relaxed);
 }
 
-/* One access, either direction; unmapped or refused ones read as all-ones. */
+/* One access by value; unmapped or refused reads read as all-ones. Not counted. */
+static uint64_t access_read(struct axvm_vcpu *vcpu, enum ax_bus bus, uint64_t addr, unsigned len)
+{
+	uint64_t v = 0;
+	enum ax_err err = ax_devices_handle_read(vcpu->vm->devices, bus, vcpu->id, addr, len, &v);
+
+	if (err == AX_OK)
+		return v;
+	axvm_log_unmapped(vcpu->vm, bus, addr, false, err);
+	return ~UINT64_C(0);
+}
+
+static void access_write(struct axvm_vcpu *vcpu, enum ax_bus bus, uint64_t addr, unsigned len,
+			 uint64_t val)
+{
+	enum ax_err err = ax_devices_handle_write(vcpu->vm->devices, bus, vcpu->id, addr, len, val);
+
+	if (err != AX_OK)
+		axvm_log_unmapped(vcpu->vm, bus, addr, true, err);
+}
+
+static _Atomic uint64_t *exit_counter(struct axvm_vcpu *vcpu, enum ax_bus bus)
+{
+	return &vcpu->exits[bus == AX_BUS_PORT ? EXIT_IO : EXIT_MMIO];
+}
+
+uint64_t axvm_vcpu_read(struct axvm_vcpu *vcpu, enum ax_bus bus, uint64_t addr, unsigned len)
+{
+	count_exit(exit_counter(vcpu, bus));
+	return access_read(vcpu, bus, addr, len);
+}
+
+void axvm_vcpu_write(struct axvm_vcpu *vcpu, enum ax_bus bus, uint64_t addr, unsigned len,
+		     uint64_t val)
+{
+	count_exit(exit_counter(vcpu, bus));
+	access_write(vcpu, bus, addr, len, val);
+}
+
+/* One access through a byte buffer (KVM's kvm_run), in guest (little-endian) order. */
 static void route_access(struct axvm_vcpu *vcpu, enum ax_bus bus, uint64_t addr, unsigned len,
 			 bool write, uint8_t *data)
 {
-	struct axvm *vm = vcpu->vm;
-	enum ax_err err;
-
-	if (write) {
-		err = ax_devices_handle_write(vm->devices, bus, vcpu->id, addr, len,
-					      le_load(data, len));
-	} else {
-		uint64_t v = 0;
-
-		err = ax_devices_handle_read(vm->devices, bus, vcpu->id, addr, len, &v);
-		le_store(data, len, err == AX_OK ? v : ~UINT64_C(0));
-	}
-	if (err != AX_OK)
-		axvm_log_unmapped(vm, bus, addr, write, err);
+	if (write)
+		access_write(vcpu, bus, addr, len, le_load(data, len));
+	else
+		le_store(data, len, access_read(vcpu, bus, addr, len));
 }
 
 void axvm_vcpu_pio(struct axvm_vcpu *vcpu, uint16_t port, unsigned size, bool write, uint8_t *data,
 		   uint32_t count)
 {
 	count_exit(&vcpu->exits[EXIT_IO]);
-	/* rep ins/outs: `count` elements back to back */
+	/* rep ins/outs: `count` elements back to back, one exit */
 	for (uint32_t i = 0; i < count; i++, data += size)
 		route_access(vcpu, AX_BUS_PORT, port, size, write, data);
 }

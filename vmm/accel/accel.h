@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <axdevice/range.h>
+
 #include "arch/x86/boot_state.h"
 
 struct axvm;
@@ -99,7 +101,16 @@ struct axvm_accel {
 extern const struct axvm_accel axvm_accel_kvm;
 extern const struct axvm_accel axvm_accel_tcg;
 
-/* The shared exit handlers (vcpu.c); unmapped or refused reads read as all-ones. */
+/*
+ * The shared exit handlers (vcpu.c); unmapped or refused reads read as
+ * all-ones. By value, for an accelerator's own hooks (TCG); each call is
+ * counted as one exit of the vCPU:
+ */
+uint64_t axvm_vcpu_read(struct axvm_vcpu *vcpu, enum ax_bus bus, uint64_t addr, unsigned len);
+void axvm_vcpu_write(struct axvm_vcpu *vcpu, enum ax_bus bus, uint64_t addr, unsigned len,
+		     uint64_t val);
+/* ... and through a byte buffer, as KVM's kvm_run hands them over (one exit per call, a rep
+ * count included): */
 void axvm_vcpu_pio(struct axvm_vcpu *vcpu, uint16_t port, unsigned size, bool write, uint8_t *data,
 		   uint32_t count);
 void axvm_vcpu_mmio(struct axvm_vcpu *vcpu, uint64_t gpa, unsigned len, bool write, uint8_t *data);

@@ -94,6 +94,12 @@ static inline void tcg_count(_Atomic uint64_t *c)
 			      memory_order_relaxed);
 }
 
+/* The bits of an access of `size` bytes (1, 2, 4 or 8): an unmapped read's all-ones. */
+static inline uint64_t tcg_size_mask(unsigned size)
+{
+	return size >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (size * 8)) - 1;
+}
+
 /* tcg_vm.c: "Unicorn 2.0" */
 const char *tcg_engine_version(void);
 /* The engine lock around uc_emu_start (no-ops for a single vCPU). */

@@ -37,21 +37,14 @@
 #define TCG_PHYS_TOP  (UINT64_C(1) << 40) /* gaps are MMIO up to here (qemu64: 40 bits) */
 #define TCG_PAGE_MASK UINT64_C(0xfff)
 
-/* The exit handlers take the access's bytes in guest (little-endian) order: on a
- * little-endian host a zero-extended integer is already that buffer. */
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "accel/tcg passes access values as little-endian host integers"
-#endif
-
 static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
 {
 	struct tcg_mmio_region *r = user;
-	uint64_t value = 0;
 
 	(void)uc;
 	tcg_count(&r->t->stats.mmio);
-	axvm_vcpu_mmio(r->t->vcpu, r->base + offset, size, false, (uint8_t *)&value);
-	return value;
+	return axvm_vcpu_read(r->t->vcpu, AX_BUS_MMIO, r->base + offset, size) &
+	       tcg_size_mask(size);
 }
 
 static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
@@ -60,7 +53,7 @@ static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t v
 
 	(void)uc;
 	tcg_count(&r->t->stats.mmio);
-	axvm_vcpu_mmio(r->t->vcpu, r->base + offset, size, true, (uint8_t *)&value);
+	axvm_vcpu_write(r->t->vcpu, AX_BUS_MMIO, r->base + offset, size, value);
 }
 
 /* The block hook's slow path: something is asked of this vCPU. */

@@ -484,12 +484,10 @@ void tcg_x86_fail(struct tcg_vcpu *t, const char *what, int vector, uint64_t pc)
 static uint32_t port_in(uc_engine *uc, uint32_t port, int size, void *user)
 {
 	struct tcg_vcpu *t = user;
-	uint32_t value = 0;
-
 	(void)uc;
 	tcg_count(&t->stats.pio);
-	axvm_vcpu_pio(t->vcpu, (uint16_t)port, (unsigned)size, false, (uint8_t *)&value, 1);
-	return value;
+	return (uint32_t)(axvm_vcpu_read(t->vcpu, AX_BUS_PORT, port & 0xffffu, (unsigned)size) &
+			  tcg_size_mask((unsigned)size));
 }
 
 static void port_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user)
@@ -498,7 +496,7 @@ static void port_out(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 
 	(void)uc;
 	tcg_count(&t->stats.pio);
-	axvm_vcpu_pio(t->vcpu, (uint16_t)port, (unsigned)size, true, (uint8_t *)&value, 1);
+	axvm_vcpu_write(t->vcpu, AX_BUS_PORT, port & 0xffffu, (unsigned)size, value);
 }
 
 /* An exception or INT n: the engine would not deliver it; stop where it happened. */
