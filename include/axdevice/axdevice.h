@@ -13,5 +13,6 @@
 #include "irq.h"
 #include "kind.h"
 #include "range.h"
+#include "sysreg.h"
 
 #endif

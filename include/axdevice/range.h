@@ -34,7 +34,8 @@ typedef uint32_t ax_sysreg_t;
 /*
  * AArch64 system register encoding (op0, op1, CRn, CRm, op2), packed into
  * 16 bits in that order; ranges of consecutive encodings group register
- * families (e.g. all ICC_* registers).
+ * families (e.g. all ICC_* registers). sysreg.h converts these numbers to and
+ * from the ESR_EL2 syndrome layout of a trapped MSR/MRS.
  */
 #define AX_SYSREG_ARM64(op0, op1, crn, crm, op2)                                                   \
 	((ax_sysreg_t)((((op0)&3u) << 14) | (((op1)&7u) << 11) | (((crn)&15u) << 7) |              \
