@@ -111,6 +111,30 @@ static void test_vm_config_duplicate_names(void **state)
 	assert_int_equal(ax_vm_device_config_validate(NULL, &diag), AX_ERR_INVALID_INPUT);
 }
 
+/* Copies side by side: the duplicate loop must compare an entry with the one just before it. */
+static void test_vm_config_adjacent_duplicate_names(void **state)
+{
+	struct ax_emu_config entries[3] = { good, good, good };
+	struct ax_vm_device_config cfg = { entries, 2 };
+	struct ax_diag diag = { 0 };
+
+	(void)state;
+	entries[1].base_gpa = 0xa000000;
+	assert_int_equal(ax_vm_device_config_validate(&cfg, &diag), AX_ERR_ALREADY_EXISTS);
+	assert_int_equal(diag.err, AX_ERR_ALREADY_EXISTS);
+	assert_string_equal(diag.msg,
+			    "emu_devices[1] \"uart0\": name: already used by emu_devices[0]");
+	/* [gic, uart0, uart0]: the pair later in the list */
+	entries[0].name = "gic";
+	entries[2].base_gpa = 0xb000000;
+	cfg.nr_emu_configs = 3;
+	assert_int_equal(ax_vm_device_config_validate(&cfg, &diag), AX_ERR_ALREADY_EXISTS);
+	assert_string_equal(diag.msg,
+			    "emu_devices[2] \"uart0\": name: already used by emu_devices[1]");
+	entries[2].name = "uart1";
+	assert_int_equal(ax_vm_device_config_validate(&cfg, &diag), AX_OK);
+}
+
 static void test_single_entry_check_names_the_device(void **state)
 {
 	struct ax_emu_config c = good;
@@ -139,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_bad_ranges),
 		cmocka_unit_test(test_bad_type_and_cfg_list),
 		cmocka_unit_test(test_vm_config_duplicate_names),
+		cmocka_unit_test(test_vm_config_adjacent_duplicate_names),
 		cmocka_unit_test(test_single_entry_check_names_the_device),
 	};
 

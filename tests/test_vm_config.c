@@ -468,6 +468,13 @@ static void test_emu_device_value_errors(void **state)
 	expect_entry_error(
 		"[\"a\", 0, 1, 0, 0, []], [\"b\", 1, 1, 0, 0, []], [\"a\", 2, 1, 0, 0, []]",
 		"t.toml:7:62: emu_devices[2] \"a\": name: already used by emu_devices[0]");
+	/* adjacent copies: the loop must reach the entry just before */
+	expect_entry_error(
+		"[\"a\", 0, 1, 0, 0, []], [\"a\", 2, 1, 0, 0, []]",
+		"t.toml:7:39: emu_devices[1] \"a\": name: already used by emu_devices[0]");
+	expect_entry_error(
+		"[\"b\", 0, 1, 0, 0, []], [\"a\", 1, 1, 0, 0, []], [\"a\", 2, 1, 0, 0, []]",
+		"t.toml:7:62: emu_devices[2] \"a\": name: already used by emu_devices[1]");
 }
 
 static void test_devices_other_errors(void **state)
