@@ -164,9 +164,10 @@ test-configs: deps-test $(BUILD)/axvm
 test-vm: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@AXVM=$(BUILD)/axvm tests/vm/run.sh
 
-# Unmodified Debian Linux (QEMU TCG) using our virtio-blk over vhost-user.
-test-linux: $(BUILD)/axvm
-	@AXVM=$(BUILD)/axvm tests/linux/run.sh
+# Unmodified Debian Linux (QEMU TCG) using our virtio-blk over vhost-user; first,
+# axvm's bzImage loader on that kernel (test_bzimage KERNEL).
+test-linux: $(BUILD)/axvm $(BUILD)/tests/test_bzimage
+	@AXVM=$(BUILD)/axvm BZIMAGE_TEST=$(BUILD)/tests/test_bzimage tests/linux/run.sh
 
 # The same Debian Linux booted directly on axvm (KVM; prints SKIP where /dev/kvm
 # is unusable). Not in `make test`: on this nested KVM a boot takes ~25 minutes to /init.

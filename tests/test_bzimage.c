@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The bzImage loader (vmm/boot/bzimage.c): synthetic images, and the real kernel when it was built.
+/*
+ * The bzImage loader (vmm/boot/bzimage.c) on synthetic images; `test_bzimage KERNEL`
+ * runs the real-kernel check instead (tests/linux/run.sh, which builds the kernel).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,15 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "boot/bzimage.h"
 
-#define MIB	    0x100000ull
-#define RAM_SIZE    (64 * MIB)
-#define PM_SIZE	    0x3000u /* protected-mode part of the synthetic image */
-#define REAL_KERNEL "build/linux/vmlinuz"
+#define MIB	 0x100000ull
+#define RAM_SIZE (64 * MIB)
+#define PM_SIZE	 0x3000u /* protected-mode part of the synthetic image */
 
 static struct guest_ram ram;
 static uint8_t image[0x400 + PM_SIZE]; /* setup_sects 1: 2 sectors, then the kernel */
@@ -318,38 +320,48 @@ static void test_errors(void **state)
 	ram.regions[0].gpa = 0;
 }
 
-/* --- the real kernel --------------------------------------------------------------------- */
+/* --- a kernel file: the synthetic image in the unit run, the real kernel from tests/linux --- */
 
-static void test_real_kernel(void **state)
+/* Reads a whole file; fails the test loudly when it cannot. */
+static uint8_t *read_kernel(const char *path, size_t *size)
 {
-	FILE *f = fopen(REAL_KERNEL, "rb");
+	FILE *f = fopen(path, "rb");
+	uint8_t *k;
+	long n;
+
+	if (!f)
+		fail_msg("%s: cannot open", path);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0x1000);
+	rewind(f);
+	k = malloc((size_t)n);
+	assert_non_null(k);
+	assert_int_equal(fread(k, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*size = (size_t)n;
+	return k;
+}
+
+/* Loads the kernel in `path` into 512 MiB of RAM the way axvm does and checks where it went. */
+static void check_kernel_file(void **state, const char *path)
+{
 	struct bzimage_args args = { .cmdline = "console=ttyS0" };
 	struct bzimage_entry e;
-	uint8_t *k;
-	long size;
-	size_t pm_off;
+	size_t size, pm_off;
+	uint8_t *k = read_kernel(path, &size);
 
-	(void)state;
-	if (!f)
-		skip(); /* tools/build-linux-guest.sh has not run */
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	assert_true(size > 0x1000);
-	rewind(f);
-	k = malloc((size_t)size);
-	assert_non_null(k);
-	assert_int_equal(fread(k, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
 	teardown(state);
 	ram.regions[0].host =
 		mmap(NULL, 512 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(ram.regions[0].host != MAP_FAILED);
+	ram.regions[0].gpa = 0;
 	ram.regions[0].size = 512 * MIB;
 	ram.nr = 1;
 
-	assert_true(bzimage_detect(k, (size_t)size));
-	if (bzimage_load(&ram, k, (size_t)size, &args, &e, err, sizeof(err)) != 0)
-		fail_msg("%s: %s", REAL_KERNEL, err);
+	assert_true(bzimage_detect(k, size));
+	if (bzimage_load(&ram, k, size, &args, &e, err, sizeof(err)) != 0)
+		fail_msg("%s: %s", path, err);
 	assert_true(e.protocol >= 0x020c);
 	assert_true(rd(k + 0x236, 2) & 1);
 	assert_int_equal(e.load_addr, rd(k + 0x258, 8)); /* relocatable: pref_address */
@@ -360,8 +372,39 @@ static void test_real_kernel(void **state)
 	free(k);
 }
 
-int main(void)
+/* The unit run: the synthetic 2.15 image, written to a file, through the same checks. */
+static void test_kernel_file(void **state)
 {
+	char path[] = "/tmp/axvm-bzimage-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(image, 1, sizeof(image), f), sizeof(image));
+	assert_int_equal(fclose(f), 0);
+	check_kernel_file(state, path);
+	assert_int_equal(unlink(path), 0);
+}
+
+/*
+ * `test_bzimage KERNEL`: only the real kernel (tests/linux/run.sh passes the one
+ * tools/build-linux-guest.sh built). A unit run never looks for it, so it can
+ * neither skip nor pass without having loaded it.
+ */
+static const char *real_kernel;
+
+static void test_real_kernel(void **state)
+{
+	check_kernel_file(state, real_kernel);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest real[] = {
+		cmocka_unit_test_setup_teardown(test_real_kernel, setup, teardown),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_detect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_page, setup, teardown),
@@ -372,8 +415,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_low_load_when_pref_does_not_fit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_real_kernel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_file, setup, teardown),
 	};
 
+	if (argc > 2) {
+		fprintf(stderr, "usage: %s [KERNEL]\n", argv[0]);
+		return 2;
+	}
+	if (argc == 2) {
+		real_kernel = argv[1];
+		return cmocka_run_group_tests_name("real kernel", real, NULL, NULL);
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,6 +39,18 @@ trap 'exit 130' INT TERM
 # --- guest, backend ------------------------------------------------------------
 lib_guest_ready
 
+# axvm's bzImage loader on this kernel: the unit run of tests/test_bzimage.c has only a
+# synthetic image, the real kernel is certain to exist only here
+BZIMAGE_TEST=${BZIMAGE_TEST:-build/tests/test_bzimage}
+if [ ! -x "$BZIMAGE_TEST" ]; then
+	failc "bzimage: $BZIMAGE_TEST is not built (make $BZIMAGE_TEST)"
+elif "$BZIMAGE_TEST" "$LINUX_DIR/vmlinuz" >"$WORK/bzimage.log" 2>&1; then
+	pass "bzimage: axvm's loader places $LINUX_DIR/vmlinuz (tests/test_bzimage.c)"
+else
+	failc "bzimage: axvm's loader on $LINUX_DIR/vmlinuz"
+	show "$WORK/bzimage.log"
+fi
+
 case $BACKEND in
 axdevice)
 	if ! lib_axvm_has_vhost; then
