@@ -20,6 +20,7 @@
 #include "accel/accel.h"
 #include "accel/tcg/tcg.h"
 #include "axvm.h"
+#include "config/vm_config.h"
 #include "host_posix.h"
 #include "probe_device.h"
 #include "timers.h"
@@ -133,6 +134,22 @@ static const uint8_t guest_exc[] = {
 };
 
 /*
+ * Interrupts that end HLT sleeps, 20000 of them: prologue; APIC on; divide by 1;
+ * LVT timer periodic, vector 0x41; 100 us;
+ *   1: sti; hlt; cli; cmp dword [0x110], 20000; jb 1b
+ *   timer off; hlt
+ */
+static const uint8_t guest_hlt_loop[] = {
+	0x0f, 0x01, 0x15, 0x00, 0x0f, 0x00, 0x00, 0x0f, 0x01, 0x1d, 0x08, 0x0f, 0x00, 0x00, 0xea,
+	0x15, 0x30, 0x00, 0x00, 0x08, 0x00, 0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x8e, 0xd0, 0xbc,
+	0x00, 0x90, 0x00, 0x00, 0xc7, 0x05, 0xf0, 0x00, 0xe0, 0xfe, 0xff, 0x01, 0x00, 0x00, 0xc7,
+	0x05, 0xe0, 0x03, 0xe0, 0xfe, 0x0b, 0x00, 0x00, 0x00, 0xc7, 0x05, 0x20, 0x03, 0xe0, 0xfe,
+	0x41, 0x00, 0x02, 0x00, 0xc7, 0x05, 0x80, 0x03, 0xe0, 0xfe, 0xa0, 0x86, 0x01, 0x00, 0xfb,
+	0xf4, 0xfa, 0x81, 0x3d, 0x10, 0x01, 0x00, 0x00, 0x20, 0x4e, 0x00, 0x00, 0x72, 0xf1, 0xc7,
+	0x05, 0x80, 0x03, 0xe0, 0xfe, 0x00, 0x00, 0x00, 0x00, 0xf4,
+};
+
+/*
  * Interrupts into a busy loop: prologue; APIC on; LVT timer periodic, vector 0x41
  * (handler41: inc dword [0x110]; EOI; iret), divide by 1, 100 us; sti;
  *   ecx = 30000000; eax = ebx = 0; 1: add eax, ebx; inc ebx; cmp ebx, ecx; jb 1b
@@ -172,6 +189,7 @@ struct fixture {
 	struct axvm_timers *timers;
 	uint8_t *ram;
 	struct probe port80, port82, mmio;
+	bool ipi_storm; /* run_vm_from: another CPU's APIC sends IPIs to vCPU 0 meanwhile */
 };
 
 static struct fixture *fx; /* for the host hooks */
@@ -309,11 +327,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	/* as axvm_destroy: the models (and their timer callbacks) before the vCPUs */
+	ax_devices_destroy(fx->vm.devices);
 	for (uint32_t i = 0; i < fx->vm.nr_vcpus; i++)
 		axvm_accel_tcg.vcpu_destroy(&fx->vcpus[i]);
 	if (fx->vm.accel_vm)
 		axvm_accel_tcg.vm_destroy(&fx->vm);
-	ax_devices_destroy(fx->vm.devices);
 	axvm_timers_destroy(fx->timers);
 	pthread_mutex_destroy(&fx->vm.unmapped_lock);
 	free(fx->ram);
@@ -323,10 +342,21 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* As vCPU 1's local APIC (no vCPU runs it): fixed IPIs, vector 0x41, to APIC ID 0. */
+static void *ipi_storm(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&fx->vm.stop)) {
+		ax_devices_handle_mmio_write(fx->vm.devices, 1, 0xfee00310, 4, 0);
+		ax_devices_handle_mmio_write(fx->vm.devices, 1, 0xfee00300, 4, 0x41);
+	}
+	return NULL;
+}
+
 /* Creates n vCPUs (the BSP in state s, APs waiting), runs them to the stop. */
 static void run_vm_from(uint32_t n, const struct x86_boot_state *s)
 {
-	pthread_t th[2];
+	pthread_t th[2], storm;
 	char err[256];
 	struct timespec until;
 
@@ -346,6 +376,8 @@ static void run_vm_from(uint32_t n, const struct x86_boot_state *s)
 				 0);
 	for (uint32_t i = 0; i < n; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, axvm_vcpu_thread, &fx->vcpus[i]), 0);
+	if (fx->ipi_storm)
+		assert_int_equal(pthread_create(&storm, NULL, ipi_storm, NULL), 0);
 	/* a watchdog: a guest that never stops is a failure, not a hang */
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += 20;
@@ -361,6 +393,8 @@ static void run_vm_from(uint32_t n, const struct x86_boot_state *s)
 	}
 	for (uint32_t i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
+	if (fx->ipi_storm)
+		pthread_join(storm, NULL);
 }
 
 /* The BSP at CODE in multiboot's 32-bit state. */
@@ -420,6 +454,75 @@ static void test_interrupts_into_busy_loop(void **state)
 	assert_int_equal(get32(0x118), (uint32_t)(n * (n - 1) / 2));
 	assert_true(get32(0x110) > 0);
 	assert_int_equal(atomic_load(&tcg(0)->stats.irqs), get32(0x110));
+}
+
+/*
+ * The local APIC notifies a vCPU with the target's bank lock held (a timer expiry,
+ * an IPI); a vCPU going to sleep on HLT asks the APIC whether something is pending.
+ * With IPIs from another APIC in a tight loop both happen all the time: neither may
+ * wait for a lock the other holds.
+ */
+static void test_ipis_and_timer_wake_hlt_sleeps(void **state)
+{
+	(void)state;
+	memcpy(fx->ram + CODE, guest_hlt_loop, sizeof(guest_hlt_loop));
+	memcpy(fx->ram + CODE + 0x100, guest_handlers, sizeof(guest_handlers));
+	fx->ipi_storm = true;
+	run_vm(1);
+	if (!strstr(fx->vm.stop_reason, "halted with interrupts disabled"))
+		fail_msg("stop reason: %s", fx->vm.stop_reason);
+	assert_true(get32(0x110) >= 20000);
+	assert_int_equal(atomic_load(&tcg(0)->stats.irqs), get32(0x110));
+	assert_true(atomic_load(&tcg(0)->stats.hlt_sleeps) >= 1);
+}
+
+/*
+ * axvm_destroy with the APIC timer still firing (the vCPU threads are gone, the
+ * timer thread is not): the device set goes first, so no timer callback can
+ * notify a vCPU being destroyed (TSan sees the callback's notify racing with the
+ * vCPU's destroy otherwise; ASan a use after free when the timing is unlucky).
+ */
+static void test_destroy_while_apic_timer_fires(void **state)
+{
+	static const char text[] = "[base]\ncpu_num = 1\n"
+				   "[kernel]\nkernel_path = \"k\"\n"
+				   "memory_regions = [[0, 0x1000, 7, 0]]\n"
+				   "[devices]\nemu_devices = [\n"
+				   "  [\"lapic\", 0xfee0_0000, 0x1000, 0, \"lapic\", []],\n"
+				   "]\n";
+	static struct axvm_config c; /* large: off the stack */
+	static struct axvm v;
+	struct timespec ms = { 0, 1000000 };
+	char err[AXVM_ERR_MAX];
+	int status;
+
+	(void)state;
+	axvm_init(&v);
+	v.timers = axvm_timers_create();
+	assert_non_null(v.timers);
+	axvm_hooks_init(&v);
+	if (axvm_config_parse("t.toml", text, strlen(text), &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	v.cfg = &c;
+	v.nr_vcpus = 1;
+	v.accel = &axvm_accel_tcg;
+	if (axvm_build_devices(&v, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(v.accel->vm_create(&v, err, sizeof(err), &status), 0);
+	v.vcpus = calloc(1, sizeof(*v.vcpus));
+	assert_non_null(v.vcpus);
+	v.vcpus[0].vm = &v;
+	assert_int_equal(v.accel->vcpu_create(&v.vcpus[0], err, sizeof(err)), 0);
+	/* as the guest would: APIC on, periodic timer, vector 0x41, divide by 1, 100 us */
+	assert_int_equal(ax_devices_handle_mmio_write(v.devices, 0, 0xfee000f0, 4, 0x1ff), AX_OK);
+	assert_int_equal(ax_devices_handle_mmio_write(v.devices, 0, 0xfee003e0, 4, 0xb), AX_OK);
+	assert_int_equal(ax_devices_handle_mmio_write(v.devices, 0, 0xfee00320, 4, 0x20041), AX_OK);
+	assert_int_equal(ax_devices_handle_mmio_write(v.devices, 0, 0xfee00380, 4, 100000), AX_OK);
+	for (unsigned i = 0; i < 5; i++)
+		nanosleep(&ms, NULL); /* the timer fires and notifies vCPU 0 */
+	assert_true(atomic_load(&((struct tcg_vcpu *)v.vcpus[0].accel)->attn) & TCG_ATTN_IRQ);
+	axvm_destroy(&v);
+	axvm_init(&v);
 }
 
 static void put64(uint32_t at, uint64_t v)
@@ -550,6 +653,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_port_mmio_interrupts_hlt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupts_into_busy_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipis_and_timer_wake_hlt_sleeps, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_long_mode_interrupts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_widths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_startup_ipi_second_engine, setup, teardown),
@@ -557,6 +662,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_guest_exception_stops_vm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmapped_fetch_stops_vm, setup, teardown),
+		cmocka_unit_test(test_destroy_while_apic_timer_fires),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -539,13 +539,18 @@ int axvm_run(struct axvm *vm)
 
 void axvm_destroy(struct axvm *vm)
 {
+	/*
+	 * The device set first: its timer callbacks and backend threads notify vCPUs
+	 * (irq_notify) until the models are gone, and before the timers, as the models
+	 * destroy theirs.
+	 */
+	ax_devices_destroy(vm->devices);
+	vm->devices = NULL;
 	for (uint32_t i = 0; vm->accel && vm->vcpus && i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].accel)
 			vm->accel->vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
 	vm->vcpus = NULL;
-	ax_devices_destroy(vm->devices); /* before the timers: models destroy theirs */
-	vm->devices = NULL;
 	if (vm->accel && vm->accel_vm)
 		vm->accel->vm_destroy(vm);
 	if (vm->timers)

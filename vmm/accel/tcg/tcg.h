@@ -72,6 +72,7 @@ struct tcg_vcpu {
 	pthread_cond_t cond;
 	bool sleeping;	    /* lock */
 	bool waiting;	    /* lock: an AP before its startup IPI */
+	uint64_t wakes;	    /* lock: tcg_wake calls, for hlt_sleep */
 	int startup_vector; /* lock: -1, or the SIPI vector to start at */
 
 	/* vCPU thread only */

@@ -276,6 +276,7 @@ int tcg_vcpu_set_waiting(struct axvm_vcpu *vcpu, char *err, size_t err_len)
 void tcg_wake(struct tcg_vcpu *t)
 {
 	pthread_mutex_lock(&t->lock);
+	t->wakes++;
 	if (t->sleeping || t->waiting)
 		pthread_cond_signal(&t->cond);
 	pthread_mutex_unlock(&t->lock);
@@ -311,19 +312,31 @@ static int wait_for_startup(struct tcg_vcpu *t)
 
 /*
  * HLT with interrupts enabled: sleep until the controller has something
- * for this vCPU or the VM stops. irq_notify takes the same lock to signal,
- * and the controller's state is published before it notifies, so a check
- * here under the lock cannot miss a wake-up.
+ * for this vCPU or the VM stops. The controller is asked without our lock:
+ * it notifies (tcg_wake, which takes our lock) with its own lock held, so
+ * asking it under ours could deadlock. It publishes its state before it
+ * notifies, so a notification after the `wakes` snapshot ends the wait and
+ * one before it is seen by the check: no wake-up is missed.
  */
 static void hlt_sleep(struct tcg_vcpu *t)
 {
 	struct axvm *vm = t->vcpu->vm;
+	uint64_t seen;
 
 	tcg_count(&t->stats.hlt_sleeps);
 	pthread_mutex_lock(&t->lock);
 	t->sleeping = true;
-	while (!atomic_load(&vm->stop) && !ax_devices_irq_pending(vm->devices, t->vcpu->id))
-		pthread_cond_wait(&t->cond, &t->lock);
+	for (;;) {
+		seen = t->wakes;
+		pthread_mutex_unlock(&t->lock);
+		if (atomic_load(&vm->stop) || ax_devices_irq_pending(vm->devices, t->vcpu->id)) {
+			pthread_mutex_lock(&t->lock);
+			break;
+		}
+		pthread_mutex_lock(&t->lock);
+		while (t->wakes == seen && !atomic_load(&vm->stop))
+			pthread_cond_wait(&t->cond, &t->lock);
+	}
 	t->sleeping = false;
 	pthread_mutex_unlock(&t->lock);
 }
