@@ -15,7 +15,11 @@
  * initialisation (no hostile operation), the device must not be in
  * DEVICE_NEEDS_RESET, must complete every request it was notified of (after
  * the deferred backend runs), with the right status for reads and writes,
- * and data read must equal the RAM disk's bytes.
+ * and data read must equal the RAM disk's bytes. At every step, Status reads
+ * what the status state machine (virtio_status_model.h) says, before and
+ * after any register write, whatever else happened: DEVICE_NEEDS_RESET only
+ * after a hostile operation, and every Status, DriverFeatures(Sel) write
+ * returns what the model predicts.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +31,7 @@
 #include "fuzz_input.h"
 #include "host_posix.h"
 #include "virtio_driver.h"
+#include "virtio_status_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -56,6 +61,7 @@ struct state {
 	bool tainted; /* a hostile operation since the last initialisation */
 	uint16_t qsize;
 	struct req reqs[NR_SLOTS];
+	struct vstatus vs; /* the device status the spec allows */
 };
 
 static struct state st;
@@ -163,6 +169,7 @@ static void check(void)
 
 	FUZZ_CHECK(st.host.irq_level[BLK_IRQ] == (isr != 0));
 	FUZZ_CHECK((isr & ~3u) == 0);
+	vstatus_check(&st.vs, status, st.tainted);
 	reap();
 	if (st.ready && !st.tainted) {
 		FUZZ_CHECK(!(status & VD_S_NEEDS_RESET));
@@ -198,6 +205,7 @@ static void do_init(struct fin *in)
 	st.ready = vdrv_init(&st.d, wanted, 1, st.qsize) == 0;
 	st.tainted = false;
 	FUZZ_CHECK(st.ready);
+	vstatus_driver_ready(&st.vs, st.d.features);
 }
 
 static void do_request(struct fin *in)
@@ -311,11 +319,17 @@ static void do_reg_write(struct fin *in)
 				  : regs[fin_u8(in) % (sizeof(regs) / sizeof(regs[0]))];
 	unsigned width = (b & 0x40) ? fin_width(in) : 4;
 	uint64_t val = (b & 0x20) ? fin_u64(in) : fin_u8(in);
+	enum ax_err err, want = AX_OK;
+	bool modelled;
 
 	if (off == VD_STATUS || off == VD_QUEUE_READY || (off & ~3u) == VD_STATUS ||
 	    (off & ~3u) == VD_QUEUE_READY)
 		complete_pending(); /* a reset or queue stop waits for the backend */
-	ax_devices_handle_mmio_write(st.set, 0, BLK_BASE + off, width, val);
+	vstatus_check(&st.vs, reg_read(VD_STATUS), st.tainted);
+	modelled = vstatus_write(&st.vs, off, width, val, &want);
+	err = ax_devices_handle_mmio_write(st.set, 0, BLK_BASE + off, width, val);
+	if (modelled)
+		FUZZ_CHECK(err == want);
 	if (off == VD_INTERRUPT_ACK && width == 4)
 		return; /* harmless */
 	if (off == VD_QUEUE_NOTIFY && width == 4 && val == 0)
@@ -363,6 +377,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	backends_install(&st.host);
 	FUZZ_CHECK(ax_devices_create(&params, &vm, &st.set, NULL) == AX_OK);
 	vdrv_attach(&st.d, st.set, BLK_BASE, st.ram, RAM_GPA, RAM_SIZE);
+	vstatus_init(&st.vs, vstatus_read_offered(st.set, BLK_BASE));
 	if (cfgb & 4)
 		do_init(&in);
 

@@ -15,7 +15,10 @@
  * DEVICE_NEEDS_RESET, the bytes the guest receives (used lengths within its
  * buffers) are exactly the bytes push_input took, in order, and the backend
  * receives a prefix of the bytes the guest transmitted, all of them when
- * its budget is unlimited.
+ * its budget is unlimited. At every step, Status reads what the status state
+ * machine (virtio_status_model.h) says, before and after any register write,
+ * whatever else happened: DEVICE_NEEDS_RESET only after a hostile operation,
+ * and every Status, DriverFeatures(Sel) write returns what the model predicts.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +31,7 @@
 #include "fuzz_input.h"
 #include "host_posix.h"
 #include "virtio_driver.h"
+#include "virtio_status_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,6 +65,7 @@ struct state {
 	size_t rx_sent_len, rx_got_len;
 	uint8_t tx_posted[STREAM];
 	size_t tx_posted_len;
+	struct vstatus vs; /* the device status the spec allows */
 };
 
 static struct state st;
@@ -132,6 +137,7 @@ static void check(void)
 	uint32_t status = reg_read(VD_STATUS), isr = reg_read(VD_INTERRUPT_STATUS);
 
 	FUZZ_CHECK(st.host.irq_level[CON_IRQ] == (isr != 0));
+	vstatus_check(&st.vs, status, st.tainted);
 	reap();
 	if (!st.ready || st.tainted)
 		return;
@@ -156,6 +162,7 @@ static void do_init(struct fin *in)
 	st.ready = vdrv_init(&st.d, wanted, 2, st.qsize) == 0;
 	st.tainted = false;
 	FUZZ_CHECK(st.ready);
+	vstatus_driver_ready(&st.vs, st.d.features);
 }
 
 static void do_post(struct fin *in)
@@ -257,8 +264,14 @@ static void do_hostile(struct fin *in)
 					  : regs[fin_u8(in) % (sizeof(regs) / sizeof(regs[0]))];
 		unsigned width = (b & 0x40) ? fin_width(in) : 4;
 		uint64_t val = (b & 0x20) ? fin_u64(in) : fin_u8(in);
+		enum ax_err err, want = AX_OK;
+		bool modelled;
 
-		ax_devices_handle_mmio_write(st.set, 0, CON_BASE + off, width, val);
+		vstatus_check(&st.vs, reg_read(VD_STATUS), true); /* tainted above */
+		modelled = vstatus_write(&st.vs, off, width, val, &want);
+		err = ax_devices_handle_mmio_write(st.set, 0, CON_BASE + off, width, val);
+		if (modelled)
+			FUZZ_CHECK(err == want);
 		if (off == VD_STATUS)
 			memset(st.chains, 0, sizeof(st.chains));
 		break;
@@ -289,6 +302,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(ax_devices_create(&params, &vm, &st.set, NULL) == AX_OK);
 	FUZZ_CHECK(ax_virtio_console_from_device(st.set, 1, &st.con) == AX_OK);
 	vdrv_attach(&st.d, st.set, CON_BASE, st.ram, RAM_GPA, RAM_SIZE);
+	vstatus_init(&st.vs, vstatus_read_offered(st.set, CON_BASE));
 	if (cfgb & 2)
 		do_init(&in);
 	if (cfgb & 1)

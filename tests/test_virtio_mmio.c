@@ -471,6 +471,63 @@ static void test_no_driver_ok_after_failed(void **state)
 	assert_int_equal(vdrv_init(&fx->drv, 0, 2, 8), 0);
 }
 
+/*
+ * After FAILED, each later step is refused on its own (not only DRIVER_OK):
+ * FEATURES_OK alone, DRIVER alone; writing the same value again or with FAILED
+ * is a no-op, and only 0 brings the device back.
+ */
+static void test_nothing_but_failed_after_failed(void **state)
+{
+	struct fixture *fx = *state;
+	const uint32_t A = VD_S_ACKNOWLEDGE, AD = VD_S_ACKNOWLEDGE | VD_S_DRIVER;
+
+	assert_int_equal(wr(fx, VD_STATUS, 4, A), AX_OK);
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD), AX_OK);
+	assert_int_equal(wr(fx, VD_DRIVER_FEAT_SEL, 4, 1), AX_OK);
+	assert_int_equal(wr(fx, VD_DRIVER_FEATURES, 4, 1), AX_OK); /* VERSION_1: acceptable */
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD | VD_S_FAILED), AX_OK);
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD | VD_S_FAILED | VD_S_FEATURES_OK),
+			 AX_ERR_BAD_STATE);
+	assert_int_equal(reg(fx, VD_STATUS), AD | VD_S_FAILED);
+	/* FEATURES_OK was not taken: the features are still writable */
+	assert_int_equal(wr(fx, VD_DRIVER_FEATURES, 4, 1), AX_OK);
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD | VD_S_FAILED), AX_OK); /* same value */
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD), AX_ERR_BAD_STATE);	 /* clears FAILED */
+	assert_int_equal(reg(fx, VD_STATUS), AD | VD_S_FAILED);
+
+	/* FAILED first, then DRIVER alone */
+	assert_int_equal(wr(fx, VD_STATUS, 4, 0), AX_OK);
+	assert_int_equal(wr(fx, VD_STATUS, 4, A | VD_S_FAILED), AX_OK);
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD | VD_S_FAILED), AX_ERR_BAD_STATE);
+	assert_int_equal(reg(fx, VD_STATUS), A | VD_S_FAILED);
+	assert_int_equal(wr(fx, VD_STATUS, 4, 0), AX_OK);
+	assert_int_equal(reg(fx, VD_STATUS), 0);
+}
+
+/* DEVICE_NEEDS_RESET: the same, except that FAILED may still be added. */
+static void test_nothing_but_failed_after_needs_reset(void **state)
+{
+	struct fixture *fx = *state;
+	const uint32_t AD = VD_S_ACKNOWLEDGE | VD_S_DRIVER;
+
+	assert_int_equal(wr(fx, VD_STATUS, 4, VD_S_ACKNOWLEDGE), AX_OK);
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD), AX_OK);
+	assert_int_equal(wr(fx, VD_DRIVER_FEAT_SEL, 4, 1), AX_OK);
+	assert_int_equal(wr(fx, VD_DRIVER_FEATURES, 4, 1), AX_OK);
+	assert_int_equal(wr(fx, VD_QUEUE_NOTIFY, 4, 2), AX_OK); /* no queue 2: protocol error */
+	assert_int_equal(reg(fx, VD_STATUS), AD | VD_S_NEEDS_RESET);
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD | VD_S_FEATURES_OK), AX_ERR_BAD_STATE);
+	assert_int_equal(reg(fx, VD_STATUS), AD | VD_S_NEEDS_RESET);
+	/* the driver may write back what it read, or leave NEEDS_RESET out: no change */
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD | VD_S_NEEDS_RESET), AX_OK);
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD), AX_OK);
+	assert_int_equal(reg(fx, VD_STATUS), AD | VD_S_NEEDS_RESET);
+	assert_int_equal(wr(fx, VD_STATUS, 4, AD | VD_S_FAILED), AX_OK);
+	assert_int_equal(reg(fx, VD_STATUS), AD | VD_S_FAILED | VD_S_NEEDS_RESET);
+	assert_int_equal(wr(fx, VD_STATUS, 4, 0), AX_OK);
+	assert_int_equal(reg(fx, VD_STATUS), 0);
+}
+
 static void test_range_too_small(void **state)
 {
 	struct fixture *fx = *state;
@@ -523,6 +580,8 @@ int main(void)
 		T(test_config_space),
 		T(test_config_offset_beyond_4g),
 		T(test_no_driver_ok_after_failed),
+		T(test_nothing_but_failed_after_failed),
+		T(test_nothing_but_failed_after_needs_reset),
 		T(test_range_too_small),
 		T(test_console_from_device),
 #undef T
