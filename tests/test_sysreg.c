@@ -9,6 +9,9 @@
 
 #include <axdevice/axdevice.h>
 
+#include "host_posix.h"
+#include "probe_device.h"
+
 /*
  * The ISS of an EC 0x18 trap written out field by field from the Arm ARM's
  * table (Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10], Rt [9:5],
@@ -196,6 +199,71 @@ static void test_invalid_input(void **state)
 	assert_int_equal(reg, AX_SYSREG_ARM64_MAX);
 }
 
+/*
+ * What a bare-metal host does on an EC 0x18 trap: decode the ISS, dispatch on
+ * the sysreg bus, move the value to or from the guest's Rt (31 = XZR).
+ */
+static enum ax_err trap(struct ax_devices *set, uint32_t iss, uint64_t x[32])
+{
+	ax_sysreg_t reg;
+	bool is_read;
+	unsigned rt;
+	uint64_t v = 0;
+	enum ax_err err = ax_sysreg_from_esr_iss(iss, &reg, &is_read, &rt);
+
+	if (err)
+		return err;
+	if (!is_read)
+		return ax_devices_handle_sysreg_write(set, 1, reg, 8, rt == 31 ? 0 : x[rt]);
+	err = ax_devices_handle_sysreg_read(set, 1, reg, 8, &v);
+	if (err == AX_OK && rt != 31)
+		x[rt] = v;
+	return err;
+}
+
+static void test_trap_dispatches_directly(void **state)
+{
+	struct test_host host;
+	struct ax_devices_params params = { 0 };
+	struct ax_devices *set = NULL;
+	struct probe sgi = { 0 }, ctl = { .read_value = 5 };
+	struct ax_device_desc d;
+	uint64_t x[32] = { 0 };
+
+	(void)state;
+	test_host_init(&host, false);
+	params.hooks = &host.hooks;
+	params.max_vcpus = 2;
+	assert_int_equal(ax_devices_create(&params, NULL, &set, NULL), AX_OK);
+	d = probe_desc("sgi1r", &sgi, AX_BUS_SYSREG, AX_SYSREG_ARM64(3, 0, 12, 11, 5), 1);
+	assert_int_equal(ax_devices_add(set, &d, NULL, NULL), AX_OK);
+	d = probe_desc("cntp-ctl", &ctl, AX_BUS_SYSREG, AX_SYSREG_ARM64(3, 3, 14, 2, 1), 1);
+	assert_int_equal(ax_devices_add(set, &d, NULL, NULL), AX_OK);
+
+	/* MSR ICC_SGI1R_EL1, x2 */
+	x[2] = 0x1000001;
+	assert_int_equal(trap(set, 0x3a3016u | (2u << 5), x), AX_OK);
+	assert_int_equal(sgi.writes, 1);
+	assert_int_equal(sgi.last_write, 0x1000001);
+	assert_int_equal(sgi.last.bus, AX_BUS_SYSREG);
+	assert_int_equal(sgi.last.vcpu, 1);
+	/* MSR ICC_SGI1R_EL1, xzr */
+	assert_int_equal(trap(set, 0x3a3016u | (31u << 5), x), AX_OK);
+	assert_int_equal(sgi.last_write, 0);
+	/* MRS x5, CNTP_CTL_EL0 */
+	assert_int_equal(trap(set, 0x32f804u | (5u << 5) | 1u, x), AX_OK);
+	assert_int_equal(ctl.reads, 1);
+	assert_int_equal(x[5], 5);
+	assert_int_equal(ctl.writes, 0);
+	/* ICC_SRE_EL1 has no device here; a RES0 bit is not a register */
+	assert_int_equal(trap(set, 0x3a3018u | 1u, x), AX_ERR_NOT_FOUND);
+	assert_int_equal(trap(set, 0x3a3016u | (1u << 22), x), AX_ERR_INVALID_INPUT);
+	assert_int_equal(sgi.writes + sgi.reads + ctl.writes + ctl.reads, 3);
+
+	ax_devices_destroy(set);
+	test_host_fini(&host);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_every_encoding),
 		cmocka_unit_test(test_direction_and_rt),
 		cmocka_unit_test(test_invalid_input),
+		cmocka_unit_test(test_trap_dispatches_directly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
