@@ -43,12 +43,9 @@ struct fixture {
 	uint64_t next_base;
 };
 
-static struct ax_device_kind test_kinds[1];
-
 static int setup_pins(void **state, uint64_t nr_pins)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct ax_devices_params p = { 0 };
 	uint64_t cfg[] = { nr_pins };
 	struct ax_emu_config io = { .name = "ioapic",
 				    .base_gpa = BASE,
@@ -57,16 +54,9 @@ static int setup_pins(void **state, uint64_t nr_pins)
 				    .cfg_list = cfg,
 				    .cfg_len = nr_pins ? 1 : 0 };
 
-	test_kinds[0] = fake_line_kind;
-	test_host_init(&f->host, false);
-	p.hooks = &f->host.hooks;
-	p.max_vcpus = 4;
-	p.kinds = test_kinds;
-	p.nr_kinds = 1;
-	if (ax_devices_create(&p, NULL, &f->set, &f->diag) != AX_OK)
+	if (fake_irq_set_create(&f->host, 4, &f->set, &f->lapic, &f->diag) != AX_OK)
 		return -1;
-	f->fabric = fake_set_fabric(f->set);
-	fake_lapic_init(&f->lapic, f->fabric, "lapic");
+	f->fabric = f->lapic.fabric;
 	if (ax_devices_add_from_config(f->set, &io, &f->io_id, &f->diag) != AX_OK) {
 		fprintf(stderr, "%s\n", f->diag.msg);
 		return -1;
@@ -87,9 +77,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	fake_lapic_fini(&f->lapic);
-	ax_devices_destroy(f->set);
-	test_host_fini(&f->host);
+	fake_irq_set_destroy(&f->host, f->set, &f->lapic);
 	free(f);
 	return 0;
 }

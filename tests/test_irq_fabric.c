@@ -19,10 +19,11 @@
 #include <axdevice/axdevice.h>
 
 #include "core/irq.h"
+#include "fake_irq.h"
 #include "host_posix.h"
 
-#define KIND_LINE 0x1e0 /* a device driving its claimed lines: cfg_list [trigger...] */
-#define KIND_CTRL 0x1e1 /* a controller input: cfg_list [nr_lines] */
+#define KIND_LINE FAKE_LINE_KIND /* fake_irq.h: drives its claimed lines */
+#define KIND_CTRL 0x1e1		 /* a controller input: cfg_list [nr_lines] */
 
 #define MAX_LINES	      64
 #define AX_ARRAY_SIZE_TEST(a) (sizeof(a) / sizeof((a)[0]))
@@ -32,66 +33,6 @@ static struct ax_range range_of(uint64_t base, uint64_t len)
 	struct ax_range r = { base, base + len - 1 };
 
 	return r;
-}
-
-/* --- a device that claims lines and lets the test drive them ---------------- */
-struct line_dev {
-	struct ax_irq_lines *lines;
-	struct ax_irq_fabric *fabric;
-	bool destroyed;
-};
-
-static enum ax_err dummy_read(void *priv, const struct ax_access *acc, uint64_t *val)
-{
-	(void)priv;
-	(void)acc;
-	*val = 0;
-	return AX_OK;
-}
-
-static enum ax_err dummy_write(void *priv, const struct ax_access *acc, uint64_t val)
-{
-	(void)priv;
-	(void)acc;
-	(void)val;
-	return AX_OK;
-}
-
-static void line_dev_destroy(void *priv)
-{
-	free(priv);
-}
-
-static const struct ax_device_ops line_dev_ops = {
-	.read = dummy_read,
-	.write = dummy_write,
-	.destroy = line_dev_destroy,
-};
-
-/* irq_id is the first line; cfg_list gives a trigger per line (irq_id, irq_id + 1, ...). */
-static enum ax_err line_dev_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
-				   struct ax_device_desc *out, struct ax_diag *diag)
-{
-	struct line_dev *d = calloc(1, sizeof(*d));
-
-	(void)diag;
-	d->lines = env->irq_lines;
-	d->fabric = env->irq_fabric;
-	out->name = cfg->name;
-	out->type = cfg->emu_type;
-	out->bus = AX_BUS_MMIO;
-	out->removable = true;
-	out->nr_ranges = 1;
-	out->ranges[0] = range_of(cfg->base_gpa, cfg->length);
-	out->ops = &line_dev_ops;
-	out->priv = d;
-	out->nr_irqs = cfg->cfg_len ? (uint32_t)cfg->cfg_len : 1;
-	for (uint32_t i = 0; i < out->nr_irqs; i++) {
-		out->irqs[i].line = cfg->irq_id + i;
-		out->irqs[i].trigger =
-			cfg->cfg_len ? (enum ax_irq_trigger)cfg->cfg_list[i] : AX_IRQ_LEVEL;
-	}
-	return AX_OK;
 }
 
 /* --- a controller input recording what reaches it --------------------------- */
@@ -125,8 +66,8 @@ static void ctrl_destroy(void *priv)
 }
 
 static const struct ax_device_ops ctrl_ops = {
-	.read = dummy_read,
-	.write = dummy_write,
+	.read = fake_dev_read,
+	.write = fake_dev_write,
 	.destroy = ctrl_destroy,
 };
 
@@ -157,10 +98,15 @@ static enum ax_err ctrl_create(const struct ax_kind_env *env, const struct ax_em
 	return AX_OK;
 }
 
-static const struct ax_device_kind test_kinds[] = {
-	{ KIND_LINE, "line", line_dev_create },
+static struct ax_device_kind test_kinds[] = {
+	{ 0 }, /* fake_line_kind, filled in by kinds_init */
 	{ KIND_CTRL, "ctrl", ctrl_create },
 };
+
+static void kinds_init(void)
+{
+	test_kinds[0] = fake_line_kind;
+}
 
 /* --- fixture ------------------------------------------------------------------ */
 struct fixture {
@@ -178,6 +124,7 @@ static int setup(void **state)
 	test_host_init(&f->host, false);
 	p.hooks = &f->host.hooks;
 	p.max_vcpus = 2;
+	kinds_init();
 	p.kinds = test_kinds;
 	p.nr_kinds = AX_ARRAY_SIZE_TEST(test_kinds);
 	if (ax_devices_create(&p, NULL, &f->set, &f->diag) != AX_OK)
@@ -232,7 +179,7 @@ static void *priv_of(struct fixture *f, uint32_t id)
 
 static struct ax_irq_lines *lines_of(struct fixture *f, uint32_t id)
 {
-	return ((struct line_dev *)priv_of(f, id))->lines;
+	return fake_line_lines(f->set, id);
 }
 
 static const uint64_t LEVEL[] = { AX_IRQ_LEVEL };
@@ -338,7 +285,7 @@ static void test_host_added_device_claims_take_part(void **state)
 	d.bus = AX_BUS_PORT;
 	d.nr_ranges = 1;
 	d.ranges[0] = range_of(0x3f8, 8);
-	d.ops = &line_dev_ops;
+	d.ops = &fake_line_ops;
 	d.nr_irqs = 1;
 	d.irqs[0].line = 4;
 	d.irqs[0].trigger = AX_IRQ_LEVEL;
@@ -349,7 +296,7 @@ static void test_host_added_device_claims_take_part(void **state)
 	assert_int_equal(ax_devices_count(f->set), 1);
 	d.irqs[0].line = 3;
 	d.removable = true;
-	d.priv = calloc(1, sizeof(struct line_dev));
+	d.priv = calloc(1, sizeof(struct fake_line_dev));
 	assert_int_equal(ax_devices_add(f->set, &d, &id, &f->diag), AX_OK);
 	add(f, "b", KIND_LINE, 3, EDGE, 1, AX_ERR_ADDR_IN_USE);
 	assert_msg(&f->diag,
@@ -457,6 +404,7 @@ static void test_controller_created_in_config(void **state)
 
 	(void)state;
 	test_host_init(&host, false);
+	kinds_init();
 	p.kinds = test_kinds;
 	p.nr_kinds = AX_ARRAY_SIZE_TEST(test_kinds);
 	/* order-independent: the controller coming second fails, naming the device */
@@ -472,7 +420,7 @@ static void test_controller_created_in_config(void **state)
 }
 
 /* --- the APIC bus ------------------------------------------------------------ */
-struct fake_lapic {
+struct bus_lapic {
 	struct ax_apic_msg last;
 	unsigned delivered, pic_changes;
 	uint32_t pending_vcpu;
@@ -480,7 +428,7 @@ struct fake_lapic {
 
 static void fl_deliver(void *priv, const struct ax_apic_msg *msg)
 {
-	struct fake_lapic *l = priv;
+	struct bus_lapic *l = priv;
 
 	l->last = *msg;
 	l->delivered++;
@@ -488,7 +436,7 @@ static void fl_deliver(void *priv, const struct ax_apic_msg *msg)
 
 static bool fl_pending(void *priv, uint32_t vcpu)
 {
-	return vcpu == ((struct fake_lapic *)priv)->pending_vcpu;
+	return vcpu == ((struct bus_lapic *)priv)->pending_vcpu;
 }
 
 static enum ax_err fl_ack(void *priv, uint32_t vcpu, uint32_t *vector)
@@ -500,7 +448,7 @@ static enum ax_err fl_ack(void *priv, uint32_t vcpu, uint32_t *vector)
 
 static void fl_pic_changed(void *priv)
 {
-	((struct fake_lapic *)priv)->pic_changes++;
+	((struct bus_lapic *)priv)->pic_changes++;
 }
 
 struct fake_eoi {
@@ -533,8 +481,8 @@ static void test_apic_bus(void **state)
 	struct fixture *f = *state;
 	struct ax_irq_fabric *fab;
 	uint32_t a = add(f, "a", KIND_LINE, 4, LEVEL, 1, AX_OK);
-	struct fake_lapic l = { .pending_vcpu = 1 };
-	struct fake_lapic l2 = { 0 };
+	struct bus_lapic l = { .pending_vcpu = 1 };
+	struct bus_lapic l2 = { 0 };
 	struct fake_eoi e1 = { 0 }, e2 = { 0 };
 	struct ax_apic_ops ops = { .priv = &l,
 				   .deliver = fl_deliver,
@@ -547,7 +495,7 @@ static void test_apic_bus(void **state)
 	struct ax_ioapic_eoi eoi2 = { .priv = &e2, .eoi = fe_eoi };
 	uint32_t vec = 0;
 
-	fab = ((struct line_dev *)priv_of(f, a))->fabric;
+	fab = ((struct fake_line_dev *)priv_of(f, a))->fabric;
 	assert_non_null(fab);
 	/* nothing registered */
 	assert_false(ax_devices_irq_pending(f->set, 1));
@@ -783,7 +731,7 @@ static void test_threads_clear_lapic_while_called(void **state)
 {
 	struct fixture *f = *state;
 	uint32_t a = add(f, "a", KIND_LINE, 4, LEVEL, 1, AX_OK);
-	struct ax_irq_fabric *fab = ((struct line_dev *)priv_of(f, a))->fabric;
+	struct ax_irq_fabric *fab = ((struct fake_line_dev *)priv_of(f, a))->fabric;
 	static struct drain_lapic d;
 	struct ax_apic_ops ops = {
 		.priv = &d, .deliver = dl_deliver, .pending = dl_pending, .ack = dl_ack

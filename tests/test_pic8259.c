@@ -41,27 +41,17 @@ struct fixture {
 	struct ax_diag diag;
 };
 
-static struct ax_device_kind test_kinds[1];
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct ax_devices_params p = { 0 };
 	struct ax_emu_config pic = {
 		.name = "pic", .base_gpa = 0x20, .length = 2, .emu_type = AX_EMU_PIC8259
 	};
 	char name[8];
 
-	test_kinds[0] = fake_line_kind;
-	test_host_init(&f->host, false);
-	p.hooks = &f->host.hooks;
-	p.max_vcpus = 2;
-	p.kinds = test_kinds;
-	p.nr_kinds = 1;
-	if (ax_devices_create(&p, NULL, &f->set, &f->diag) != AX_OK)
+	if (fake_irq_set_create(&f->host, 2, &f->set, &f->lapic, &f->diag) != AX_OK)
 		return -1;
-	f->fabric = fake_set_fabric(f->set);
-	fake_lapic_init(&f->lapic, f->fabric, "lapic");
+	f->fabric = f->lapic.fabric;
 	if (ax_devices_add_from_config(f->set, &pic, &f->pic_id, &f->diag) != AX_OK ||
 	    ax_pic8259_from_device(f->set, f->pic_id, &f->pic) != AX_OK)
 		return -1;
@@ -90,9 +80,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	fake_lapic_fini(&f->lapic);
-	ax_devices_destroy(f->set);
-	test_host_fini(&f->host);
+	fake_irq_set_destroy(&f->host, f->set, &f->lapic);
 	free(f);
 	return 0;
 }

@@ -68,13 +68,14 @@ struct ax_irq_lines {
 	char name[AX_NAME_MAX];
 };
 
-struct named_lapic {
-	struct ax_apic_ops ops;
-	char name[AX_NAME_MAX];
-};
-
-struct named_pic {
-	struct ax_pic_ops ops;
+/* A model the bus calls: the local APIC or the 8259 pair, one of each per set. */
+struct named_model {
+	union {
+		struct ax_apic_ops apic;
+		struct ax_pic_ops pic;
+	} ops;
+	void *priv; /* the model, as its clear call names it */
+	bool used;  /* control path */
 	char name[AX_NAME_MAX];
 };
 
@@ -93,8 +94,7 @@ struct ax_irq_fabric {
 
 	/* bus path */
 	struct bus_shard inflight[BUS_SHARDS];
-	_Atomic(struct named_lapic *) lapic;
-	_Atomic(struct named_pic *) pic;
+	_Atomic(struct named_model *) lapic, pic;
 	_Atomic(struct ax_ioapic_eoi *) eois[MAX_EOIS];
 	_Atomic uint64_t dropped; /* APIC messages with no local APIC to take them */
 
@@ -103,10 +103,9 @@ struct ax_irq_fabric {
 	struct input_slot inputs[MAX_INPUTS];
 	struct line_rec *recs;
 	struct ax_irq_lines *bound;
-	struct named_lapic lapic_store;
-	struct named_pic pic_store;
+	struct named_model lapic_store, pic_store;
 	struct ax_ioapic_eoi eoi_store[MAX_EOIS];
-	bool lapic_used, pic_used, eoi_used[MAX_EOIS];
+	bool eoi_used[MAX_EOIS];
 };
 
 /* --- control path ------------------------------------------------------------ */
@@ -592,36 +591,35 @@ static void bus_drain(struct ax_irq_fabric *f)
 				f->hooks->relax(f->hooks->ctx);
 }
 
-enum ax_err ax_irq_fabric_set_lapic(struct ax_irq_fabric *f, const char *name,
-				    const struct ax_apic_ops *ops, struct ax_diag *diag)
+/* Registers `m` (ops and priv filled) in `store` and publishes it; AlreadyExists names both. */
+static enum ax_err model_set(struct ax_irq_fabric *f, _Atomic(struct named_model *) *pub,
+			     struct named_model *store, const char *what, const char *name,
+			     const struct named_model *m, struct ax_diag *diag)
 {
-	if (!f || !name || !ops || !ops->deliver || !ops->pending || !ops->ack)
-		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "irq fabric: a local APIC needs a name, deliver, pending and ack");
 	fabric_lock(f);
-	if (f->lapic_used) {
+	if (store->used) {
 		fabric_unlock(f);
 		return ax_fail(diag, AX_ERR_ALREADY_EXISTS,
-			       "device \"%s\": the set already has a local APIC, device \"%s\"",
-			       name, f->lapic_store.name);
+			       "device \"%s\": the set already has %s, device \"%s\"", name, what,
+			       store->name);
 	}
-	f->lapic_used = true;
-	f->lapic_store.ops = *ops;
-	ax_strlcpy(f->lapic_store.name, name, sizeof(f->lapic_store.name));
-	atomic_store_explicit(&f->lapic, &f->lapic_store, memory_order_seq_cst);
+	*store = *m;
+	store->used = true;
+	ax_strlcpy(store->name, name, sizeof(store->name));
+	atomic_store_explicit(pub, store, memory_order_seq_cst);
 	fabric_unlock(f);
 	return AX_OK;
 }
 
-void ax_irq_fabric_clear_lapic(struct ax_irq_fabric *f, void *priv)
+/* Unpublishes `store` if it is `priv`'s and frees it once no bus call can still use it. */
+static void model_clear(struct ax_irq_fabric *f, _Atomic(struct named_model *) *pub,
+			struct named_model *store, void *priv)
 {
 	bool cleared = false;
 
-	if (!f)
-		return;
 	fabric_lock(f);
-	if (f->lapic_used && f->lapic_store.ops.priv == priv) {
-		atomic_store_explicit(&f->lapic, NULL, memory_order_seq_cst);
+	if (store->used && store->priv == priv) {
+		atomic_store_explicit(pub, NULL, memory_order_seq_cst);
 		cleared = true;
 	}
 	fabric_unlock(f);
@@ -629,8 +627,26 @@ void ax_irq_fabric_clear_lapic(struct ax_irq_fabric *f, void *priv)
 		return;
 	bus_drain(f);
 	fabric_lock(f);
-	f->lapic_used = false;
+	store->used = false;
 	fabric_unlock(f);
+}
+
+enum ax_err ax_irq_fabric_set_lapic(struct ax_irq_fabric *f, const char *name,
+				    const struct ax_apic_ops *ops, struct ax_diag *diag)
+{
+	struct named_model m = { .priv = ops ? ops->priv : NULL };
+
+	if (!f || !name || !ops || !ops->deliver || !ops->pending || !ops->ack)
+		return ax_fail(diag, AX_ERR_INVALID_INPUT,
+			       "irq fabric: a local APIC needs a name, deliver, pending and ack");
+	m.ops.apic = *ops;
+	return model_set(f, &f->lapic, &f->lapic_store, "a local APIC", name, &m, diag);
+}
+
+void ax_irq_fabric_clear_lapic(struct ax_irq_fabric *f, void *priv)
+{
+	if (f)
+		model_clear(f, &f->lapic, &f->lapic_store, priv);
 }
 
 enum ax_err ax_irq_fabric_add_ioapic_eoi(struct ax_irq_fabric *f, const struct ax_ioapic_eoi *e,
@@ -677,54 +693,31 @@ void ax_irq_fabric_remove_ioapic_eoi(struct ax_irq_fabric *f, void *priv)
 enum ax_err ax_irq_fabric_set_pic(struct ax_irq_fabric *f, const char *name,
 				  const struct ax_pic_ops *ops, struct ax_diag *diag)
 {
+	struct named_model m = { .priv = ops ? ops->priv : NULL };
+
 	if (!f || !name || !ops || !ops->intr || !ops->ack)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "irq fabric: an 8259 needs a name, intr and ack");
-	fabric_lock(f);
-	if (f->pic_used) {
-		fabric_unlock(f);
-		return ax_fail(diag, AX_ERR_ALREADY_EXISTS,
-			       "device \"%s\": the set already has an 8259 pair, device \"%s\"",
-			       name, f->pic_store.name);
-	}
-	f->pic_used = true;
-	f->pic_store.ops = *ops;
-	ax_strlcpy(f->pic_store.name, name, sizeof(f->pic_store.name));
-	atomic_store_explicit(&f->pic, &f->pic_store, memory_order_seq_cst);
-	fabric_unlock(f);
-	return AX_OK;
+	m.ops.pic = *ops;
+	return model_set(f, &f->pic, &f->pic_store, "an 8259 pair", name, &m, diag);
 }
 
 void ax_irq_fabric_clear_pic(struct ax_irq_fabric *f, void *priv)
 {
-	bool cleared = false;
-
-	if (!f)
-		return;
-	fabric_lock(f);
-	if (f->pic_used && f->pic_store.ops.priv == priv) {
-		atomic_store_explicit(&f->pic, NULL, memory_order_seq_cst);
-		cleared = true;
-	}
-	fabric_unlock(f);
-	if (!cleared)
-		return;
-	bus_drain(f);
-	fabric_lock(f);
-	f->pic_used = false;
-	fabric_unlock(f);
+	if (f)
+		model_clear(f, &f->pic, &f->pic_store, priv);
 }
 
 void ax_irq_fabric_apic_deliver(struct ax_irq_fabric *f, const struct ax_apic_msg *msg)
 {
-	const struct named_lapic *a;
+	const struct named_model *a;
 
 	if (!f || !msg)
 		return;
 	bus_enter(f, 0);
 	a = atomic_load_explicit(&f->lapic, memory_order_seq_cst);
 	if (a)
-		a->ops.deliver(a->ops.priv, msg);
+		a->ops.apic.deliver(a->ops.apic.priv, msg);
 	else
 		atomic_fetch_add_explicit(&f->dropped, 1, memory_order_relaxed);
 	bus_exit(f, 0);
@@ -747,20 +740,20 @@ void ax_irq_fabric_apic_eoi(struct ax_irq_fabric *f, uint8_t vector)
 
 void ax_irq_fabric_pic_changed(struct ax_irq_fabric *f)
 {
-	const struct named_lapic *a;
+	const struct named_model *a;
 
 	if (!f)
 		return;
 	bus_enter(f, 0);
 	a = atomic_load_explicit(&f->lapic, memory_order_seq_cst);
-	if (a && a->ops.pic_changed)
-		a->ops.pic_changed(a->ops.priv);
+	if (a && a->ops.apic.pic_changed)
+		a->ops.apic.pic_changed(a->ops.apic.priv);
 	bus_exit(f, 0);
 }
 
 bool ax_irq_fabric_pic_intr(struct ax_irq_fabric *f)
 {
-	const struct named_pic *p;
+	const struct named_model *p;
 	bool intr = false;
 
 	if (!f)
@@ -768,14 +761,14 @@ bool ax_irq_fabric_pic_intr(struct ax_irq_fabric *f)
 	bus_enter(f, 0);
 	p = atomic_load_explicit(&f->pic, memory_order_seq_cst);
 	if (p)
-		intr = p->ops.intr(p->ops.priv);
+		intr = p->ops.pic.intr(p->ops.pic.priv);
 	bus_exit(f, 0);
 	return intr;
 }
 
 uint8_t ax_irq_fabric_pic_ack(struct ax_irq_fabric *f)
 {
-	const struct named_pic *p;
+	const struct named_model *p;
 	uint8_t vector = NO_PIC_SPURIOUS;
 
 	if (!f)
@@ -783,7 +776,7 @@ uint8_t ax_irq_fabric_pic_ack(struct ax_irq_fabric *f)
 	bus_enter(f, 0);
 	p = atomic_load_explicit(&f->pic, memory_order_seq_cst);
 	if (p)
-		vector = p->ops.ack(p->ops.priv);
+		vector = p->ops.pic.ack(p->ops.pic.priv);
 	bus_exit(f, 0);
 	return vector;
 }
@@ -798,7 +791,7 @@ uint64_t ax_irq_fabric_dropped(struct ax_irq_fabric *f)
 bool ax_devices_irq_pending(struct ax_devices *set, uint32_t vcpu)
 {
 	struct ax_irq_fabric *f = set ? set->irq_fabric : NULL;
-	const struct named_lapic *a;
+	const struct named_model *a;
 	bool pending = false;
 
 	if (!f)
@@ -806,7 +799,7 @@ bool ax_devices_irq_pending(struct ax_devices *set, uint32_t vcpu)
 	bus_enter(f, vcpu);
 	a = atomic_load_explicit(&f->lapic, memory_order_seq_cst);
 	if (a)
-		pending = a->ops.pending(a->ops.priv, vcpu);
+		pending = a->ops.apic.pending(a->ops.apic.priv, vcpu);
 	bus_exit(f, vcpu);
 	return pending;
 }
@@ -814,7 +807,7 @@ bool ax_devices_irq_pending(struct ax_devices *set, uint32_t vcpu)
 enum ax_err ax_devices_irq_ack(struct ax_devices *set, uint32_t vcpu, uint32_t *vector)
 {
 	struct ax_irq_fabric *f = set ? set->irq_fabric : NULL;
-	const struct named_lapic *a;
+	const struct named_model *a;
 	enum ax_err err = AX_ERR_NOT_FOUND;
 
 	if (!f || !vector)
@@ -822,7 +815,7 @@ enum ax_err ax_devices_irq_ack(struct ax_devices *set, uint32_t vcpu, uint32_t *
 	bus_enter(f, vcpu);
 	a = atomic_load_explicit(&f->lapic, memory_order_seq_cst);
 	if (a)
-		err = a->ops.ack(a->ops.priv, vcpu, vector);
+		err = a->ops.apic.ack(a->ops.apic.priv, vcpu, vector);
 	bus_exit(f, vcpu);
 	return err;
 }

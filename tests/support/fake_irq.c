@@ -7,7 +7,7 @@
 
 #include "core/set.h"
 
-static enum ax_err fl_read(void *priv, const struct ax_access *acc, uint64_t *val)
+enum ax_err fake_dev_read(void *priv, const struct ax_access *acc, uint64_t *val)
 {
 	(void)priv;
 	(void)acc;
@@ -15,7 +15,7 @@ static enum ax_err fl_read(void *priv, const struct ax_access *acc, uint64_t *va
 	return AX_OK;
 }
 
-static enum ax_err fl_write(void *priv, const struct ax_access *acc, uint64_t val)
+enum ax_err fake_dev_write(void *priv, const struct ax_access *acc, uint64_t val)
 {
 	(void)priv;
 	(void)acc;
@@ -28,9 +28,9 @@ static void fl_destroy(void *priv)
 	free(priv);
 }
 
-static const struct ax_device_ops fake_line_ops = {
-	.read = fl_read,
-	.write = fl_write,
+const struct ax_device_ops fake_line_ops = {
+	.read = fake_dev_read,
+	.write = fake_dev_write,
 	.destroy = fl_destroy,
 };
 
@@ -154,4 +154,31 @@ struct ax_apic_msg fake_lapic_last(struct fake_lapic *l)
 		m = l->log[l->n - 1];
 	pthread_mutex_unlock(&l->mu);
 	return m;
+}
+
+enum ax_err fake_irq_set_create(struct test_host *host, uint32_t max_vcpus, struct ax_devices **set,
+				struct fake_lapic *lapic, struct ax_diag *diag)
+{
+	static const struct ax_device_kind kinds[] = {
+		{ FAKE_LINE_KIND, "fake-line", fake_line_create },
+	};
+	struct ax_devices_params p = { 0 };
+	enum ax_err err;
+
+	test_host_init(host, false);
+	p.hooks = &host->hooks;
+	p.max_vcpus = max_vcpus;
+	p.kinds = kinds;
+	p.nr_kinds = 1;
+	err = ax_devices_create(&p, NULL, set, diag);
+	if (err == AX_OK)
+		fake_lapic_init(lapic, fake_set_fabric(*set), "lapic");
+	return err;
+}
+
+void fake_irq_set_destroy(struct test_host *host, struct ax_devices *set, struct fake_lapic *lapic)
+{
+	fake_lapic_fini(lapic);
+	ax_devices_destroy(set);
+	test_host_fini(host);
 }

@@ -14,6 +14,7 @@
 #include <axdevice/axdevice.h>
 
 #include "core/irq.h"
+#include "host_posix.h"
 
 /*
  * Kind FAKE_LINE_KIND: irq_id is the first line; cfg_list gives one
@@ -27,6 +28,11 @@ struct fake_line_dev {
 	struct ax_irq_lines *lines;
 	struct ax_irq_fabric *fabric;
 };
+
+/* Its ops (reads 0, writes ignored; destroy frees the struct fake_line_dev priv). */
+extern const struct ax_device_ops fake_line_ops;
+enum ax_err fake_dev_read(void *priv, const struct ax_access *acc, uint64_t *val);
+enum ax_err fake_dev_write(void *priv, const struct ax_access *acc, uint64_t val);
 
 /* The lines of fake line device `id`. */
 struct ax_irq_lines *fake_line_lines(struct ax_devices *set, uint32_t id);
@@ -51,5 +57,14 @@ void fake_lapic_fini(struct fake_lapic *l);
 /* Messages seen so far, and the last one. */
 unsigned fake_lapic_count(struct fake_lapic *l);
 struct ax_apic_msg fake_lapic_last(struct fake_lapic *l);
+
+/*
+ * A device set for controller tests: host kind fake_line_kind, up to
+ * `max_vcpus` vCPUs, and `lapic` registered in its fabric as "lapic"
+ * (lapic->fabric is the set's). The destroy takes them down in order.
+ */
+enum ax_err fake_irq_set_create(struct test_host *host, uint32_t max_vcpus, struct ax_devices **set,
+				struct fake_lapic *lapic, struct ax_diag *diag);
+void fake_irq_set_destroy(struct test_host *host, struct ax_devices *set, struct fake_lapic *lapic);
 
 #endif
