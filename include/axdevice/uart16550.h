@@ -7,11 +7,15 @@
  * passes Linux's 8250 autodetection as a plain PORT_16550A.
  *
  * Config entry (struct ax_emu_config):
- *   cfg_list = [bus, reg_shift], both optional:
+ *   cfg_list = [bus, reg_shift] or [bus, reg_shift, model], all optional:
  *     bus        0 = MMIO (default), 1 = x86 port I/O
  *     reg_shift  0 (default): registers 1 byte apart, 1-byte accesses only;
  *                2: registers 4 bytes apart, 1- or 4-byte accesses at the
  *                register's offset, the register in the low byte.
+ *     model      absent: this 16550A; 1 (AX_CONSOLE_MODEL_PL011): an Arm
+ *                PL011 instead, only as [0, 2, 1] (pl011.h). Any other third
+ *                value, or a fourth, is refused, so every 16550 config written
+ *                before the PL011 existed keeps its meaning and its errors.
  *   length must cover 8 << reg_shift bytes (ports must stay below 0x10000).
  *   irq_id is the level-triggered line the model claims (irq.h), driven only
  *   when the level changes: to the set's I/O APIC / 8259 model when one owns

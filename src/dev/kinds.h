@@ -22,6 +22,9 @@ enum ax_err ax_ioapic_create(const struct ax_kind_env *env, const struct ax_emu_
 			     struct ax_device_desc *out, struct ax_diag *diag);
 enum ax_err ax_pic8259_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
 			      struct ax_device_desc *out, struct ax_diag *diag);
+/* The console's PL011 model (cfg_list model 1); ax_uart16550_create dispatches to it. */
+enum ax_err ax_pl011_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+			    struct ax_device_desc *out, struct ax_diag *diag);
 /* device models declare their constructors here, one each */
 
 #endif

@@ -12,6 +12,7 @@
  */
 #include <stdatomic.h>
 
+#include <axdevice/pl011.h>
 #include <axdevice/uart16550.h>
 
 #include "kinds.h"
@@ -584,10 +585,17 @@ static enum ax_err uart_parse_config(const struct ax_emu_config *cfg, enum ax_bu
 	const char *name = cfg->name;
 	uint64_t bus_cfg = 0, shift_cfg = 0, span;
 
-	if (cfg->cfg_len > 2)
+	/* A third value selects another model (pl011.h); the 16550 is its absence. */
+	if (cfg->cfg_len == 3)
+		return ax_fail(diag, AX_ERR_INVALID_INPUT,
+			       "device \"%s\": cfg_list has 3 entries; a 16550 console takes at "
+			       "most 2 (bus, reg_shift): cfg_list[2] (model) is %llu, and only 1 "
+			       "(PL011) may be given",
+			       name, (unsigned long long)(cfg->cfg_list ? cfg->cfg_list[2] : 0));
+	if (cfg->cfg_len > 3)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "device \"%s\": cfg_list has %zu entries; a console takes at most 2 "
-			       "(bus, reg_shift)",
+			       "(bus, reg_shift), or 3 with model 1 (PL011)",
 			       name, cfg->cfg_len);
 	if (cfg->cfg_len && !cfg->cfg_list)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT, "device \"%s\": cfg_list is missing",
@@ -646,6 +654,9 @@ enum ax_err ax_uart16550_create(const struct ax_kind_env *env, const struct ax_e
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "console: device name is missing or longer than %d characters",
 			       AX_NAME_MAX - 1);
+	/* cfg_list[2] == 1 (AX_CONSOLE_MODEL_PL011): the console is a PL011. */
+	if (cfg->cfg_len == 3 && cfg->cfg_list && cfg->cfg_list[2] == AX_CONSOLE_MODEL_PL011)
+		return ax_pl011_create(env, cfg, out, diag);
 	err = uart_parse_config(cfg, &bus, &reg_shift, &range, diag);
 	if (err != AX_OK)
 		return err;
