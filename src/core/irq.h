@@ -132,6 +132,42 @@ void ax_irq_fabric_pic_changed(struct ax_irq_fabric *f);
 bool ax_irq_fabric_pic_intr(struct ax_irq_fabric *f);
 uint8_t ax_irq_fabric_pic_ack(struct ax_irq_fabric *f);
 
+/* --- Arm: the GIC's CPU side and per-vCPU lines (contract; irq.c implements) --- */
+
+/*
+ * The set's CPU interrupt controller on Arm (a GICv2 CPU interface, or the
+ * GICv3 ICC system registers): what ax_devices_irq_pending asks. One per set,
+ * and a set has either this or a local APIC (the second is refused naming
+ * both). pending: "would vCPU n take an IRQ if PSTATE.I allowed" (the guest
+ * acknowledges through GICC_IAR / ICC_IAR1_EL1 itself). ack may be NULL
+ * (ax_devices_irq_ack is then Unsupported).
+ */
+struct ax_cpu_irq_ops {
+	void *priv;
+	bool (*pending)(void *priv, uint32_t vcpu);
+	enum ax_err (*ack)(void *priv, uint32_t vcpu, uint32_t *intid);
+};
+enum ax_err ax_irq_fabric_set_cpu_irq(struct ax_irq_fabric *f, const char *name,
+				      const struct ax_cpu_irq_ops *ops, struct ax_diag *diag);
+void ax_irq_fabric_clear_cpu_irq(struct ax_irq_fabric *f, void *priv);
+
+/*
+ * Per-vCPU lines (Arm PPIs 16..31; SGIs are the GIC's own business). The
+ * GIC that owns private interrupts registers a sink; a device such as the
+ * generic timer drives (vcpu, intid) as a level. Without a sink the level
+ * is dropped and counted. set_ppi runs with no fabric lock held and may take
+ * the GIC's lock; a device may call ax_irq_fabric_set_ppi with its own lock
+ * held (device -> GIC lock order).
+ */
+struct ax_ppi_sink {
+	void *priv;
+	void (*set_ppi)(void *priv, uint32_t vcpu, uint32_t intid, bool level);
+};
+enum ax_err ax_irq_fabric_set_ppi_sink(struct ax_irq_fabric *f, const char *name,
+				       const struct ax_ppi_sink *sink, struct ax_diag *diag);
+void ax_irq_fabric_clear_ppi_sink(struct ax_irq_fabric *f, void *priv);
+void ax_irq_fabric_set_ppi(struct ax_irq_fabric *f, uint32_t vcpu, uint32_t intid, bool level);
+
 /* --- owned by the device set (src/core/devices.c) -------------------------- */
 struct ax_irq_fabric *ax_irq_fabric_create(const struct ax_host_hooks *hooks);
 void ax_irq_fabric_destroy(struct ax_irq_fabric *f);
