@@ -426,10 +426,12 @@ static void test_emu_device_type_errors(void **state)
 	expect_entry_error("[\"a\", 0, 1, 0, 0x1_0000_0000, []]",
 			   "t.toml:7:31: emu_type in emu_devices[0] does not fit in 32 bits (found "
 			   "0x100000000)");
-	expect_entry_error("[\"a\", 0, 1, 0, \"virtio-gpu\", []]",
-			   "t.toml:7:31: unknown emu_type \"virtio-gpu\" in emu_devices[0] (known: "
-			   "console, gicd-v2, gppt, virtio-blk, virtio-net, virtio-console, iommu, "
-			   "icc-sre, sgir, gicr, meta, ioapic, lapic, pic8259, exit, acpi-sleep)");
+	expect_entry_error(
+		"[\"a\", 0, 1, 0, \"virtio-gpu\", []]",
+		"t.toml:7:31: unknown emu_type \"virtio-gpu\" in emu_devices[0] (known: "
+		"console, gicd-v2, gppt, virtio-blk, virtio-net, virtio-console, iommu, "
+		"icc-sre, sgir, gicr, meta, ioapic, lapic, pic8259, gicd-v3, icc, arm-timer, exit, "
+		"acpi-sleep)");
 	expect_entry_error(
 		"[\"a\", 0, 1, 0, 0, 5]",
 		"t.toml:7:34: expected an array for cfg_list in emu_devices[0], found an "

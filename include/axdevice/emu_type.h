@@ -2,10 +2,13 @@
 /*
  * Emulated device types, numbered exactly as the seeds' EmuDeviceType
  * (0..10, contiguous: AX_EMU_TYPE_COUNT), plus x86 interrupt controllers the
- * seeds lack. Those extra numbers avoid the seeds' 0..10 and every number
+ * seeds lack and the Arm models a host with no hardware GIC needs. Those
+ * extra numbers avoid the seeds' 0..10 and every number
  * upstream's later renumbering (axvm-types) uses for something else: the
  * I/O APIC keeps upstream's X86IoApic number 0x23; the local APIC and the
- * 8259 pair, which upstream does not number, take 0x40 and 0x41 (upstream
+ * 8259 pair, which upstream does not number, take 0x40 and 0x41, the GICv3
+ * distributor, the full GICv3 ICC register set and the generic timer 0x42,
+ * 0x43 and 0x44 (upstream
  * uses 0x00-0x0a, 0x20-0x25, 0x30 and 0xe1-0xe3). Iterate over every known
  * type with ax_emu_type_by_index(), not over 0..AX_EMU_TYPE_COUNT.
  * Hosts may define their own kinds from AX_EMU_TYPE_HOST_BASE upwards.
@@ -34,13 +37,16 @@ enum ax_emu_type {
 	AX_EMU_TYPE_COUNT, /* the seeds' types are 0..AX_EMU_TYPE_COUNT-1 */
 
 	/* beyond the seeds (not removable) */
-	AX_EMU_IOAPIC = 0x23,  /* "x86 I/O APIC" (82093AA), upstream's X86IoApic */
-	AX_EMU_LAPIC = 0x40,   /* "x86 local APIC" */
-	AX_EMU_PIC8259 = 0x41, /* "x86 8259A PIC pair" */
+	AX_EMU_IOAPIC = 0x23,	 /* "x86 I/O APIC" (82093AA), upstream's X86IoApic */
+	AX_EMU_LAPIC = 0x40,	 /* "x86 local APIC" */
+	AX_EMU_PIC8259 = 0x41,	 /* "x86 8259A PIC pair" */
+	AX_EMU_GICD_V3 = 0x42,	 /* "Arm interrupt controller V3 distributor" */
+	AX_EMU_ICC = 0x43,	 /* "Arm GICv3 CPU interface system registers" (the whole set) */
+	AX_EMU_ARM_TIMER = 0x44, /* "Arm generic timer" */
 };
 
-/* Number of known types: the seeds' AX_EMU_TYPE_COUNT and the three above. */
-#define AX_EMU_TYPE_KNOWN 14
+/* Number of known types: the seeds' AX_EMU_TYPE_COUNT and the six above. */
+#define AX_EMU_TYPE_KNOWN 17
 
 /* First number free for host-defined device kinds (e.g. axvm's exit port). */
 #define AX_EMU_TYPE_HOST_BASE 0x100u

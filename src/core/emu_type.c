@@ -27,6 +27,9 @@ static const struct emu_type_info emu_types[AX_EMU_TYPE_KNOWN] = {
 	{ AX_EMU_IOAPIC, "ioapic", "x86 I/O APIC", false },
 	{ AX_EMU_LAPIC, "lapic", "x86 local APIC", false },
 	{ AX_EMU_PIC8259, "pic8259", "x86 8259A PIC pair", false },
+	{ AX_EMU_GICD_V3, "gicd-v3", "Arm interrupt controller V3 distributor", false },
+	{ AX_EMU_ICC, "icc", "Arm GICv3 CPU interface system registers", false },
+	{ AX_EMU_ARM_TIMER, "arm-timer", "Arm generic timer", false },
 };
 
 _Static_assert(AX_EMU_TYPE_COUNT == 11, "the seeds' types are 0..10");
