@@ -1302,6 +1302,26 @@ static void ioapic_rte(struct fixture *f, uint64_t io_base, uint32_t pin, uint32
 	ioapic_reg(f, io_base, 0x10 + 2 * pin, low);
 }
 
+/*
+ * A set of real models from `cfgs` (the local APIC first, so with id 1) and
+ * devices of the host kind fake_line_kind, under the fake clock.
+ */
+static void setup_models(struct fixture *f, const struct ax_emu_config *cfgs, size_t n)
+{
+	struct ax_vm_device_config vm = { cfgs, n };
+	struct ax_devices_params params = { .max_vcpus = NR_VCPUS,
+					    .kinds = &fake_line_kind,
+					    .nr_kinds = 1 };
+	struct ax_diag diag = { 0 };
+
+	memset(f, 0, sizeof(*f));
+	fake_clock_init(&f->clk, T0, 0);
+	params.hooks = &f->clk.host.hooks;
+	if (ax_devices_create(&params, &vm, &f->set, &diag) != AX_OK)
+		fail_msg("create: %s", diag.msg);
+	assert_int_equal(ax_lapic_from_device(f->set, 1, &f->lapic), AX_OK);
+}
+
 static void test_with_ioapic(void **state)
 {
 	const uint64_t io_base = 0xfec00000;
@@ -1327,23 +1347,13 @@ static void test_with_ioapic(void **state)
 		  .cfg_list = edge,
 		  .cfg_len = 1 },
 	};
-	struct ax_vm_device_config vm = { cfgs, 4 };
-	struct ax_devices_params params = { .max_vcpus = NR_VCPUS,
-					    .kinds = &fake_line_kind,
-					    .nr_kinds = 1 };
-	struct ax_diag diag = { 0 };
 	struct ax_irq_lines *disk, *timer;
 	struct ax_ioapic *io;
 	uint64_t rte = 0;
 	struct fixture f;
 
 	(void)state;
-	memset(&f, 0, sizeof(f));
-	fake_clock_init(&f.clk, T0, 0);
-	params.hooks = &f.clk.host.hooks;
-	if (ax_devices_create(&params, &vm, &f.set, &diag) != AX_OK)
-		fail_msg("create: %s", diag.msg);
-	assert_int_equal(ax_lapic_from_device(f.set, 1, &f.lapic), AX_OK);
+	setup_models(&f, cfgs, sizeof(cfgs) / sizeof(cfgs[0]));
 	assert_int_equal(ax_ioapic_from_device(f.set, 2, &io), AX_OK);
 	disk = fake_line_lines(f.set, 3);
 	timer = fake_line_lines(f.set, 4);
@@ -1401,21 +1411,11 @@ static void test_with_pic8259(void **state)
 		  .cfg_list = edge,
 		  .cfg_len = 1 },
 	};
-	struct ax_vm_device_config vm = { cfgs, 3 };
-	struct ax_devices_params params = { .max_vcpus = NR_VCPUS,
-					    .kinds = &fake_line_kind,
-					    .nr_kinds = 1 };
-	struct ax_diag diag = { 0 };
 	struct ax_irq_lines *kbd;
 	struct fixture f;
 
 	(void)state;
-	memset(&f, 0, sizeof(f));
-	fake_clock_init(&f.clk, T0, 0);
-	params.hooks = &f.clk.host.hooks;
-	if (ax_devices_create(&params, &vm, &f.set, &diag) != AX_OK)
-		fail_msg("create: %s", diag.msg);
-	assert_int_equal(ax_lapic_from_device(f.set, 1, &f.lapic), AX_OK);
+	setup_models(&f, cfgs, sizeof(cfgs) / sizeof(cfgs[0]));
 	kbd = fake_line_lines(f.set, 3);
 	/* 8259A initialisation as a PC BIOS does it: vectors 0x20 and 0x28, cascade on IR2 */
 	port_out(&f, 0x20, 0x11);

@@ -67,7 +67,9 @@ struct ax_host_hooks {
 	 * a point where the guest can take an interrupt, asks
 	 * ax_devices_irq_pending() / ax_devices_irq_ack() (irq.h). Called from
 	 * any thread, possibly with a device lock held: it must not call back
-	 * into the set. A spurious call is harmless.
+	 * into the set, nor wait for a lock the host holds while it calls into
+	 * the set (asking ax_devices_irq_pending() under the lock this hook
+	 * takes deadlocks). A spurious call is harmless.
 	 */
 	void (*irq_notify)(void *ctx, uint32_t vcpu);
 	/* x86 INIT + startup IPI from a local APIC model: start vCPU `vcpu` in
