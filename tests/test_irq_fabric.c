@@ -559,6 +559,150 @@ static void test_apic_bus(void **state)
 }
 
 /* --- the real models together: local APIC, I/O APIC, 8259 ---------------------- */
+/* --- Arm: CPU interface and PPI sink -------------------------------------------- */
+struct fake_cpu_if {
+	uint32_t pending_vcpu;
+	unsigned acks;
+};
+
+static bool fc_pending(void *priv, uint32_t vcpu)
+{
+	return vcpu == ((struct fake_cpu_if *)priv)->pending_vcpu;
+}
+
+static enum ax_err fc_ack(void *priv, uint32_t vcpu, uint32_t *intid)
+{
+	((struct fake_cpu_if *)priv)->acks++;
+	*intid = 27 + vcpu;
+	return AX_OK;
+}
+
+struct fake_ppi {
+	uint32_t vcpu, intid;
+	bool level;
+	unsigned calls;
+};
+
+static void fpp_set(void *priv, uint32_t vcpu, uint32_t intid, bool level)
+{
+	struct fake_ppi *p = priv;
+
+	p->vcpu = vcpu;
+	p->intid = intid;
+	p->level = level;
+	p->calls++;
+}
+
+static void test_arm_cpu_irq(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t a = add(f, "a", KIND_LINE, 4, LEVEL, 1, AX_OK);
+	struct ax_irq_fabric *fab = ((struct fake_line_dev *)priv_of(f, a))->fabric;
+	struct fake_cpu_if c = { .pending_vcpu = 1 }, c2 = { 0 };
+	struct ax_cpu_irq_ops ops = { .priv = &c, .pending = fc_pending, .ack = fc_ack };
+	struct bus_lapic l = { 0 };
+	struct ax_apic_ops lops = {
+		.priv = &l, .deliver = fl_deliver, .pending = fl_pending, .ack = fl_ack
+	};
+	uint32_t intid = 0;
+
+	/* invalid registrations */
+	struct ax_cpu_irq_ops bad = { .priv = &c };
+	assert_int_equal(ax_irq_fabric_set_cpu_irq(fab, "gic", &bad, &f->diag),
+			 AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_irq_fabric_set_cpu_irq(fab, NULL, &ops, &f->diag),
+			 AX_ERR_INVALID_INPUT);
+
+	assert_int_equal(ax_irq_fabric_set_cpu_irq(fab, "gic", &ops, &f->diag), AX_OK);
+	assert_true(ax_devices_irq_pending(f->set, 1));
+	assert_false(ax_devices_irq_pending(f->set, 0));
+	assert_int_equal(ax_devices_irq_ack(f->set, 1, &intid), AX_OK);
+	assert_int_equal(intid, 28);
+	assert_int_equal(c.acks, 1);
+	assert_int_equal(ax_devices_irq_ack(f->set, 1, NULL), AX_ERR_INVALID_INPUT);
+
+	/* one per set; and never next to a local APIC, in either order */
+	ops.priv = &c2;
+	assert_int_equal(ax_irq_fabric_set_cpu_irq(fab, "gic2", &ops, &f->diag),
+			 AX_ERR_ALREADY_EXISTS);
+	assert_msg(&f->diag, "device \"gic2\": the set already has an Arm CPU interrupt "
+			     "controller, device \"gic\"");
+	assert_int_equal(ax_irq_fabric_set_lapic(fab, "lapic", &lops, &f->diag),
+			 AX_ERR_ALREADY_EXISTS);
+	assert_msg(&f->diag, "device \"lapic\": the set already has an Arm CPU interrupt "
+			     "controller, device \"gic\" (one CPU interrupt controller per set)");
+
+	/* clearing a stranger is a no-op; clearing it stops every call */
+	ax_irq_fabric_clear_cpu_irq(fab, &c2);
+	assert_true(ax_devices_irq_pending(f->set, 1));
+	ax_irq_fabric_clear_cpu_irq(fab, &c);
+	assert_false(ax_devices_irq_pending(f->set, 1));
+	assert_int_equal(ax_devices_irq_ack(f->set, 1, &intid), AX_ERR_NOT_FOUND);
+	assert_int_equal(c.acks, 1);
+
+	assert_int_equal(ax_irq_fabric_set_lapic(fab, "lapic", &lops, &f->diag), AX_OK);
+	ops.priv = &c;
+	assert_int_equal(ax_irq_fabric_set_cpu_irq(fab, "gic", &ops, &f->diag),
+			 AX_ERR_ALREADY_EXISTS);
+	assert_msg(&f->diag, "device \"gic\": the set already has a local APIC, device "
+			     "\"lapic\" (one CPU interrupt controller per set)");
+	ax_irq_fabric_clear_lapic(fab, &l);
+
+	/* ack may be NULL: Unsupported */
+	ops.ack = NULL;
+	assert_int_equal(ax_irq_fabric_set_cpu_irq(fab, "gic", &ops, &f->diag), AX_OK);
+	assert_true(ax_devices_irq_pending(f->set, 1));
+	assert_int_equal(ax_devices_irq_ack(f->set, 1, &intid), AX_ERR_UNSUPPORTED);
+	ax_irq_fabric_clear_cpu_irq(fab, &c);
+}
+
+static void test_arm_ppi_sink(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t a = add(f, "a", KIND_LINE, 4, LEVEL, 1, AX_OK);
+	struct ax_irq_fabric *fab = ((struct fake_line_dev *)priv_of(f, a))->fabric;
+	struct fake_ppi p = { 0 }, p2 = { 0 };
+	struct ax_ppi_sink sink = { .priv = &p, .set_ppi = fpp_set };
+	struct ax_ppi_sink bad = { .priv = &p };
+
+	/* no sink: dropped and counted, whatever the vcpu and intid */
+	ax_irq_fabric_set_ppi(fab, 0, 27, true);
+	ax_irq_fabric_set_ppi(fab, UINT32_MAX, UINT32_MAX, false);
+	assert_int_equal(ax_irq_fabric_ppi_dropped(fab), 2);
+	ax_irq_fabric_set_ppi(NULL, 0, 27, true);
+	assert_int_equal(ax_irq_fabric_ppi_dropped(NULL), 0);
+
+	assert_int_equal(ax_irq_fabric_set_ppi_sink(fab, "gic", &bad, &f->diag),
+			 AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_irq_fabric_set_ppi_sink(fab, "gic", &sink, &f->diag), AX_OK);
+	sink.priv = &p2;
+	assert_int_equal(ax_irq_fabric_set_ppi_sink(fab, "gic2", &sink, &f->diag),
+			 AX_ERR_ALREADY_EXISTS);
+	assert_msg(&f->diag, "device \"gic2\": the set already has a PPI sink, device \"gic\"");
+	ax_irq_fabric_set_ppi(fab, 1, 30, true);
+	assert_int_equal(p.calls, 1);
+	assert_int_equal(p.vcpu, 1);
+	assert_int_equal(p.intid, 30);
+	assert_true(p.level);
+	/* vcpu bounds are the sink's business: passed through as is */
+	ax_irq_fabric_set_ppi(fab, UINT32_MAX, 27, false);
+	assert_int_equal(p.calls, 2);
+	assert_int_equal(p.vcpu, UINT32_MAX);
+	assert_false(p.level);
+	assert_int_equal(ax_irq_fabric_ppi_dropped(fab), 2);
+
+	ax_irq_fabric_clear_ppi_sink(fab, &p2);
+	ax_irq_fabric_set_ppi(fab, 0, 27, true);
+	assert_int_equal(p.calls, 3);
+	ax_irq_fabric_clear_ppi_sink(fab, &p);
+	ax_irq_fabric_set_ppi(fab, 0, 27, true);
+	assert_int_equal(p.calls, 3);
+	assert_int_equal(ax_irq_fabric_ppi_dropped(fab), 3);
+	/* a new sink may come after the old one went */
+	assert_int_equal(ax_irq_fabric_set_ppi_sink(fab, "gic2", &sink, &f->diag), AX_OK);
+	ax_irq_fabric_clear_ppi_sink(fab, &p2);
+}
+
 static void mmio_w32(struct ax_devices *set, uint64_t addr, uint32_t v)
 {
 	assert_int_equal(ax_devices_handle_mmio_write(set, 0, addr, AX_WIDTH_DWORD, v), AX_OK);
@@ -764,6 +908,66 @@ static void test_threads_clear_lapic_while_called(void **state)
 	assert_int_equal(atomic_load(&d.late_calls), 0);
 }
 
+static void dl_set_ppi(void *priv, uint32_t vcpu, uint32_t intid, bool level)
+{
+	(void)intid;
+	(void)level;
+	dl_pending(priv, vcpu);
+}
+
+static void *arm_drain_caller(void *p)
+{
+	struct drain_arg *a = p;
+	uint32_t v;
+
+	while (!atomic_load(a->stop)) {
+		ax_devices_irq_pending(a->set, a->vcpu);
+		(void)ax_devices_irq_ack(a->set, a->vcpu, &v);
+		ax_irq_fabric_set_ppi(a->fab, a->vcpu, 27, a->vcpu & 1);
+	}
+	return NULL;
+}
+
+static void test_threads_clear_cpu_irq_while_called(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t a = add(f, "a", KIND_LINE, 4, LEVEL, 1, AX_OK);
+	struct ax_irq_fabric *fab = ((struct fake_line_dev *)priv_of(f, a))->fabric;
+	static struct drain_lapic d;
+	struct ax_cpu_irq_ops ops = { .priv = &d, .pending = dl_pending, .ack = dl_ack };
+	struct ax_ppi_sink sink = { .priv = &d, .set_ppi = dl_set_ppi };
+	_Atomic bool stop = false;
+	pthread_t t[2];
+	struct drain_arg args[2];
+
+	memset(&d, 0, sizeof(d));
+	for (unsigned i = 0; i < 2; i++) {
+		args[i] = (struct drain_arg){ f->set, fab, i, &stop };
+		assert_int_equal(pthread_create(&t[i], NULL, arm_drain_caller, &args[i]), 0);
+	}
+	atomic_store(&d.alive, true);
+	assert_int_equal(ax_irq_fabric_set_cpu_irq(fab, "gic", &ops, NULL), AX_OK);
+	assert_int_equal(ax_irq_fabric_set_ppi_sink(fab, "gic", &sink, NULL), AX_OK);
+	while (atomic_load(&d.calls) < 100)
+		sched_yield();
+	ax_irq_fabric_clear_cpu_irq(fab, &d);
+	ax_irq_fabric_clear_ppi_sink(fab, &d);
+	atomic_store(&d.alive, false);
+	for (unsigned round = 0; round < 2000; round++) {
+		atomic_store(&d.alive, true);
+		assert_int_equal(ax_irq_fabric_set_cpu_irq(fab, "gic", &ops, NULL), AX_OK);
+		assert_int_equal(ax_irq_fabric_set_ppi_sink(fab, "gic", &sink, NULL), AX_OK);
+		ax_irq_fabric_clear_ppi_sink(fab, &d);
+		ax_irq_fabric_clear_cpu_irq(fab, &d);
+		atomic_store(&d.alive, false);
+	}
+	atomic_store(&stop, true);
+	for (unsigned i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(atomic_load(&d.late_calls), 0);
+	assert_true(ax_irq_fabric_ppi_dropped(fab) > 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -780,6 +984,9 @@ int main(void)
 		T(test_pc_interrupt_controllers),
 		T(test_threads_share_a_level_line),
 		T(test_threads_clear_lapic_while_called),
+		T(test_arm_cpu_irq),
+		T(test_arm_ppi_sink),
+		T(test_threads_clear_cpu_irq_while_called),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

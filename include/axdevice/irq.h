@@ -68,6 +68,8 @@ struct ax_irq_fabric;
  * highest-priority deliverable vector (IRR -> ISR in the local APIC, or the
  * 8259's vector through ExtINT) and stores it in *vector. NotFound when
  * nothing is deliverable any more (the host then delivers nothing).
+ * On Arm the guest acknowledges through the GIC itself; ax_devices_irq_ack
+ * forwards to the CPU interface model, Unsupported when it has no such path.
  * Both return NotFound / false when the set has no such model.
  */
 bool ax_devices_irq_pending(struct ax_devices *set, uint32_t vcpu);

@@ -11,7 +11,8 @@
  * can never deliver their edges out of order. Uncontended, that is one
  * atomic exchange per change.
  *
- * Bus path (lapic, 8259, I/O APIC EOI). The registered ops live in the
+ * Bus path (lapic, 8259, I/O APIC EOI; on Arm the CPU interface and the PPI
+ * sink, a set having either a local APIC or an Arm CPU interface). The registered ops live in the
  * fabric; callers announce themselves in an in-flight counter (sharded by
  * vCPU for the host's pending/ack) and read an atomic pointer; clearing a
  * registration stores NULL and waits for every shard to reach zero, after
@@ -73,6 +74,8 @@ struct named_model {
 	union {
 		struct ax_apic_ops apic;
 		struct ax_pic_ops pic;
+		struct ax_cpu_irq_ops cpu;
+		struct ax_ppi_sink ppi;
 	} ops;
 	void *priv; /* the model, as its clear call names it */
 	bool used;  /* control path */
@@ -95,15 +98,17 @@ struct ax_irq_fabric {
 	/* bus path */
 	struct bus_shard inflight[BUS_SHARDS];
 	_Atomic(struct named_model *) lapic, pic;
+	_Atomic(struct named_model *) cpu_irq, ppi; /* Arm: CPU interface, PPI sink */
 	_Atomic(struct ax_ioapic_eoi *) eois[MAX_EOIS];
-	_Atomic uint64_t dropped; /* APIC messages with no local APIC to take them */
+	_Atomic uint64_t dropped;     /* APIC messages with no local APIC to take them */
+	_Atomic uint64_t ppi_dropped; /* PPI levels with no sink to take them */
 
 	/* control path, under `ctl` */
 	struct ax_spinlock ctl;
 	struct input_slot inputs[MAX_INPUTS];
 	struct line_rec *recs;
 	struct ax_irq_lines *bound;
-	struct named_model lapic_store, pic_store;
+	struct named_model lapic_store, pic_store, cpu_irq_store, ppi_store;
 	struct ax_ioapic_eoi eoi_store[MAX_EOIS];
 	bool eoi_used[MAX_EOIS];
 };
@@ -122,7 +127,10 @@ struct ax_irq_fabric *ax_irq_fabric_create(const struct ax_host_hooks *hooks)
 		atomic_init(&f->inflight[i].n, 0);
 	atomic_init(&f->lapic, NULL);
 	atomic_init(&f->pic, NULL);
+	atomic_init(&f->cpu_irq, NULL);
+	atomic_init(&f->ppi, NULL);
 	atomic_init(&f->dropped, 0);
+	atomic_init(&f->ppi_dropped, 0);
 	for (unsigned i = 0; i < MAX_EOIS; i++)
 		atomic_init(&f->eois[i], NULL);
 	return f;
@@ -592,9 +600,10 @@ static void bus_drain(struct ax_irq_fabric *f)
 }
 
 /* Registers `m` (ops and priv filled) in `store` and publishes it; AlreadyExists names both. */
-static enum ax_err model_set(struct ax_irq_fabric *f, _Atomic(struct named_model *) *pub,
-			     struct named_model *store, const char *what, const char *name,
-			     const struct named_model *m, struct ax_diag *diag)
+static enum ax_err model_set_excl(struct ax_irq_fabric *f, _Atomic(struct named_model *) *pub,
+				  struct named_model *store, const char *what, const char *name,
+				  const struct named_model *m, const struct named_model *rival,
+				  const char *rival_what, struct ax_diag *diag)
 {
 	fabric_lock(f);
 	if (store->used) {
@@ -603,12 +612,26 @@ static enum ax_err model_set(struct ax_irq_fabric *f, _Atomic(struct named_model
 			       "device \"%s\": the set already has %s, device \"%s\"", name, what,
 			       store->name);
 	}
+	if (rival && rival->used) {
+		fabric_unlock(f);
+		return ax_fail(diag, AX_ERR_ALREADY_EXISTS,
+			       "device \"%s\": the set already has %s, device \"%s\" (one CPU "
+			       "interrupt controller per set)",
+			       name, rival_what, rival->name);
+	}
 	*store = *m;
 	store->used = true;
 	ax_strlcpy(store->name, name, sizeof(store->name));
 	atomic_store_explicit(pub, store, memory_order_seq_cst);
 	fabric_unlock(f);
 	return AX_OK;
+}
+
+static enum ax_err model_set(struct ax_irq_fabric *f, _Atomic(struct named_model *) *pub,
+			     struct named_model *store, const char *what, const char *name,
+			     const struct named_model *m, struct ax_diag *diag)
+{
+	return model_set_excl(f, pub, store, what, name, m, NULL, NULL, diag);
 }
 
 /* Unpublishes `store` if it is `priv`'s and frees it once no bus call can still use it. */
@@ -640,7 +663,8 @@ enum ax_err ax_irq_fabric_set_lapic(struct ax_irq_fabric *f, const char *name,
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "irq fabric: a local APIC needs a name, deliver, pending and ack");
 	m.ops.apic = *ops;
-	return model_set(f, &f->lapic, &f->lapic_store, "a local APIC", name, &m, diag);
+	return model_set_excl(f, &f->lapic, &f->lapic_store, "a local APIC", name, &m,
+			      &f->cpu_irq_store, "an Arm CPU interrupt controller", diag);
 }
 
 void ax_irq_fabric_clear_lapic(struct ax_irq_fabric *f, void *priv)
@@ -781,6 +805,65 @@ uint8_t ax_irq_fabric_pic_ack(struct ax_irq_fabric *f)
 	return vector;
 }
 
+/* --- Arm: CPU interface and PPI sink ------------------------------------------ */
+
+enum ax_err ax_irq_fabric_set_cpu_irq(struct ax_irq_fabric *f, const char *name,
+				      const struct ax_cpu_irq_ops *ops, struct ax_diag *diag)
+{
+	struct named_model m = { .priv = ops ? ops->priv : NULL };
+
+	if (!f || !name || !ops || !ops->pending)
+		return ax_fail(diag, AX_ERR_INVALID_INPUT,
+			       "irq fabric: a CPU interrupt controller needs a name and pending");
+	m.ops.cpu = *ops;
+	return model_set_excl(f, &f->cpu_irq, &f->cpu_irq_store, "an Arm CPU interrupt controller",
+			      name, &m, &f->lapic_store, "a local APIC", diag);
+}
+
+void ax_irq_fabric_clear_cpu_irq(struct ax_irq_fabric *f, void *priv)
+{
+	if (f)
+		model_clear(f, &f->cpu_irq, &f->cpu_irq_store, priv);
+}
+
+enum ax_err ax_irq_fabric_set_ppi_sink(struct ax_irq_fabric *f, const char *name,
+				       const struct ax_ppi_sink *sink, struct ax_diag *diag)
+{
+	struct named_model m = { .priv = sink ? sink->priv : NULL };
+
+	if (!f || !name || !sink || !sink->set_ppi)
+		return ax_fail(diag, AX_ERR_INVALID_INPUT,
+			       "irq fabric: a PPI sink needs a name and set_ppi");
+	m.ops.ppi = *sink;
+	return model_set(f, &f->ppi, &f->ppi_store, "a PPI sink", name, &m, diag);
+}
+
+void ax_irq_fabric_clear_ppi_sink(struct ax_irq_fabric *f, void *priv)
+{
+	if (f)
+		model_clear(f, &f->ppi, &f->ppi_store, priv);
+}
+
+void ax_irq_fabric_set_ppi(struct ax_irq_fabric *f, uint32_t vcpu, uint32_t intid, bool level)
+{
+	const struct named_model *p;
+
+	if (!f)
+		return;
+	bus_enter(f, vcpu);
+	p = atomic_load_explicit(&f->ppi, memory_order_seq_cst);
+	if (p)
+		p->ops.ppi.set_ppi(p->ops.ppi.priv, vcpu, intid, level);
+	else
+		atomic_fetch_add_explicit(&f->ppi_dropped, 1, memory_order_relaxed);
+	bus_exit(f, vcpu);
+}
+
+uint64_t ax_irq_fabric_ppi_dropped(struct ax_irq_fabric *f)
+{
+	return f ? atomic_load_explicit(&f->ppi_dropped, memory_order_relaxed) : 0;
+}
+
 uint64_t ax_irq_fabric_dropped(struct ax_irq_fabric *f)
 {
 	return f ? atomic_load_explicit(&f->dropped, memory_order_relaxed) : 0;
@@ -798,8 +881,13 @@ bool ax_devices_irq_pending(struct ax_devices *set, uint32_t vcpu)
 		return false;
 	bus_enter(f, vcpu);
 	a = atomic_load_explicit(&f->lapic, memory_order_seq_cst);
-	if (a)
+	if (a) {
 		pending = a->ops.apic.pending(a->ops.apic.priv, vcpu);
+	} else {
+		a = atomic_load_explicit(&f->cpu_irq, memory_order_seq_cst);
+		if (a)
+			pending = a->ops.cpu.pending(a->ops.cpu.priv, vcpu);
+	}
 	bus_exit(f, vcpu);
 	return pending;
 }
@@ -814,8 +902,14 @@ enum ax_err ax_devices_irq_ack(struct ax_devices *set, uint32_t vcpu, uint32_t *
 		return f ? AX_ERR_INVALID_INPUT : AX_ERR_NOT_FOUND;
 	bus_enter(f, vcpu);
 	a = atomic_load_explicit(&f->lapic, memory_order_seq_cst);
-	if (a)
+	if (a) {
 		err = a->ops.apic.ack(a->ops.apic.priv, vcpu, vector);
+	} else {
+		a = atomic_load_explicit(&f->cpu_irq, memory_order_seq_cst);
+		if (a)
+			err = a->ops.cpu.ack ? a->ops.cpu.ack(a->ops.cpu.priv, vcpu, vector)
+					     : AX_ERR_UNSUPPORTED;
+	}
 	bus_exit(f, vcpu);
 	return err;
 }

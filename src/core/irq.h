@@ -167,6 +167,8 @@ enum ax_err ax_irq_fabric_set_ppi_sink(struct ax_irq_fabric *f, const char *name
 				       const struct ax_ppi_sink *sink, struct ax_diag *diag);
 void ax_irq_fabric_clear_ppi_sink(struct ax_irq_fabric *f, void *priv);
 void ax_irq_fabric_set_ppi(struct ax_irq_fabric *f, uint32_t vcpu, uint32_t intid, bool level);
+/* PPI levels set_ppi dropped so far (no sink registered). */
+uint64_t ax_irq_fabric_ppi_dropped(struct ax_irq_fabric *f);
 
 /* --- owned by the device set (src/core/devices.c) -------------------------- */
 struct ax_irq_fabric *ax_irq_fabric_create(const struct ax_host_hooks *hooks);
