@@ -14,6 +14,11 @@ static const struct ax_device_kind builtin_kinds[] = {
 	{ AX_EMU_LAPIC, "lapic", ax_lapic_create },
 	{ AX_EMU_IOAPIC, "ioapic", ax_ioapic_create },
 	{ AX_EMU_PIC8259, "pic8259", ax_pic8259_create },
+	{ AX_EMU_GICD_V3, "gicd-v3", ax_gicd_v3_create },
+	{ AX_EMU_GICR, "gicr", ax_gicr_create },
+	{ AX_EMU_ICC, "icc", ax_icc_create },
+	{ AX_EMU_ICC_SRE, "icc-sre", ax_icc_sre_create },
+	{ AX_EMU_SGIR, "sgir", ax_sgir_create },
 	/* device models register here, one line each */
 };
 

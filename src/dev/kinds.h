@@ -27,6 +27,17 @@ enum ax_err ax_pic8259_create(const struct ax_kind_env *env, const struct ax_emu
 /* The console's PL011 model (cfg_list model 1); ax_uart16550_create dispatches to it. */
 enum ax_err ax_pl011_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
 			    struct ax_device_desc *out, struct ax_diag *diag);
+/* GICv3: distributor, redistributors, CPU interface (whole set, or SRE / SGI1R alone) */
+enum ax_err ax_gicd_v3_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+			      struct ax_device_desc *out, struct ax_diag *diag);
+enum ax_err ax_gicr_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+			   struct ax_device_desc *out, struct ax_diag *diag);
+enum ax_err ax_icc_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+			  struct ax_device_desc *out, struct ax_diag *diag);
+enum ax_err ax_icc_sre_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+			      struct ax_device_desc *out, struct ax_diag *diag);
+enum ax_err ax_sgir_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+			   struct ax_device_desc *out, struct ax_diag *diag);
 /* device models declare their constructors here, one each */
 
 #endif
