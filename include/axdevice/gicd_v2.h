@@ -2,7 +2,9 @@
 /*
  * ARM GICv2 distributor (EmuDeviceType GicdV2 = 1), after IHI 0048B §4.3.
  *
- * Config: cfg_list = [num_irqs, num_cpus], defaults [256, 1]. num_irqs is a
+ * Config: cfg_list = [num_irqs, num_cpus], defaults [256, 1], or
+ * [num_irqs, num_cpus, gicc_base, gicc_length] for a GIC with its CPU
+ * interface (see below); three entries are an error. num_irqs is a
  * multiple of 32 in 32..1024; interrupt ids 1020..1023 are special in GICv2,
  * so with num_irqs = 1024 only ids 0..1019 exist and the rest read as zero.
  * num_cpus is 1..8. The range must be at least AX_GICD_V2_SIZE bytes; space
@@ -41,6 +43,22 @@
  * its line is high or its latch is set (ISPENDR sets the latch, ICPENDR and
  * acknowledge clear it). SGI/PPI state (0..31) is banked per CPU; SGI pending
  * state is kept per source CPU.
+ *
+ * CPU interface (IHI 0048B §4.4, src/dev/gicc_v2.c), with four cfg_list
+ * entries: a second MMIO range of the same device at gicc_base, gicc_length
+ * >= AX_GICC_V2_SIZE bytes (0x2000; QEMU's virt board uses 0x10000; space
+ * past the frame reads as zero), registers GICC_CTLR .. GICC_DIR banked per
+ * vCPU by the access context, 32-bit accesses only. The device then also
+ * joins the set's interrupt fabric: it is the set's CPU interrupt
+ * controller (ax_devices_irq_pending(vcpu) = that CPU interface would
+ * signal an IRQ: an enabled, group-enabled interrupt above GICC_PMR and the
+ * running priority; ax_devices_irq_ack is Unsupported, the guest
+ * acknowledges through GICC_IAR), the PPI sink (PPIs 16..31 per vCPU as
+ * level lines, e.g. from the generic timer) and the controller input of
+ * lines [0, num_irqs) where a device's irq_id n drives SPI n (lines below
+ * 32 are ignored). It tells the host "vCPU n may have an interrupt" through
+ * the irq_notify hook, like the x86 local APIC. Without the CPU interface
+ * the device stays outside the fabric, as before.
  *
  * Host side: get the model with ax_gicd_v2_from_device(), drive lines with
  * ax_gicd_v2_set_level(), and fill list registers with highest_pending ->

@@ -18,14 +18,10 @@
 
 #include <axdevice/gicd_v2.h>
 
+#include "gicv2_priv.h"
 #include "kinds.h"
 
 #include "../core/util.h"
-
-#define GICD_MAGIC  0x47494432u /* "GID2": priv really is a struct ax_gicd_v2 */
-#define NR_SGIS	    16u
-#define NR_PRIVATE  32u /* SGIs + PPIs, banked per CPU */
-#define NR_SPIS_MAX (AX_GICD_V2_MAX_IRQS - NR_PRIVATE)
 
 #define DEFAULT_NUM_IRQS 256u
 #define DEFAULT_NUM_CPUS 1u
@@ -68,67 +64,49 @@ static const uint8_t gicd_id_regs[12] = {
 	0x0d, 0xf0, 0x05, 0xb1, /* CIDR0..3 */
 };
 
-struct irq_state {
-	uint8_t priority;
-	uint8_t targets; /* SPIs only: CPU interfaces it is forwarded to (reset: none) */
-	bool enabled;
-	bool group1;
-	bool edge;
-	bool active;
-	bool latch; /* edge seen or software set-pending, until acknowledged */
-	bool line;  /* input level driven by the host (PPIs, SPIs) */
-};
-
-struct cpu_bank {
-	struct irq_state irqs[NR_PRIVATE];
-	uint8_t sgi_sources[NR_SGIS]; /* pending SGIs: one bit per sending CPU */
-};
-
-struct ax_gicd_v2 {
-	uint32_t magic;
-	struct ax_spinlock lock;
-	const struct ax_host_hooks *hooks;
-	uint32_t num_irqs; /* as configured; TYPER reports it */
-	uint32_t nr_ids;   /* implemented ids: num_irqs without the special 1020..1023 */
-	uint32_t num_cpus;
-	uint8_t cpu_mask; /* one bit per implemented CPU interface */
-	uint32_t ctlr;
-	ax_gicd_v2_notify_fn notify;
-	void *notify_ctx;
-	struct cpu_bank cpus[AX_GICD_V2_MAX_CPUS];
-	struct irq_state spis[NR_SPIS_MAX];
-};
-
-/* One access or host call in progress: the accessing CPU and CPUs to notify. */
-struct gicd_op {
-	struct ax_gicd_v2 *g;
-	uint32_t cpu;
-	uint8_t kick;
-};
-
-static void gicd_lock(struct ax_gicd_v2 *g)
+void gicv2_lock(struct ax_gicd_v2 *g)
 {
 	ax_spin_lock(&g->lock, g->hooks);
 }
 
-/* Drops the lock, then tells the host which CPUs may have new work. */
-static void gicd_unlock(struct gicd_op *op)
+static void gicd_lock(struct ax_gicd_v2 *g)
+{
+	gicv2_lock(g);
+}
+
+/*
+ * Drops the lock, then tells the host which CPUs may have new work: the
+ * notify callback and, with a CPU interface, the host's irq_notify hook.
+ */
+void gicv2_unlock(struct gicd_op *op)
 {
 	struct ax_gicd_v2 *g = op->g;
 	ax_gicd_v2_notify_fn fn = g->notify;
 	void *ctx = g->notify_ctx;
+	const struct ax_host_hooks *h = g->hooks;
+	bool host = g->has_cpuif && h->irq_notify;
 
 	ax_spin_unlock(&g->lock);
-	if (!fn)
+	if (!fn && !host)
 		return;
-	for (uint32_t cpu = 0; cpu < AX_GICD_V2_MAX_CPUS; cpu++)
-		if (op->kick & (1u << cpu))
+	for (uint32_t cpu = 0; cpu < AX_GICD_V2_MAX_CPUS; cpu++) {
+		if (!(op->kick & (1u << cpu)))
+			continue;
+		if (fn)
 			fn(ctx, cpu);
+		if (host)
+			h->irq_notify(h->ctx, cpu);
+	}
+}
+
+static void gicd_unlock(struct gicd_op *op)
+{
+	gicv2_unlock(op);
 }
 
 /* ---- interrupt state ----------------------------------------------------- */
 
-static struct irq_state *irq_at(struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq)
+struct irq_state *gicv2_irq_at(struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq)
 {
 	return irq < NR_PRIVATE ? &g->cpus[cpu].irqs[irq] : &g->spis[irq - NR_PRIVATE];
 }
@@ -142,27 +120,27 @@ static bool irq_pending(const struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq,
 }
 
 /* CPUs an interrupt is forwarded to (a uniprocessor GIC always uses CPU 0). */
-static uint8_t irq_targets(const struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq,
-			   const struct irq_state *s)
+uint8_t gicv2_irq_targets(const struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq,
+			  const struct irq_state *s)
 {
 	if (irq < NR_PRIVATE)
 		return (uint8_t)(1u << cpu);
 	return g->num_cpus == 1 ? 1u : s->targets;
 }
 
-static bool irq_deliverable(struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq)
+bool gicv2_irq_deliverable(struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq)
 {
-	const struct irq_state *s = irq_at(g, cpu, irq);
+	const struct irq_state *s = gicv2_irq_at(g, cpu, irq);
 	uint32_t group_enable = s->group1 ? CTLR_ENABLE_GRP1 : CTLR_ENABLE_GRP0;
 
 	return (g->ctlr & group_enable) && s->enabled && !s->active && irq_pending(g, cpu, irq, s);
 }
 
 /* After a change to irq (in cpu's bank): remember to notify its targets if it can be taken. */
-static void note_change(struct gicd_op *op, uint32_t cpu, uint32_t irq)
+void gicv2_note_change(struct gicd_op *op, uint32_t cpu, uint32_t irq)
 {
-	if (irq_deliverable(op->g, cpu, irq))
-		op->kick |= irq_targets(op->g, cpu, irq, irq_at(op->g, cpu, irq));
+	if (gicv2_irq_deliverable(op->g, cpu, irq))
+		op->kick |= gicv2_irq_targets(op->g, cpu, irq, gicv2_irq_at(op->g, cpu, irq));
 }
 
 static void irq_reset(struct irq_state *s, uint32_t irq)
@@ -185,6 +163,7 @@ static void gicd_reset_locked(struct ax_gicd_v2 *g)
 	}
 	for (uint32_t i = 0; i < NR_SPIS_MAX; i++)
 		irq_reset(&g->spis[i], NR_PRIVATE + i);
+	gicc_v2_reset_locked(g);
 }
 
 /* ---- register map -------------------------------------------------------- */
@@ -230,7 +209,7 @@ static void write_bitmap(struct gicd_op *op, const struct gicd_reg *reg, uint32_
 	(void)width;
 	for (uint32_t i = 0; i < 32 && first + i < op->g->nr_ids; i++) {
 		reg->put_bit(op, first + i, (val >> i) & 1u);
-		note_change(op, op->cpu, first + i);
+		gicv2_note_change(op, op->cpu, first + i);
 	}
 }
 
@@ -256,80 +235,80 @@ static void write_bytes(struct gicd_op *op, const struct gicd_reg *reg, uint32_t
 
 static bool get_group(struct gicd_op *op, uint32_t irq)
 {
-	return irq_at(op->g, op->cpu, irq)->group1;
+	return gicv2_irq_at(op->g, op->cpu, irq)->group1;
 }
 
 static void put_group(struct gicd_op *op, uint32_t irq, bool bit)
 {
-	irq_at(op->g, op->cpu, irq)->group1 = bit;
+	gicv2_irq_at(op->g, op->cpu, irq)->group1 = bit;
 }
 
 static bool get_enabled(struct gicd_op *op, uint32_t irq)
 {
-	return irq_at(op->g, op->cpu, irq)->enabled;
+	return gicv2_irq_at(op->g, op->cpu, irq)->enabled;
 }
 
 static void set_enabled(struct gicd_op *op, uint32_t irq, bool bit)
 {
 	if (bit)
-		irq_at(op->g, op->cpu, irq)->enabled = true;
+		gicv2_irq_at(op->g, op->cpu, irq)->enabled = true;
 }
 
 static void clear_enabled(struct gicd_op *op, uint32_t irq, bool bit)
 {
 	if (bit)
-		irq_at(op->g, op->cpu, irq)->enabled = false;
+		gicv2_irq_at(op->g, op->cpu, irq)->enabled = false;
 }
 
 static bool get_pending(struct gicd_op *op, uint32_t irq)
 {
-	return irq_pending(op->g, op->cpu, irq, irq_at(op->g, op->cpu, irq));
+	return irq_pending(op->g, op->cpu, irq, gicv2_irq_at(op->g, op->cpu, irq));
 }
 
 /* SGI pending bits are read-only here: GICv2 keeps them per source (S/CPENDSGIR). */
 static void set_pending(struct gicd_op *op, uint32_t irq, bool bit)
 {
 	if (bit && irq >= NR_SGIS)
-		irq_at(op->g, op->cpu, irq)->latch = true;
+		gicv2_irq_at(op->g, op->cpu, irq)->latch = true;
 }
 
 static void clear_pending(struct gicd_op *op, uint32_t irq, bool bit)
 {
 	if (bit && irq >= NR_SGIS)
-		irq_at(op->g, op->cpu, irq)->latch = false;
+		gicv2_irq_at(op->g, op->cpu, irq)->latch = false;
 }
 
 static bool get_active(struct gicd_op *op, uint32_t irq)
 {
-	return irq_at(op->g, op->cpu, irq)->active;
+	return gicv2_irq_at(op->g, op->cpu, irq)->active;
 }
 
 static void set_active(struct gicd_op *op, uint32_t irq, bool bit)
 {
 	if (bit)
-		irq_at(op->g, op->cpu, irq)->active = true;
+		gicv2_irq_at(op->g, op->cpu, irq)->active = true;
 }
 
 static void clear_active(struct gicd_op *op, uint32_t irq, bool bit)
 {
 	if (bit)
-		irq_at(op->g, op->cpu, irq)->active = false;
+		gicv2_irq_at(op->g, op->cpu, irq)->active = false;
 }
 
 static uint8_t get_priority(struct gicd_op *op, uint32_t irq)
 {
-	return irq_at(op->g, op->cpu, irq)->priority;
+	return gicv2_irq_at(op->g, op->cpu, irq)->priority;
 }
 
 static void put_priority(struct gicd_op *op, uint32_t irq, uint8_t val)
 {
-	irq_at(op->g, op->cpu, irq)->priority = val & AX_GICD_V2_PRIORITY_MASK;
-	note_change(op, op->cpu, irq);
+	gicv2_irq_at(op->g, op->cpu, irq)->priority = val & AX_GICD_V2_PRIORITY_MASK;
+	gicv2_note_change(op, op->cpu, irq);
 }
 
 static uint8_t get_targets(struct gicd_op *op, uint32_t irq)
 {
-	return irq_targets(op->g, op->cpu, irq, irq_at(op->g, op->cpu, irq));
+	return gicv2_irq_targets(op->g, op->cpu, irq, gicv2_irq_at(op->g, op->cpu, irq));
 }
 
 /* 0..31 are read-only; a uniprocessor GIC routes everything to CPU 0. */
@@ -337,8 +316,8 @@ static void put_targets(struct gicd_op *op, uint32_t irq, uint8_t val)
 {
 	if (irq < NR_PRIVATE || op->g->num_cpus == 1)
 		return;
-	irq_at(op->g, op->cpu, irq)->targets = val & op->g->cpu_mask;
-	note_change(op, op->cpu, irq);
+	gicv2_irq_at(op->g, op->cpu, irq)->targets = val & op->g->cpu_mask;
+	gicv2_note_change(op, op->cpu, irq);
 }
 
 static uint8_t get_sgi_sources(struct gicd_op *op, uint32_t sgi)
@@ -349,7 +328,7 @@ static uint8_t get_sgi_sources(struct gicd_op *op, uint32_t sgi)
 static void set_sgi_sources(struct gicd_op *op, uint32_t sgi, uint8_t val)
 {
 	op->g->cpus[op->cpu].sgi_sources[sgi] |= val & op->g->cpu_mask;
-	note_change(op, op->cpu, sgi);
+	gicv2_note_change(op, op->cpu, sgi);
 }
 
 static void clear_sgi_sources(struct gicd_op *op, uint32_t sgi, uint8_t val)
@@ -380,9 +359,9 @@ static void write_ctlr(struct gicd_op *op, const struct gicd_reg *reg, uint32_t 
 	/* Rare (boot time), so find exactly who has work now. */
 	for (uint32_t cpu = 0; cpu < op->g->num_cpus; cpu++)
 		for (uint32_t irq = 0; irq < NR_PRIVATE; irq++)
-			note_change(op, cpu, irq);
+			gicv2_note_change(op, cpu, irq);
 	for (uint32_t irq = NR_PRIVATE; irq < op->g->nr_ids; irq++)
-		note_change(op, 0, irq);
+		gicv2_note_change(op, 0, irq);
 }
 
 static uint32_t read_typer(struct gicd_op *op, const struct gicd_reg *reg, uint32_t off,
@@ -414,7 +393,7 @@ static uint32_t read_icfgr(struct gicd_op *op, const struct gicd_reg *reg, uint3
 	(void)reg;
 	(void)width;
 	for (uint32_t i = 0; i < 16 && first + i < op->g->nr_ids; i++)
-		if (irq_at(op->g, op->cpu, first + i)->edge)
+		if (gicv2_irq_at(op->g, op->cpu, first + i)->edge)
 			val |= 2u << (2 * i);
 	return val;
 }
@@ -429,8 +408,8 @@ static void write_icfgr(struct gicd_op *op, const struct gicd_reg *reg, uint32_t
 	for (uint32_t i = 0; i < 16 && first + i < op->g->nr_ids; i++) {
 		if (first + i < NR_PRIVATE)
 			continue;
-		irq_at(op->g, op->cpu, first + i)->edge = (val >> (2 * i + 1)) & 1u;
-		note_change(op, op->cpu, first + i);
+		gicv2_irq_at(op->g, op->cpu, first + i)->edge = (val >> (2 * i + 1)) & 1u;
+		gicv2_note_change(op, op->cpu, first + i);
 	}
 }
 
@@ -455,7 +434,7 @@ static void write_sgir(struct gicd_op *op, const struct gicd_reg *reg, uint32_t 
 		if (!(targets & (1u << cpu)))
 			continue;
 		op->g->cpus[cpu].sgi_sources[sgi] |= (uint8_t)(1u << op->cpu);
-		note_change(op, cpu, sgi);
+		gicv2_note_change(op, cpu, sgi);
 	}
 }
 
@@ -533,11 +512,15 @@ static enum ax_err gicd_access(struct ax_gicd_v2 *g, const struct ax_access *acc
 
 static enum ax_err gicd_read(void *priv, const struct ax_access *acc, uint64_t *val)
 {
+	if (acc->range == 1)
+		return gicc_v2_access(priv, acc, val, 0);
 	return gicd_access(priv, acc, val, 0);
 }
 
 static enum ax_err gicd_write(void *priv, const struct ax_access *acc, uint64_t val)
 {
+	if (acc->range == 1)
+		return gicc_v2_access(priv, acc, NULL, (uint32_t)val);
 	return gicd_access(priv, acc, NULL, (uint32_t)val);
 }
 
@@ -555,6 +538,7 @@ static void gicd_destroy(void *priv)
 {
 	struct ax_gicd_v2 *g = priv;
 
+	gicc_v2_detach(g);
 	g->magic = 0;
 	ax_free(g->hooks, g);
 }
@@ -573,10 +557,15 @@ enum ax_err ax_gicd_v2_create(const struct ax_kind_env *env, const struct ax_emu
 	uint64_t num_cpus = cfg->cfg_len > 1 ? cfg->cfg_list[1] : DEFAULT_NUM_CPUS;
 	struct ax_gicd_v2 *g;
 
-	if (cfg->cfg_len > 2)
+	bool cpuif = cfg->cfg_len == 4;
+	uint64_t gicc_base = cpuif ? cfg->cfg_list[2] : 0;
+	uint64_t gicc_len = cpuif ? cfg->cfg_list[3] : 0;
+
+	if (cfg->cfg_len > 2 && !cpuif)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "device \"%s\": cfg_list has %zu entries, expected at most 2 "
-			       "[num_irqs, num_cpus]",
+			       "[num_irqs, num_cpus] or 4 [num_irqs, num_cpus, gicc_base, "
+			       "gicc_length]",
 			       cfg->name, cfg->cfg_len);
 	if (num_irqs < 32 || num_irqs > AX_GICD_V2_MAX_IRQS || num_irqs % 32)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
@@ -596,6 +585,23 @@ enum ax_err ax_gicd_v2_create(const struct ax_kind_env *env, const struct ax_emu
 			       "device \"%s\": range base 0x%llx length 0x%llx is not valid",
 			       cfg->name, (unsigned long long)cfg->base_gpa,
 			       (unsigned long long)cfg->length);
+	if (cpuif) {
+		if (gicc_len < AX_GICC_V2_SIZE)
+			return ax_fail(diag, AX_ERR_INVALID_INPUT,
+				       "device \"%s\": CPU interface length 0x%llx is below the "
+				       "0x%x-byte CPU interface frame",
+				       cfg->name, (unsigned long long)gicc_len, AX_GICC_V2_SIZE);
+		if (ax_range_new(AX_BUS_MMIO, gicc_base, gicc_len, &out->ranges[1]) != AX_OK ||
+		    (gicc_base <= out->ranges[0].last && out->ranges[1].last >= cfg->base_gpa))
+			return ax_fail(diag, AX_ERR_INVALID_INPUT,
+				       "device \"%s\": CPU interface base 0x%llx length 0x%llx is "
+				       "not a valid range apart from the distributor's",
+				       cfg->name, (unsigned long long)gicc_base,
+				       (unsigned long long)gicc_len);
+		if (!env->irq_fabric)
+			return ax_fail(diag, AX_ERR_UNSUPPORTED,
+				       "device \"%s\": the set has no interrupt fabric", cfg->name);
+	}
 
 	g = ax_zalloc(env->hooks, sizeof(*g));
 	if (!g)
@@ -607,13 +613,22 @@ enum ax_err ax_gicd_v2_create(const struct ax_kind_env *env, const struct ax_emu
 	g->nr_ids = num_irqs > AX_GICD_V2_MAX_ID ? AX_GICD_V2_MAX_ID + 1 : (uint32_t)num_irqs;
 	g->num_cpus = (uint32_t)num_cpus;
 	g->cpu_mask = (uint8_t)((1u << num_cpus) - 1);
+	g->has_cpuif = cpuif;
 	gicd_reset_locked(g);
+	if (cpuif) {
+		enum ax_err err = gicc_v2_attach(g, env->irq_fabric, cfg->name, diag);
+
+		if (err != AX_OK) {
+			ax_free(env->hooks, g);
+			return err;
+		}
+	}
 
 	out->name = cfg->name;
 	out->type = AX_EMU_GICD_V2;
 	out->bus = AX_BUS_MMIO;
 	out->removable = ax_emu_type_removable(AX_EMU_GICD_V2);
-	out->nr_ranges = 1;
+	out->nr_ranges = cpuif ? 2 : 1;
 	out->ops = &gicd_ops;
 	out->priv = g;
 	return AX_OK;
@@ -650,19 +665,24 @@ void ax_gicd_v2_set_notify(struct ax_gicd_v2 *gicd, ax_gicd_v2_notify_fn fn, voi
 	gicd_unlock(&op);
 }
 
+void gicv2_level_locked(struct gicd_op *op, uint32_t cpu, uint32_t irq, bool level)
+{
+	struct irq_state *s = gicv2_irq_at(op->g, cpu, irq);
+
+	if (s->edge && level && !s->line)
+		s->latch = true;
+	s->line = level;
+	gicv2_note_change(op, cpu, irq);
+}
+
 enum ax_err ax_gicd_v2_set_level(struct ax_gicd_v2 *gicd, uint32_t cpu, uint32_t irq, bool level)
 {
 	struct gicd_op op = { gicd, irq < NR_PRIVATE ? cpu : 0, 0 };
-	struct irq_state *s;
 
 	if (irq < NR_SGIS || irq >= gicd->nr_ids || op.cpu >= gicd->num_cpus)
 		return AX_ERR_INVALID_INPUT;
 	gicd_lock(gicd);
-	s = irq_at(gicd, op.cpu, irq);
-	if (s->edge && level && !s->line)
-		s->latch = true;
-	s->line = level;
-	note_change(&op, op.cpu, irq);
+	gicv2_level_locked(&op, op.cpu, irq, level);
 	gicd_unlock(&op);
 	return AX_OK;
 }
@@ -678,9 +698,10 @@ enum ax_err ax_gicd_v2_highest_pending(struct ax_gicd_v2 *gicd, uint32_t cpu, ui
 		return AX_ERR_INVALID_INPUT;
 	gicd_lock(gicd);
 	for (uint32_t i = 0; i < gicd->nr_ids; i++) {
-		const struct irq_state *s = irq_at(gicd, cpu, i);
+		const struct irq_state *s = gicv2_irq_at(gicd, cpu, i);
 
-		if (!(irq_targets(gicd, cpu, i, s) & (1u << cpu)) || !irq_deliverable(gicd, cpu, i))
+		if (!(gicv2_irq_targets(gicd, cpu, i, s) & (1u << cpu)) ||
+		    !gicv2_irq_deliverable(gicd, cpu, i))
 			continue;
 		if (best == AX_GICD_V2_MAX_IRQS || s->priority < best_priority) {
 			best = i;
@@ -702,34 +723,39 @@ enum ax_err ax_gicd_v2_highest_pending(struct ax_gicd_v2 *gicd, uint32_t cpu, ui
 	return best == AX_GICD_V2_MAX_IRQS ? AX_ERR_NOT_FOUND : AX_OK;
 }
 
+enum ax_err gicv2_ack_locked(struct gicd_op *op, uint32_t cpu, uint32_t irq, uint32_t source_cpu)
+{
+	struct ax_gicd_v2 *gicd = op->g;
+	struct irq_state *s = gicv2_irq_at(gicd, cpu, irq);
+
+	if (irq < NR_SGIS) {
+		uint8_t *sources = &gicd->cpus[cpu].sgi_sources[irq];
+
+		if (s->active || !(*sources & (1u << source_cpu)))
+			return AX_ERR_BAD_STATE;
+		*sources &= (uint8_t) ~(1u << source_cpu);
+		s->active = true;
+		return AX_OK;
+	}
+	if (s->active || !irq_pending(gicd, cpu, irq, s) ||
+	    !(gicv2_irq_targets(gicd, cpu, irq, s) & (1u << cpu)))
+		return AX_ERR_BAD_STATE;
+	s->latch = false; /* a level line still high keeps it pending */
+	s->active = true;
+	return AX_OK;
+}
+
 enum ax_err ax_gicd_v2_acknowledge(struct ax_gicd_v2 *gicd, uint32_t cpu, uint32_t irq,
 				   uint32_t source_cpu)
 {
 	struct gicd_op op = { gicd, cpu, 0 };
-	enum ax_err err = AX_OK;
-	struct irq_state *s;
+	enum ax_err err;
 
 	if (cpu >= gicd->num_cpus || irq >= gicd->nr_ids ||
 	    (irq < NR_SGIS && source_cpu >= gicd->num_cpus))
 		return AX_ERR_INVALID_INPUT;
 	gicd_lock(gicd);
-	s = irq_at(gicd, cpu, irq);
-	if (irq < NR_SGIS) {
-		uint8_t *sources = &gicd->cpus[cpu].sgi_sources[irq];
-
-		if (s->active || !(*sources & (1u << source_cpu))) {
-			err = AX_ERR_BAD_STATE;
-		} else {
-			*sources &= (uint8_t) ~(1u << source_cpu);
-			s->active = true;
-		}
-	} else if (s->active || !irq_pending(gicd, cpu, irq, s) ||
-		   !(irq_targets(gicd, cpu, irq, s) & (1u << cpu))) {
-		err = AX_ERR_BAD_STATE;
-	} else {
-		s->latch = false; /* a level line still high keeps it pending */
-		s->active = true;
-	}
+	err = gicv2_ack_locked(&op, cpu, irq, source_cpu);
 	gicd_unlock(&op);
 	return err;
 }
@@ -743,12 +769,12 @@ enum ax_err ax_gicd_v2_end_of_interrupt(struct ax_gicd_v2 *gicd, uint32_t cpu, u
 	if (cpu >= gicd->num_cpus || irq >= gicd->nr_ids)
 		return AX_ERR_INVALID_INPUT;
 	gicd_lock(gicd);
-	s = irq_at(gicd, cpu, irq);
+	s = gicv2_irq_at(gicd, cpu, irq);
 	if (!s->active) {
 		err = AX_ERR_BAD_STATE;
 	} else {
 		s->active = false;
-		note_change(&op, cpu, irq);
+		gicv2_note_change(&op, cpu, irq);
 	}
 	gicd_unlock(&op);
 	return err;
