@@ -174,6 +174,75 @@ static void test_emu_type_unknown(void **state)
 	assert_int_equal(ax_emu_type_from_short_name(NULL, &t), AX_ERR_INVALID_INPUT);
 }
 
+/* Every number of upstream's July 2025 numbering: mapped to ours, or refused with a reason. */
+static void test_emu_type_axvmconfig_2025(void **state)
+{
+	static const struct {
+		uint64_t value;
+		const char *upstream;
+		enum ax_err err;
+		enum ax_emu_type ours; /* when err == AX_OK */
+		const char *why;       /* when err == AX_ERR_UNSUPPORTED */
+	} expected[] = {
+		{ 0x00, "Dummy", AX_ERR_UNSUPPORTED, 0, "no counterpart in libaxdevice" },
+		{ 0x01, "InterruptController", AX_ERR_UNSUPPORTED, 0,
+		  "arch-generic upstream (a GICv2 or GICv3 on Arm, another controller elsewhere): "
+		  "name the model instead, e.g. \"gicd-v2\", \"gicd-v3\" or \"ioapic\"" },
+		{ 0x02, "Console", AX_OK, AX_EMU_CONSOLE, NULL },
+		{ 0x03, "FwCfg", AX_ERR_UNSUPPORTED, 0, "no counterpart in libaxdevice" },
+		{ 0x0a, "IVCChannel", AX_ERR_UNSUPPORTED, 0, "no counterpart in libaxdevice" },
+		{ 0x20, "GPPTRedistributor", AX_ERR_UNSUPPORTED, 0,
+		  "our gppt (2) is the partial-passthrough distributor only" },
+		{ 0x21, "GPPTDistributor", AX_OK, AX_EMU_GPPT, NULL },
+		{ 0x22, "GPPTITS", AX_ERR_UNSUPPORTED, 0,
+		  "our gppt (2) is the partial-passthrough distributor only" },
+		{ 0x23, "X86IoApic", AX_OK, AX_EMU_IOAPIC, NULL },
+		{ 0x24, "X86Pit", AX_ERR_UNSUPPORTED, 0, "no counterpart in libaxdevice" },
+		{ 0x25, "LoongArchPchPic", AX_ERR_UNSUPPORTED, 0, "no counterpart in libaxdevice" },
+		{ 0x30, "PPPTGlobal", AX_ERR_UNSUPPORTED, 0, "no counterpart in libaxdevice" },
+		{ 0xe1, "VirtioBlk", AX_OK, AX_EMU_VIRTIO_BLK, NULL },
+		{ 0xe2, "VirtioNet", AX_OK, AX_EMU_VIRTIO_NET, NULL },
+		{ 0xe3, "VirtioConsole", AX_OK, AX_EMU_VIRTIO_CONSOLE, NULL },
+	};
+	static const uint64_t not_upstream[] = { 4,    5,    9,	    0x0b,	    0x1f,
+						 0x26, 0x2f, 0x31,  0x40,	    0x44,
+						 0xe0, 0xe4, 0x100, 0x1000000e1ull, UINT64_MAX };
+	const char *name = "x", *why = "x";
+	enum ax_emu_type t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+		t = AX_EMU_META;
+		assert_int_equal(
+			ax_emu_type_from_axvmconfig_2025(expected[i].value, &t, &name, &why),
+			expected[i].err);
+		assert_string_equal(name, expected[i].upstream);
+		if (expected[i].err == AX_OK) {
+			assert_int_equal(t, expected[i].ours);
+			assert_null(why);
+		} else {
+			assert_int_equal(t, AX_EMU_META); /* untouched */
+			assert_string_equal(why, expected[i].why);
+		}
+		/* the name and reason are optional */
+		assert_int_equal(
+			ax_emu_type_from_axvmconfig_2025(expected[i].value, &t, NULL, NULL),
+			expected[i].err);
+	}
+	for (size_t i = 0; i < sizeof(not_upstream) / sizeof(not_upstream[0]); i++) {
+		t = AX_EMU_META;
+		name = why = "x";
+		assert_int_equal(ax_emu_type_from_axvmconfig_2025(not_upstream[i], &t, &name, &why),
+				 AX_ERR_INVALID_INPUT);
+		assert_null(name);
+		assert_null(why);
+		assert_int_equal(t, AX_EMU_META);
+	}
+	/* the default numbering is untouched: 0x21 and 0xe1 are no seeds' numbers */
+	assert_int_equal(ax_emu_type_from_int(0x21, &t), AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_emu_type_from_int(0xe1, &t), AX_ERR_INVALID_INPUT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_bus_names),
 		cmocka_unit_test(test_emu_type_numbers_and_names),
 		cmocka_unit_test(test_emu_type_unknown),
+		cmocka_unit_test(test_emu_type_axvmconfig_2025),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -496,6 +496,172 @@ static void test_devices_other_errors(void **state)
 		     "t.toml:7:18: expected a string for interrupt_mode, found an integer");
 }
 
+/* --- emu_type_numbering ---------------------------------------------------------------- */
+
+/* HEAD, then [devices] on line 6, the switch on line 7 and one entry on line 8. */
+#define NUMBERING_2025 "[devices]\nemu_type_numbering = \"axvmconfig-2025\"\n"
+#define ENTRY_2025(type)                                                                           \
+	HEAD NUMBERING_2025 "emu_devices = [[\"dev\", 0x1000, 0x1000, 0, " type ", []]]\n"
+#define NO_COUNTERPART "no counterpart in libaxdevice"
+#define GPPT_DIST_ONLY "our gppt (2) is the partial-passthrough distributor only"
+
+/* Every number of upstream's July 2025 numbering, mapped to ours or refused where it stands. */
+static void test_numbering_axvmconfig_2025(void **state)
+{
+	static const struct {
+		const char *number;
+		uint32_t ours; /* when mapped */
+		const char *msg;
+	} cases[] = {
+		{ "0x0", 0,
+		  "t.toml:8:43: emu_devices[0] \"dev\": emu_type 0x0 is upstream's Dummy "
+		  "(emu_type_numbering = \"axvmconfig-2025\"): " NO_COUNTERPART },
+		{ "1", 0,
+		  "t.toml:8:43: emu_devices[0] \"dev\": emu_type 0x1 is upstream's "
+		  "InterruptController (emu_type_numbering = \"axvmconfig-2025\"): arch-generic "
+		  "upstream (a GICv2 or GICv3 on Arm, another controller elsewhere): name the "
+		  "model "
+		  "instead, e.g. \"gicd-v2\", \"gicd-v3\" or \"ioapic\"" },
+		{ "2", AX_EMU_CONSOLE, NULL },
+		{ "0x3", 0,
+		  "t.toml:8:43: emu_devices[0] \"dev\": emu_type 0x3 is upstream's FwCfg "
+		  "(emu_type_numbering = \"axvmconfig-2025\"): " NO_COUNTERPART },
+		{ "0xA", 0,
+		  "t.toml:8:43: emu_devices[0] \"dev\": emu_type 0xa is upstream's IVCChannel "
+		  "(emu_type_numbering = \"axvmconfig-2025\"): " NO_COUNTERPART },
+		{ "0x20", 0,
+		  "t.toml:8:43: emu_devices[0] \"dev\": emu_type 0x20 is upstream's "
+		  "GPPTRedistributor (emu_type_numbering = \"axvmconfig-2025\"): " GPPT_DIST_ONLY },
+		{ "0x21", AX_EMU_GPPT, NULL },
+		{ "0x22", 0,
+		  "t.toml:8:43: emu_devices[0] \"dev\": emu_type 0x22 is upstream's GPPTITS "
+		  "(emu_type_numbering = \"axvmconfig-2025\"): " GPPT_DIST_ONLY },
+		{ "0x23", AX_EMU_IOAPIC, NULL },
+		{ "0x24", 0,
+		  "t.toml:8:43: emu_devices[0] \"dev\": emu_type 0x24 is upstream's X86Pit "
+		  "(emu_type_numbering = \"axvmconfig-2025\"): " NO_COUNTERPART },
+		{ "0x25", 0,
+		  "t.toml:8:43: emu_devices[0] \"dev\": emu_type 0x25 is upstream's "
+		  "LoongArchPchPic (emu_type_numbering = \"axvmconfig-2025\"): " NO_COUNTERPART },
+		{ "0x30", 0,
+		  "t.toml:8:43: emu_devices[0] \"dev\": emu_type 0x30 is upstream's PPPTGlobal "
+		  "(emu_type_numbering = \"axvmconfig-2025\"): " NO_COUNTERPART },
+		{ "0xE1", AX_EMU_VIRTIO_BLK, NULL },
+		{ "0xe2", AX_EMU_VIRTIO_NET, NULL }, /* no model yet: the device set says so */
+		{ "227", AX_EMU_VIRTIO_CONSOLE, NULL },
+	};
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 HEAD NUMBERING_2025
+			 "emu_devices = [[\"dev\", 0x1000, 0x1000, 0, %s, []]]\n",
+			 cases[i].number);
+		if (cases[i].msg) {
+			expect_error(text, cases[i].msg);
+			continue;
+		}
+		parse_ok(text);
+		assert_int_equal(cfg.emu_numbering, AXVM_NUMBERING_AXVMCONFIG_2025);
+		assert_int_equal(cfg.nr_emu, 1);
+		assert_int_equal(cfg.emu[0].emu_type, cases[i].ours);
+	}
+	/* numbers upstream's 2025 numbering does not use, our own extra ones included */
+	expect_error(ENTRY_2025("4"),
+		     "t.toml:8:43: emu_devices[0] \"dev\": emu_type 0x4 is not a device type in "
+		     "upstream's 2025 numbering (emu_type_numbering = \"axvmconfig-2025\"; our "
+		     "own types keep their names, e.g. \"lapic\")");
+	expect_error(ENTRY_2025("0x40"),
+		     "t.toml:8:43: emu_devices[0] \"dev\": emu_type 0x40 is not a device type in "
+		     "upstream's 2025 numbering (emu_type_numbering = \"axvmconfig-2025\"; our "
+		     "own types keep their names, e.g. \"lapic\")");
+	expect_error(ENTRY_2025("0x100"),
+		     "t.toml:8:43: emu_devices[0] \"dev\": emu_type 0x100 is not a device type "
+		     "in upstream's 2025 numbering (emu_type_numbering = \"axvmconfig-2025\"; our "
+		     "own types keep their names, e.g. \"lapic\")");
+	/* the loader's own checks still come first */
+	expect_error(ENTRY_2025("0x1_0000_00e1"),
+		     "t.toml:8:43: emu_type in emu_devices[0] does not fit in 32 bits (found "
+		     "0x1000000e1)");
+	expect_error(ENTRY_2025("-2"), "t.toml:8:43: expected a non-negative integer for "
+				       "emu_type in emu_devices[0], found -2");
+	/* the entry named in the message is the one at fault */
+	expect_error(HEAD NUMBERING_2025 "emu_devices = [\n"
+					 "  [\"com1\", 0x3f8, 8, 4, 2, []],\n"
+					 "  [\"pit\", 0x40, 4, 0, 0x24, []],\n]\n",
+		     "t.toml:10:23: emu_devices[1] \"pit\": emu_type 0x24 is upstream's X86Pit "
+		     "(emu_type_numbering = \"axvmconfig-2025\"): " NO_COUNTERPART);
+}
+
+/* Names mean ours in both numberings; the switch may follow emu_devices; "seeds" is the default. */
+static void test_numbering_names_and_default(void **state)
+{
+	char text[512];
+	enum ax_emu_type t;
+
+	(void)state;
+	for (size_t i = 0; ax_emu_type_by_index(i, &t) == AX_OK; i++) {
+		snprintf(text, sizeof(text),
+			 HEAD NUMBERING_2025 "emu_devices = [[\"d\", 0, 1, 0, \"%s\", []]]\n",
+			 ax_emu_type_short_name(t));
+		parse_ok(text);
+		assert_int_equal(cfg.emu[0].emu_type, t);
+	}
+	parse_ok(ENTRY_2025("\"exit\""));
+	assert_int_equal(cfg.emu[0].emu_type, AXVM_EXIT_DEVICE_TYPE);
+	/* after emu_devices, in either table order */
+	parse_ok(HEAD "[devices]\nemu_devices = [[\"vblk\", 0x1000, 0x200, 5, 0xe1, []]]\n"
+		      "emu_type_numbering = \"axvmconfig-2025\"\n");
+	assert_int_equal(cfg.emu[0].emu_type, AX_EMU_VIRTIO_BLK);
+	parse_ok("[devices]\nemu_devices = [[\"con\", 0x3f8, 8, 4, 2, []]]\n"
+		 "emu_type_numbering = \"axvmconfig-2025\"\n" HEAD);
+	assert_int_equal(cfg.emu[0].emu_type, AX_EMU_CONSOLE);
+
+	/* the same upstream-numbered entries without the switch: the seeds' types */
+	parse_ok(HEAD "[devices]\nemu_devices = [[\"con\", 0x3f8, 8, 4, 2, []], "
+		      "[\"intc\", 0x8000000, 0x10000, 0, 1, []], "
+		      "[\"net\", 0x9000000, 0x200, 6, 4, []]]\n");
+	assert_int_equal(cfg.emu_numbering, AXVM_NUMBERING_SEEDS);
+	assert_int_equal(cfg.emu[0].emu_type, AX_EMU_GPPT);    /* not the console */
+	assert_int_equal(cfg.emu[1].emu_type, AX_EMU_GICD_V2); /* the seeds' GicdV2 */
+	assert_int_equal(cfg.emu[2].emu_type, AX_EMU_VIRTIO_NET);
+	expect_error(HEAD "[devices]\nemu_devices = [[\"vblk\", 0x1000, 0x200, 5, 0xe1, []]]\n",
+		     "t.toml:7:16: emu_devices[0] \"vblk\": emu_type: 225 is not a device type "
+		     "(0..10, 0x23, 0x40, 0x41, or a host kind from 256)");
+	/* "seeds" said explicitly is the default */
+	parse_ok(HEAD "[devices]\nemu_type_numbering = \"seeds\"\n"
+		      "emu_devices = [[\"con\", 0x3f8, 8, 4, 2, []]]\n");
+	assert_int_equal(cfg.emu_numbering, AXVM_NUMBERING_SEEDS);
+	assert_int_equal(cfg.emu[0].emu_type, AX_EMU_GPPT);
+}
+
+static void test_numbering_errors(void **state)
+{
+	(void)state;
+	expect_error(HEAD "[devices]\nemu_type_numbering = \"axvmconfig-2024\"\n",
+		     "t.toml:7:22: expected \"seeds\" or \"axvmconfig-2025\" for "
+		     "emu_type_numbering, found \"axvmconfig-2024\"");
+	expect_error(HEAD "[devices]\nemu_type_numbering = \"\"\n",
+		     "t.toml:7:22: expected \"seeds\" or \"axvmconfig-2025\" for "
+		     "emu_type_numbering, found \"\"");
+	expect_error(HEAD "[devices]\nemu_type_numbering = \"Seeds\"\n",
+		     "t.toml:7:22: expected \"seeds\" or \"axvmconfig-2025\" for "
+		     "emu_type_numbering, found \"Seeds\"");
+	expect_error(HEAD "[devices]\nemu_type_numbering = 2025\n",
+		     "t.toml:7:22: expected a string for emu_type_numbering, found an integer");
+	/* reported before the entries it would have changed */
+	expect_error(HEAD "[devices]\nemu_devices = [[\"con\", 0x3f8, 8, 4, 2, []]]\n"
+			  "emu_type_numbering = \"2025\"\n",
+		     "t.toml:8:22: expected \"seeds\" or \"axvmconfig-2025\" for "
+		     "emu_type_numbering, found \"2025\"");
+	expect_error(HEAD NUMBERING_2025 "emu_type_numbering = \"seeds\"\n",
+		     "t.toml:8:1: duplicate key 'emu_type_numbering' (first set at 7:1)");
+	/* [base] and [kernel] know no such key */
+	expect_error("[base]\nemu_type_numbering = \"seeds\"\n",
+		     "t.toml:2:1: unsupported key 'emu_type_numbering' in [base]");
+}
+
 /* --- errors: [backends] --------------------------------------------------------------------- */
 
 #define DEVS HEAD "[devices]\nemu_devices = [[\"blk\", 0, 0x200, 0, \"virtio-blk\", []]]\n"
@@ -771,6 +937,9 @@ int main(void)
 		cmocka_unit_test(test_emu_device_type_errors),
 		cmocka_unit_test(test_emu_device_value_errors),
 		cmocka_unit_test(test_devices_other_errors),
+		cmocka_unit_test(test_numbering_axvmconfig_2025),
+		cmocka_unit_test(test_numbering_names_and_default),
+		cmocka_unit_test(test_numbering_errors),
 		cmocka_unit_test(test_backend_errors),
 		cmocka_unit_test(test_override_backend),
 		cmocka_unit_test(test_hostile_input),

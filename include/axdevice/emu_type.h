@@ -76,4 +76,37 @@ enum ax_err ax_emu_type_from_short_name(const char *name, enum ax_emu_type *out)
 /* Whether a device of this type may be removed at run time (upstream's removable()). */
 bool ax_emu_type_removable(enum ax_emu_type type);
 
+/*
+ * Reads `value` in upstream's July 2025 numbering (axvmconfig, axvm-types),
+ * which a config or host must ask for explicitly: the seeds' numbers above
+ * stay the default. Every upstream number is either mapped or refused:
+ *
+ *   upstream                 ours
+ *   0x00 Dummy               refused: no counterpart
+ *   0x01 InterruptController refused: arch-generic upstream (a GICv2 or GICv3
+ *                            on Arm, another controller elsewhere); name the
+ *                            model ("gicd-v2", "gicd-v3", "ioapic", ...)
+ *   0x02 Console             console (0)
+ *   0x03 FwCfg               refused: no counterpart
+ *   0x0a IVCChannel          refused: no counterpart
+ *   0x20 GPPTRedistributor   refused: gppt (2) is the distributor only
+ *   0x21 GPPTDistributor     gppt (2)
+ *   0x22 GPPTITS             refused: gppt (2) is the distributor only
+ *   0x23 X86IoApic           ioapic (0x23)
+ *   0x24 X86Pit              refused: no counterpart
+ *   0x25 LoongArchPchPic     refused: no counterpart
+ *   0x30 PPPTGlobal          refused: no counterpart
+ *   0xe1 VirtioBlk           virtio-blk (3)
+ *   0xe2 VirtioNet           virtio-net (4)
+ *   0xe3 VirtioConsole       virtio-console (5)
+ *
+ * AX_OK: *out is our type. Unsupported: an upstream type with no counterpart
+ * here. InvalidInput: not a number upstream's 2025 numbering uses. When not
+ * NULL, *upstream_name gets upstream's variant name ("X86Pit"; NULL for
+ * InvalidInput) and *why a short reason for Unsupported (NULL otherwise).
+ * Whether a mapped type has a device model is the device set's question.
+ */
+enum ax_err ax_emu_type_from_axvmconfig_2025(uint64_t value, enum ax_emu_type *out,
+					     const char **upstream_name, const char **why);
+
 #endif

@@ -98,3 +98,56 @@ bool ax_emu_type_removable(enum ax_emu_type type)
 
 	return t && t->removable;
 }
+
+/* --- upstream's July 2025 numbering ------------------------------------------------- */
+
+#define NO_COUNTERPART "no counterpart in libaxdevice"
+#define GPPT_DIST_ONLY "our gppt (2) is the partial-passthrough distributor only"
+
+struct upstream_2025 {
+	uint32_t value;
+	const char *name;
+	bool mapped;
+	enum ax_emu_type ours; /* when mapped */
+	const char *why;       /* when not */
+};
+
+static const struct upstream_2025 upstream_2025_types[] = {
+	{ 0x00, "Dummy", false, AX_EMU_CONSOLE, NO_COUNTERPART },
+	{ 0x01, "InterruptController", false, AX_EMU_CONSOLE,
+	  "arch-generic upstream (a GICv2 or GICv3 on Arm, another controller elsewhere): "
+	  "name the model instead, e.g. \"gicd-v2\", \"gicd-v3\" or \"ioapic\"" },
+	{ 0x02, "Console", true, AX_EMU_CONSOLE, NULL },
+	{ 0x03, "FwCfg", false, AX_EMU_CONSOLE, NO_COUNTERPART },
+	{ 0x0a, "IVCChannel", false, AX_EMU_CONSOLE, NO_COUNTERPART },
+	{ 0x20, "GPPTRedistributor", false, AX_EMU_CONSOLE, GPPT_DIST_ONLY },
+	{ 0x21, "GPPTDistributor", true, AX_EMU_GPPT, NULL },
+	{ 0x22, "GPPTITS", false, AX_EMU_CONSOLE, GPPT_DIST_ONLY },
+	{ 0x23, "X86IoApic", true, AX_EMU_IOAPIC, NULL },
+	{ 0x24, "X86Pit", false, AX_EMU_CONSOLE, NO_COUNTERPART },
+	{ 0x25, "LoongArchPchPic", false, AX_EMU_CONSOLE, NO_COUNTERPART },
+	{ 0x30, "PPPTGlobal", false, AX_EMU_CONSOLE, NO_COUNTERPART },
+	{ 0xe1, "VirtioBlk", true, AX_EMU_VIRTIO_BLK, NULL },
+	{ 0xe2, "VirtioNet", true, AX_EMU_VIRTIO_NET, NULL },
+	{ 0xe3, "VirtioConsole", true, AX_EMU_VIRTIO_CONSOLE, NULL },
+};
+
+enum ax_err ax_emu_type_from_axvmconfig_2025(uint64_t value, enum ax_emu_type *out,
+					     const char **upstream_name, const char **why)
+{
+	const struct upstream_2025 *u = NULL;
+
+	for (size_t i = 0; i < sizeof(upstream_2025_types) / sizeof(upstream_2025_types[0]); i++)
+		if (upstream_2025_types[i].value == value)
+			u = &upstream_2025_types[i];
+	if (upstream_name)
+		*upstream_name = u ? u->name : NULL;
+	if (why)
+		*why = u ? u->why : NULL;
+	if (!u)
+		return AX_ERR_INVALID_INPUT;
+	if (!u->mapped)
+		return AX_ERR_UNSUPPORTED;
+	*out = u->ours;
+	return AX_OK;
+}

@@ -370,14 +370,49 @@ static void known_type_names(char *buf, size_t cap)
 					 i + 1 < NR_HOST_TYPES ? ", " : "");
 }
 
-static bool get_emu_type(struct loader *ld, const struct toml_node *v, unsigned idx, uint32_t *out)
+#define NUMBERING_2025 "axvmconfig-2025"
+
+/*
+ * An integer emu_type under emu_type_numbering = "axvmconfig-2025": the
+ * library maps upstream's number to ours or says why it cannot.
+ */
+static bool map_axvmconfig_2025(struct loader *ld, const struct toml_node *v, unsigned idx,
+				const char *name, uint32_t *out)
+{
+	const char *upstream = NULL, *why = NULL;
+	enum ax_emu_type type;
+	enum ax_err e = ax_emu_type_from_axvmconfig_2025(*out, &type, &upstream, &why);
+
+	if (e == AX_OK) {
+		*out = (uint32_t)type;
+		return true;
+	}
+	if (e == AX_ERR_UNSUPPORTED)
+		return fail(ld, v->pos,
+			    "emu_devices[%u] \"%.*s\": emu_type 0x%x is upstream's %s "
+			    "(emu_type_numbering = \"" NUMBERING_2025 "\"): %s",
+			    idx, SHOW_MAX, name, *out, upstream, why);
+	return fail(ld, v->pos,
+		    "emu_devices[%u] \"%.*s\": emu_type 0x%x is not a device type in upstream's "
+		    "2025 numbering (emu_type_numbering = \"" NUMBERING_2025 "\"; our own "
+		    "types keep their names, e.g. \"lapic\")",
+		    idx, SHOW_MAX, name, *out);
+}
+
+static bool get_emu_type(struct loader *ld, const struct toml_node *v, unsigned idx,
+			 const char *name, uint32_t *out)
 {
 	char what[64];
 	enum ax_emu_type type;
 
 	snprintf(what, sizeof(what), "emu_type in emu_devices[%u]", idx);
-	if (v->type == TOML_INTEGER)
-		return get_u32(ld, v, what, out); /* the library validates the number */
+	if (v->type == TOML_INTEGER) {
+		if (!get_u32(ld, v, what, out))
+			return false;
+		if (ld->out->emu_numbering == AXVM_NUMBERING_AXVMCONFIG_2025)
+			return map_axvmconfig_2025(ld, v, idx, name, out);
+		return true; /* the seeds' numbering: the library validates the number */
+	}
 	if (v->type != TOML_STRING)
 		return fail(ld, v->pos, "expected an integer or a string for %s, found %s", what,
 			    toml_type_name(v->type));
@@ -413,7 +448,7 @@ static bool get_emu_numbers(struct loader *ld, const struct toml_node **f, unsig
 	snprintf(what, sizeof(what), "irq_id in emu_devices[%u]", idx);
 	if (!get_u32(ld, f[3], what, &c->irq_id))
 		return false;
-	return get_emu_type(ld, f[4], idx, &c->emu_type);
+	return get_emu_type(ld, f[4], idx, f[0]->str, &c->emu_type);
 }
 
 /* Stores cfg_list values; the library has already checked how many there are. */
@@ -521,7 +556,35 @@ static bool load_interrupt_mode(struct loader *ld, const struct toml_node *v)
 	return true;
 }
 
+/*
+ * axvm's extension: how integer emu_types are read. load_document() reads it
+ * before the other keys of [devices], so it may follow emu_devices.
+ */
+static bool load_emu_type_numbering(struct loader *ld, const struct toml_node *v)
+{
+	if (!expect_type(ld, v, TOML_STRING, "emu_type_numbering"))
+		return false;
+	if (strcmp(v->str, "seeds") == 0)
+		ld->out->emu_numbering = AXVM_NUMBERING_SEEDS;
+	else if (strcmp(v->str, NUMBERING_2025) == 0)
+		ld->out->emu_numbering = AXVM_NUMBERING_AXVMCONFIG_2025;
+	else
+		return fail(ld, v->pos,
+			    "expected \"seeds\" or \"" NUMBERING_2025 "\" for emu_type_numbering, "
+			    "found \"%.*s\"",
+			    SHOW_MAX, v->str);
+	return true;
+}
+
+static bool numbering_already_read(struct loader *ld, const struct toml_node *v)
+{
+	(void)ld;
+	(void)v;
+	return true;
+}
+
 static const struct key_rule devices_keys[] = {
+	{ "emu_type_numbering", numbering_already_read },
 	{ "emu_devices", load_emu_devices },
 	{ "passthrough_devices", load_passthrough_devices },
 	{ "interrupt_mode", load_interrupt_mode },
@@ -718,6 +781,9 @@ static bool load_document(struct loader *ld, const struct toml_node *root)
 				    "unsupported table [%.*s] (expected [base], [kernel], "
 				    "[devices] or [backends])",
 				    SHOW_MAX, t->key);
+		if (tables[k].keys == devices_keys && toml_get(t, "emu_type_numbering") &&
+		    !load_emu_type_numbering(ld, toml_get(t, "emu_type_numbering")))
+			return false;
 		if (!load_keys(ld, t, tables[k].keys))
 			return false;
 	}

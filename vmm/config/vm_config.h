@@ -11,7 +11,11 @@
  *              (emu_type: the seeds' number, a short name such as "virtio-blk",
  *              or a host kind: "exit", "acpi-sleep"), passthrough_devices = [] (must be
  *              empty: axvm passes nothing through), interrupt_mode =
- *              "no_irq" | "emulated" | "passthrough" (only the first two are supported)
+ *              "no_irq" | "emulated" | "passthrough" (only the first two are supported),
+ *              emu_type_numbering = "seeds" (the default) | "axvmconfig-2025" (an axvm
+ *              extension: integer emu_types in upstream's July 2025 numbering, each
+ *              mapped to ours by ax_emu_type_from_axvmconfig_2025() or refused;
+ *              names mean ours either way)
  *   [backends] DEVICE_NAME = "SPEC", an axvm extension binding a backend to a
  *              device: "file:PATH" (block image, or char output file),
  *              "file:PATH,ro" (read-only image), "stdio", "null"
@@ -60,6 +64,12 @@ struct axvm_mem_region {
 	struct axvm_pos pos;
 };
 
+/* How an integer emu_type is read: [devices] emu_type_numbering. */
+enum axvm_emu_numbering {
+	AXVM_NUMBERING_SEEDS = 0,	/* "seeds" (the default): the seeds' EmuDeviceType */
+	AXVM_NUMBERING_AXVMCONFIG_2025, /* "axvmconfig-2025": upstream's July 2025 numbers */
+};
+
 enum axvm_interrupt_mode {
 	AXVM_IRQ_NONE = 0, /* "no_irq" */
 	AXVM_IRQ_EMULATED, /* "emulated" (the default) */
@@ -97,6 +107,7 @@ struct axvm_config {
 	uint64_t emu_cfg[AXVM_MAX_DEVICES][AX_CFG_LIST_MAX];
 	struct axvm_pos emu_pos[AXVM_MAX_DEVICES]; /* of each entry's opening '[' */
 	unsigned nr_emu;
+	enum axvm_emu_numbering emu_numbering; /* as the file said; emu[].emu_type is ours */
 	enum axvm_interrupt_mode interrupt_mode;
 
 	/* [backends] */
