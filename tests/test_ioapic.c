@@ -569,11 +569,14 @@ static void test_emu_types(void **state)
 		{ AX_EMU_IOAPIC, 0x23, "x86 I/O APIC", "ioapic" },
 		{ AX_EMU_LAPIC, 0x40, "x86 local APIC", "lapic" },
 		{ AX_EMU_PIC8259, 0x41, "x86 8259A PIC pair", "pic8259" },
+		{ AX_EMU_GICD_V3, 0x42, "Arm interrupt controller V3 distributor", "gicd-v3" },
+		{ AX_EMU_ICC, 0x43, "Arm GICv3 CPU interface system registers", "icc" },
+		{ AX_EMU_ARM_TIMER, 0x44, "Arm generic timer", "arm-timer" },
 	};
 	unsigned n = 0, last = 0;
 
 	(void)state;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
 		assert_int_equal(extra[i].type, extra[i].number);
 		assert_int_equal(ax_emu_type_from_int(extra[i].number, &t), AX_OK);
 		assert_int_equal(t, extra[i].type);
@@ -591,11 +594,11 @@ static void test_emu_types(void **state)
 		last = t;
 	}
 	assert_int_equal(n, AX_EMU_TYPE_KNOWN);
-	assert_int_equal(last, 0x41);
+	assert_int_equal(last, 0x44);
 	for (unsigned v = 11; v < 0x100; v++)
-		assert_int_equal(ax_emu_type_known(v), v == 0x23 || v == 0x40 || v == 0x41);
+		assert_int_equal(ax_emu_type_known(v), v == 0x23 || (v >= 0x40 && v <= 0x44));
 	assert_int_equal(ax_emu_type_from_int(0x24, &t), AX_ERR_INVALID_INPUT);
-	assert_null(ax_emu_type_name((enum ax_emu_type)0x42));
+	assert_null(ax_emu_type_name((enum ax_emu_type)0x45));
 }
 
 /* --- threads ---------------------------------------------------------------------- */
