@@ -18,6 +18,7 @@ static const struct ax_device_kind builtin_kinds[] = {
 	{ AX_EMU_GICR, "gicr", ax_gicr_create },
 	{ AX_EMU_ICC, "icc", ax_icc_create },
 	{ AX_EMU_ICC_SRE, "icc-sre", ax_icc_sre_create },
+	{ AX_EMU_ARM_TIMER, "arm-timer", ax_arm_timer_create },
 	{ AX_EMU_SGIR, "sgir", ax_sgir_create },
 	/* device models register here, one line each */
 };

@@ -38,6 +38,9 @@ enum ax_err ax_icc_sre_create(const struct ax_kind_env *env, const struct ax_emu
 			      struct ax_device_desc *out, struct ax_diag *diag);
 enum ax_err ax_sgir_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
 			   struct ax_device_desc *out, struct ax_diag *diag);
+/* Arm generic timer (CNTFRQ..CNTV_CVAL on the sysreg bus) */
+enum ax_err ax_arm_timer_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
+				struct ax_device_desc *out, struct ax_diag *diag);
 /* device models declare their constructors here, one each */
 
 #endif
