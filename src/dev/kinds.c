@@ -30,3 +30,18 @@ const struct ax_device_kind *ax_builtin_kind(uint32_t type)
 			return &builtin_kinds[i];
 	return NULL;
 }
+
+enum ax_err ax_builtin_priv(struct ax_devices *set, uint32_t id, uint32_t type, void **priv)
+{
+	struct ax_device_info info;
+	enum ax_err err = ax_devices_find_by_id(set, id, &info);
+
+	if (err != AX_OK)
+		return err;
+	if (info.type != type)
+		return AX_ERR_INVALID_INPUT;
+	err = ax_devices_priv(set, id, priv);
+	if (err != AX_OK)
+		return err;
+	return *priv ? AX_OK : AX_ERR_INVALID_INPUT;
+}

@@ -3,6 +3,7 @@
 #ifndef AXDEVICE_SRC_DEV_KINDS_H
 #define AXDEVICE_SRC_DEV_KINDS_H
 
+#include <axdevice/devices.h>
 #include <axdevice/emu_type.h>
 #include <axdevice/kind.h>
 
@@ -42,5 +43,13 @@ enum ax_err ax_sgir_create(const struct ax_kind_env *env, const struct ax_emu_co
 enum ax_err ax_arm_timer_create(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
 				struct ax_device_desc *out, struct ax_diag *diag);
 /* device models declare their constructors here, one each */
+
+/*
+ * The priv of device `id` when it is of `type`, for a model's host-side
+ * *_from_device(): the device's own error when there is no such device,
+ * InvalidInput when it has another type or no priv. The caller still checks
+ * its own magic: a host kind may have replaced the built-in model.
+ */
+enum ax_err ax_builtin_priv(struct ax_devices *set, uint32_t id, uint32_t type, void **priv);
 
 #endif

@@ -1087,18 +1087,12 @@ fail:
 
 enum ax_err ax_lapic_from_device(struct ax_devices *set, uint32_t id, struct ax_lapic **out)
 {
-	struct ax_device_info info;
 	void *priv = NULL;
-	enum ax_err err = ax_devices_find_by_id(set, id, &info);
+	enum ax_err err = ax_builtin_priv(set, id, AX_EMU_LAPIC, &priv);
 
 	if (err != AX_OK)
 		return err;
-	if (info.type != AX_EMU_LAPIC)
-		return AX_ERR_INVALID_INPUT;
-	err = ax_devices_priv(set, id, &priv);
-	if (err != AX_OK)
-		return err;
-	if (!priv || ((struct ax_lapic *)priv)->magic != LAPIC_MAGIC)
+	if (((struct ax_lapic *)priv)->magic != LAPIC_MAGIC)
 		return AX_ERR_INVALID_INPUT; /* a host kind replaced the built-in model */
 	*out = priv;
 	return AX_OK;

@@ -838,18 +838,12 @@ enum ax_err ax_pl011_create(const struct ax_kind_env *env, const struct ax_emu_c
 
 enum ax_err ax_pl011_from_device(struct ax_devices *set, uint32_t id, struct ax_pl011 **out)
 {
-	struct ax_device_info info;
 	void *priv = NULL;
-	enum ax_err err = ax_devices_find_by_id(set, id, &info);
+	enum ax_err err = ax_builtin_priv(set, id, AX_EMU_CONSOLE, &priv);
 
 	if (err != AX_OK)
 		return err;
-	if (info.type != AX_EMU_CONSOLE)
-		return AX_ERR_INVALID_INPUT;
-	err = ax_devices_priv(set, id, &priv);
-	if (err != AX_OK)
-		return err;
-	if (!priv || ((struct ax_pl011 *)priv)->magic != PL011_MAGIC)
+	if (((struct ax_pl011 *)priv)->magic != PL011_MAGIC)
 		return AX_ERR_INVALID_INPUT; /* a 16550 console, or a host kind */
 	*out = priv;
 	return AX_OK;

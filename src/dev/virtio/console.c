@@ -148,16 +148,10 @@ static const struct ax_virtio_dev_ops console_ops = {
 enum ax_err ax_virtio_console_from_device(struct ax_devices *set, uint32_t id,
 					  struct ax_virtio_console **out)
 {
-	struct ax_device_info info;
 	struct ax_virtio_dev *dev;
 	void *priv = NULL;
-	enum ax_err err = ax_devices_find_by_id(set, id, &info);
+	enum ax_err err = ax_builtin_priv(set, id, AX_EMU_VIRTIO_CONSOLE, &priv);
 
-	if (err != AX_OK)
-		return err;
-	if (info.type != AX_EMU_VIRTIO_CONSOLE)
-		return AX_ERR_INVALID_INPUT;
-	err = ax_devices_priv(set, id, &priv);
 	if (err != AX_OK)
 		return err;
 	dev = ax_virtio_mmio_device(priv);
