@@ -1,6 +1,7 @@
 # libaxdevice: one non-recursive Makefile.
 #
-#   make              build/libaxdevice.a, build/libaxdevice.so, build/axdevice.pc
+#   make              build/libaxdevice.a, build/libaxdevice.so, build/axdevice.pc, axvm,
+#                     the x86 and Arm demo guests and their disks
 #   make test         every test: unit (plain, ASan+UBSan), concurrency (TSan),
 #                     freestanding link, cppcheck, clang-format check
 #   make bench        benchmarks (release build)
@@ -37,23 +38,30 @@ VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
 # Used in prerequisites below, so defined before any rule.
 GUEST_ELF  := $(BUILD)/guest/demo-guest.elf
 DEMO_DISK  := $(BUILD)/demo-disk.img
+ARM_GUEST_IMG := $(BUILD)/guest/arm64/demo-guest.img
+ARM_DEMO_DISKS := $(BUILD)/demo-disk-arm64.img $(BUILD)/demo-disk-arm64-gicv3.img
 HEADERS    := $(wildcard include/axdevice/*.h)
 
 SAN_ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # -Wno-tsan: virtqueue fences order against guest memory, which TSan cannot see anyway
 SAN_TSAN := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 
-BUILD_DEPS := gcc libc6-dev binutils pkg-config libunicorn-dev
+# libfdt: the arm64 device tree; gcc-aarch64-linux-gnu: the Arm demo guest
+BUILD_DEPS := gcc libc6-dev binutils pkg-config libunicorn-dev libfdt-dev gcc-aarch64-linux-gnu
 TEST_DEPS := $(BUILD_DEPS) libcmocka-dev pkg-config cppcheck clang-format valgrind strace \
-             acpica-tools
+             acpica-tools device-tree-compiler
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # the software CPU of axvm's TCG accelerator (vmm/accel/tcg/)
 UNICORN_LIBS = $(shell pkg-config --libs unicorn 2>/dev/null || echo -lunicorn)
+FDT_LIBS = -lfdt
 
 .PHONY: all test bench freestanding install run clean deps-test check-format format cppcheck \
         test-unit test-asan test-tsan test-configs test-vm test-linux test-linux-axvm guest \
-        deps-run bench-peer fuzz
+        deps-run bench-peer fuzz guest-arm64 test-linux-arm64
 all: $(BUILD)/libaxdevice.a $(BUILD)/libaxdevice.so $(BUILD)/axdevice.pc
+	@tools/install-deps.sh $(BUILD_DEPS)
+	@$(MAKE) --no-print-directory $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK) $(ARM_GUEST_IMG) \
+	  $(ARM_DEMO_DISKS)
 
 # --- one build variant: objects, static library, test binaries ---------------
 # $(1) variant name, $(2) its directory, $(3) extra compiler/linker flags
@@ -99,13 +107,13 @@ $(2)/libaxvm.a: $$($(1)_VMM)
 # axvm takes vmm/'s objects themselves, not the archive: everything under vmm/ is axvm
 $(2)/axvm: $(2)/obj/vmm/main.o $$($(1)_VMM) $(2)/libaxdevice.a
 	@echo "  LINK    $$@"
-	$$(Q)$$(CC) $(3) -o $$@ $$^ $$(UNICORN_LIBS) -pthread
+	$$(Q)$$(CC) $(3) -o $$@ $$^ $$(UNICORN_LIBS) $$(FDT_LIBS) -pthread
 
 $(2)/tests/%: $(2)/obj/tests/%.o $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a
 	@mkdir -p $$(@D)
 	@echo "  LINK    $$@"
 	$$(Q)$$(CC) $(3) -o $$@ $$< $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a $$(CMOCKA_LIBS) \
-		$$(UNICORN_LIBS) -pthread
+		$$(UNICORN_LIBS) $$(FDT_LIBS) -pthread
 
 -include $$($(1)_OBJS:.o=.d) $$($(1)_SUPPORT:.o=.d) $$($(1)_VMM:.o=.d) $(2)/obj/vmm/main.d \
          $$(wildcard $(2)/obj/tests/*.d $(2)/obj/bench/*.d)
@@ -161,7 +169,7 @@ test-configs: deps-test $(BUILD)/axvm
 
 # axvm + the demo guest and the 64-bit test kernels on every accelerator this
 # machine has: TCG always, KVM where /dev/kvm works (ACCELS=tcg to pick one).
-test-vm: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
+test-vm: deps-test $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK) $(ARM_GUEST_IMG) $(ARM_DEMO_DISKS)
 	@AXVM=$(BUILD)/axvm tests/vm/run.sh
 
 # Unmodified Debian Linux (QEMU TCG) using our virtio-blk over vhost-user; first,
@@ -264,8 +272,42 @@ $(GUEST_ELF): $(GUEST_OBJS) guest/x86/linker.ld
 
 guest: $(GUEST_ELF)
 
+# --- Arm demo guest (guest/arm64/): freestanding AArch64, an arm64 Image ------
+# Built with Debian's cross compiler; objcopy makes the raw Image (its header is
+# in entry.S), which axvm's Image loader places like a Linux kernel.
+ARM_CROSS      ?= aarch64-linux-gnu-
+ARM_GUEST_SRCS := $(sort $(wildcard guest/arm64/*.c guest/arm64/*.S))
+ARM_GUEST_OBJS := $(patsubst guest/%,$(BUILD)/guest/%.o,$(ARM_GUEST_SRCS))
+ARM_GUEST_ELF  := $(BUILD)/guest/arm64/demo-guest.elf
+ARM_GUEST_CFLAGS = -std=gnu11 $(WARN) -O2 -g -ffreestanding -nostdinc \
+                -isystem $(shell $(ARM_CROSS)gcc -print-file-name=include 2>/dev/null) \
+                -Iguest/arm64 -fno-pic -fno-pie -fno-stack-protector \
+                -fno-asynchronous-unwind-tables -mgeneral-regs-only -mstrict-align
+
+$(BUILD)/guest/arm64/%.c.o: guest/arm64/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(ARM_CROSS)gcc $(ARM_GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/guest/arm64/%.S.o: guest/arm64/%.S
+	@mkdir -p $(@D)
+	@echo "  AS      $@"
+	$(Q)$(ARM_CROSS)gcc $(ARM_GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(ARM_GUEST_ELF): $(ARM_GUEST_OBJS) guest/arm64/linker.ld
+	@echo "  LD      $@"
+	$(Q)$(ARM_CROSS)ld -nostdlib -T guest/arm64/linker.ld -o $@ $(ARM_GUEST_OBJS)
+
+$(ARM_GUEST_IMG): $(ARM_GUEST_ELF)
+	@echo "  OBJCOPY $@"
+	$(Q)$(ARM_CROSS)objcopy -O binary $< $@
+
+-include $(ARM_GUEST_OBJS:.o=.d)
+
+guest-arm64: $(ARM_GUEST_IMG)
+
 # --- the demo VM -------------------------------------------------------------
-$(DEMO_DISK): tools/make-demo-disk.sh
+$(DEMO_DISK) $(ARM_DEMO_DISKS): tools/make-demo-disk.sh
 	@echo "  DISK    $@"
 	$(Q)tools/make-demo-disk.sh $@
 
