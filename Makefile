@@ -282,7 +282,8 @@ ARM_GUEST_ELF  := $(BUILD)/guest/arm64/demo-guest.elf
 ARM_GUEST_CFLAGS = -std=gnu11 $(WARN) -O2 -g -ffreestanding -nostdinc \
                 -isystem $(shell $(ARM_CROSS)gcc -print-file-name=include 2>/dev/null) \
                 -Iguest/arm64 -fno-pic -fno-pie -fno-stack-protector \
-                -fno-asynchronous-unwind-tables -mgeneral-regs-only -mstrict-align
+                -fno-asynchronous-unwind-tables -mgeneral-regs-only -mstrict-align \
+                -mno-outline-atomics
 
 $(BUILD)/guest/arm64/%.c.o: guest/arm64/%.c
 	@mkdir -p $(@D)
