@@ -8,10 +8,9 @@
  * Vector offsets from VBAR_EL1: current EL with SP_EL0 0x080, current EL
  * with SP_ELx 0x280, lower EL in AArch64 0x480 (IRQ entries of each group).
  * SPSR_EL1 = the interrupted PSTATE; ELR_EL1 = the interrupted PC;
- * new PSTATE = EL1h (M[3:0] = 0b0101), D, A, I and F set, NZCV kept as the
- * pseudo-code says (NZCV, like every other field not set here, is
- * UNKNOWN only in SPSR; PSTATE.NZCV is kept), SS = 0, IL = 0, PAN set
- * when SCTLR_EL1.SPAN is 0 (FEAT_PAN), other fields 0.
+ * new PSTATE = EL1h (M[3:0] = 0b0101), D, A, I and F set, NZCV kept (entry
+ * does not touch the flags), SS = 0, IL = 0; PAN (FEAT_PAN) set to 1 when
+ * SCTLR_EL1.SPAN is 0 and kept as it was when SPAN is 1; other fields 0.
  * An entry from AArch32 (PSTATE.nRW = 1) is refused: our guests are AArch64.
  */
 #ifndef AXVM_ARCH_ARM64_EXCEPTION_H
@@ -60,7 +59,8 @@ static inline bool arm64_irq_unmasked(uint64_t pstate)
 /*
  * The IRQ entry from `pstate` at `pc` with VBAR_EL1 `vbar` and SCTLR_EL1
  * `sctlr`. false when it cannot be taken here: PSTATE.I set, an AArch32
- * state, or an EL above 1 (the caller decides what that means).
+ * state, an EL above 1, or a reserved M encoding (anything but EL0t, EL1t,
+ * EL1h); the caller decides what that means. `out` is untouched then.
  */
 bool arm64_irq_entry(uint64_t pstate, uint64_t pc, uint64_t vbar, uint64_t sctlr,
 		     struct arm64_irq_entry *out);
