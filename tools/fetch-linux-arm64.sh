@@ -2,8 +2,10 @@
 # Fetches Debian's current arm64 cloud kernel (the package behind
 # linux-image-cloud-arm64, Linux 6.1 on Debian 12) WITHOUT installing it:
 #   OUTDIR/root/      the package unpacked with dpkg-deb -x (modules, config)
-#   OUTDIR/Image      the raw arm64 Image (Debian ships /boot/vmlinuz-* gzipped;
-#                     the boot protocol and axvm's loader want it uncompressed)
+#   OUTDIR/Image      the raw arm64 Image: /boot/vmlinuz-*, gunzipped if it is
+#                     gzipped (the boot protocol and axvm's loader want it
+#                     uncompressed; 6.1.0-57's is already raw, an EFI-stub
+#                     Image), checked for "ARM\x64" at 0x38
 #   OUTDIR/VERSION    "<package> <version>", e.g.
 #                     "linux-image-6.1.0-41-cloud-arm64 6.1.158-1"
 #   OUTDIR/*.deb      the downloaded package, cached by version
@@ -93,8 +95,8 @@ rm -rf "$OUTDIR/root"
 dpkg-deb -x "$deb" "$OUTDIR/root" || die "dpkg-deb -x $deb failed"
 vmlinuz=$(find "$OUTDIR/root/boot" -name 'vmlinuz-*' | head -n 1)
 [ -n "$vmlinuz" ] || die "no /boot/vmlinuz-* in $kpkg"
-# Debian's arm64 vmlinuz is a gzip stream of the Image (arm64 kernels do not
-# decompress themselves); take it as it is if a later one is not.
+# An arm64 kernel does not decompress itself: a gzipped vmlinuz (Image.gz,
+# as some Debian builds ship it) is unpacked here; a raw one is copied.
 case $(file -b "$vmlinuz") in
 gzip*) gzip -dc "$vmlinuz" >"$tmp/Image" || die "gunzip $vmlinuz failed" ;;
 *) cp "$vmlinuz" "$tmp/Image" ;;
