@@ -44,6 +44,7 @@ mkdir -p "$OUT"
 for t in $TARGETS; do
 	extra=$SUPPORT_SRCS
 	[ "$t" = config ] && extra=$VMM_SRCS
+	[ "$t" = arm64_image ] && extra="vmm/boot/arm64_image.c vmm/guest_ram.c"
 	echo "  CLANG   $OUT/fuzz_$t" >&2
 	# shellcheck disable=SC2086
 	$CC $FLAGS -o "$OUT/fuzz_$t" "fuzz/fuzz_$t.c" $LIB_SRCS $extra -pthread
