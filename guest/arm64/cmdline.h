@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The command line (the DTB's /chosen bootargs): space-separated key=value words. */
+#ifndef GUEST_CMDLINE_H
+#define GUEST_CMDLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Finds `key=value`; points value at it and sets len (not terminated). False when absent. */
+bool cmdline_option(const char *cmdline, const char *key, const char **value, size_t *len);
+
+#endif
