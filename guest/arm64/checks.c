@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "checks.h"
 
+#include "gic_checks.h"
 #include "smp_checks.h"
+#include "sysreg_checks.h"
+#include "timer_checks.h"
 #include "tap.h"
 #include "wait.h"
 
@@ -10,5 +13,10 @@ void checks_run_all(bool gic_ok, const char *gic_why)
 	check(gic_ok, "GIC CPU interface initialised", "%s", gic_why);
 	if (gic_ok)
 		wait_init();
-	smp_checks_run();
+	if (gic_ok) {
+		gic_checks_run();
+		timer_checks_run();
+		smp_checks_run();
+	}
+	sysreg_checks_run();
 }
