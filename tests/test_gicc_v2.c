@@ -782,6 +782,132 @@ static void test_linux_replay(void **state)
 	}
 }
 
+/* --- acknowledge counters ------------------------------------------------------------ */
+
+static struct ax_irq_ack_stats ack_stats(struct fixture *f, uint32_t cpu)
+{
+	struct ax_irq_ack_stats st;
+
+	memset(&st, 0xa5, sizeof(st));
+	assert_int_equal(ax_devices_irq_ack_stats(f->set, cpu, &st), AX_OK);
+	return st;
+}
+
+#define assert_acks(f, cpu, nsgi, nppi, nspi, nspur)                                               \
+	do {                                                                                       \
+		struct ax_irq_ack_stats st_ = ack_stats((f), (cpu));                               \
+		assert_int_equal(st_.sgi, (nsgi));                                                 \
+		assert_int_equal(st_.ppi, (nppi));                                                 \
+		assert_int_equal(st_.spi, (nspi));                                                 \
+		assert_int_equal(st_.spurious, (nspur));                                           \
+	} while (0)
+
+static void test_ack_stats(void **state)
+{
+	struct fixture f;
+	struct ax_irq_lines *l;
+	struct ax_irq_ack_stats st;
+
+	(void)state;
+	setup_n(&f, 3);
+	l = fake_line_lines(f.set, f.line_id);
+	for (uint32_t cpu = 0; cpu < 3; cpu++) {
+		enable(&f, cpu);
+		assert_acks(&f, cpu, 0, 0, 0, 0);
+	}
+	/* two SGIs to CPU 1 (from CPUs 0 and 2), taken through IAR */
+	dwr(&f, 0, D_SGIR, (1u << (16 + 1)) | 3);
+	dwr(&f, 2, D_SGIR, (1u << (16 + 1)) | 4);
+	assert_int_equal(crd(&f, 1, C_HPPIR), 3); /* HPPIR is not an acknowledge */
+	assert_int_equal(crd(&f, 1, C_IAR), 3 | (0u << 10));
+	cwr(&f, 1, C_EOIR, 3 | (0u << 10));
+	assert_int_equal(crd(&f, 1, C_IAR), 4 | (2u << 10));
+	cwr(&f, 1, C_EOIR, 4 | (2u << 10));
+	/* the timer's PPI 27 on CPU 1 */
+	dwr(&f, 1, D_ISENABLER, 1u << 27);
+	ax_irq_fabric_set_ppi(f.fabric, 1, 27, true);
+	assert_int_equal(crd(&f, 1, C_IAR), 27);
+	ax_irq_fabric_set_ppi(f.fabric, 1, 27, false);
+	cwr(&f, 1, C_EOIR, 27);
+	/* SPI 45 from the line device, to CPU 0 */
+	spi(&f, 45, 0x80);
+	ax_irq_line_set_level(l, 45, true);
+	assert_int_equal(crd(&f, 0, C_IAR), 45);
+	ax_irq_line_set_level(l, 45, false);
+	cwr(&f, 0, C_EOIR, 45);
+	/* spurious: IAR with nothing pending (1023), AIAR with nothing of Group 1 */
+	assert_int_equal(crd(&f, 0, C_IAR), SPURIOUS);
+	assert_int_equal(crd(&f, 1, C_AIAR), SPURIOUS);
+	/* AIAR counts like IAR: a Group 1 SPI taken through the alias */
+	dwr(&f, 0, D_CTLR, 3);
+	cwr(&f, 0, C_CTLR, 3);
+	dwr(&f, 0, D_IGROUPR + 4, 1u << (45 % 32));
+	ax_irq_line_set_level(l, 45, true);
+	assert_int_equal(crd(&f, 0, C_IAR), 1022); /* Group 1 through IAR, AckCtl 0 */
+	assert_int_equal(crd(&f, 0, C_AIAR), 45);
+	ax_irq_line_set_level(l, 45, false);
+	cwr(&f, 0, C_AEOIR, 45);
+	/* each class on the right vCPU only */
+	assert_acks(&f, 0, 0, 0, 2, 2);
+	assert_acks(&f, 1, 2, 1, 0, 1);
+	assert_acks(&f, 2, 0, 0, 0, 0);
+	/* the host's acknowledge (Unsupported here) does not count; a reset keeps the counters */
+	{
+		uint32_t v;
+
+		assert_int_equal(ax_devices_irq_ack(f.set, 0, &v), AX_ERR_UNSUPPORTED);
+	}
+	ax_devices_reset(f.set);
+	assert_acks(&f, 0, 0, 0, 2, 2);
+	assert_acks(&f, 1, 2, 1, 0, 1);
+	/* vCPUs the GIC lacks, no output */
+	assert_int_equal(ax_devices_irq_ack_stats(f.set, 3, &st), AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_devices_irq_ack_stats(f.set, 1000, &st), AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_devices_irq_ack_stats(f.set, 0, NULL), AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_devices_irq_ack_stats(NULL, 0, &st), AX_ERR_NOT_FOUND);
+	teardown(&f);
+}
+
+/* A distributor without a CPU interface, an empty set, a local APIC: no GIC counters. */
+static void test_ack_stats_no_cpuif(void **state)
+{
+	struct test_host host;
+	struct ax_devices *set;
+	struct ax_diag diag = { 0 };
+	struct ax_irq_ack_stats st;
+	uint32_t id;
+	const uint64_t cfg[2] = { 128, 2 };
+	struct ax_emu_config gicd = { .name = "gicd",
+				      .base_gpa = DBASE,
+				      .length = 0x10000,
+				      .emu_type = AX_EMU_GICD_V2,
+				      .cfg_list = cfg,
+				      .cfg_len = 2 };
+	struct ax_emu_config lapic = { .name = "lapic",
+				       .base_gpa = 0xfee00000ull,
+				       .length = 0x1000,
+				       .emu_type = AX_EMU_LAPIC };
+	struct ax_devices_params p = { 0 };
+
+	(void)state;
+	test_host_init(&host, false);
+	p.hooks = &host.hooks;
+	p.max_vcpus = 2;
+	assert_int_equal(ax_devices_create(&p, NULL, &set, &diag), AX_OK);
+	assert_int_equal(ax_devices_irq_ack_stats(set, 0, &st), AX_ERR_NOT_FOUND);
+	if (ax_devices_add_from_config(set, &gicd, &id, &diag) != AX_OK)
+		fail_msg("gicd: %s", diag.msg);
+	assert_int_equal(ax_devices_irq_ack_stats(set, 0, &st), AX_ERR_NOT_FOUND);
+	ax_devices_destroy(set);
+	assert_int_equal(ax_devices_create(&p, NULL, &set, &diag), AX_OK);
+	if (ax_devices_add_from_config(set, &lapic, &id, &diag) != AX_OK)
+		fail_msg("lapic: %s", diag.msg);
+	assert_int_equal(ax_devices_irq_ack_stats(set, 0, &st), AX_ERR_UNSUPPORTED);
+	assert_int_equal(ax_devices_irq_ack_stats(set, 1, &st), AX_ERR_UNSUPPORTED);
+	ax_devices_destroy(set);
+	test_host_fini(&host);
+}
+
 /* --- threads ---------------------------------------------------------------------- */
 
 struct worker {
@@ -863,6 +989,13 @@ static void test_threads(void **state)
 			cwr(&f, cpu, C_EOIR, v);
 		}
 		assert_true(w[cpu].acks > 0);
+		{
+			struct ax_irq_ack_stats st = ack_stats(&f, cpu);
+
+			/* every IAR that returned an interrupt, counted under contention */
+			assert_int_equal(st.sgi + st.ppi + st.spi, w[cpu].acks);
+			assert_true(st.spurious > 0); /* at least the drain's last read */
+		}
 		assert_int_equal(crd(&f, cpu, C_RPR), 0xff);
 		assert_int_equal(drd(&f, cpu, D_ISACTIVER), 0);
 		assert_false(ax_devices_irq_pending(f.set, cpu));
@@ -884,6 +1017,8 @@ int main(void)
 		cmocka_unit_test(test_groups_and_aliases),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_linux_replay),
+		cmocka_unit_test(test_ack_stats),
+		cmocka_unit_test(test_ack_stats_no_cpuif),
 		cmocka_unit_test(test_threads),
 	};
 

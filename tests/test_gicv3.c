@@ -699,6 +699,78 @@ static void test_redistributor_last_and_waker(void **state)
 	teardown(&f);
 }
 
+/* ---- acknowledge counters ------------------------------------------------- */
+
+static struct ax_irq_ack_stats ack_stats(struct fixture *f, uint32_t vcpu)
+{
+	struct ax_irq_ack_stats st;
+
+	memset(&st, 0xa5, sizeof(st));
+	assert_int_equal(ax_devices_irq_ack_stats(f->set, vcpu, &st), AX_OK);
+	return st;
+}
+
+#define assert_acks(f, vcpu, nsgi, nppi, nspi, nspur)                                              \
+	do {                                                                                       \
+		struct ax_irq_ack_stats st_ = ack_stats((f), (vcpu));                              \
+		assert_int_equal(st_.sgi, (nsgi));                                                 \
+		assert_int_equal(st_.ppi, (nppi));                                                 \
+		assert_int_equal(st_.spi, (nspi));                                                 \
+		assert_int_equal(st_.spurious, (nspur));                                           \
+	} while (0)
+
+static void test_ack_stats(void **state)
+{
+	struct fixture f;
+	struct ax_irq_lines *l;
+	struct ax_irq_ack_stats st;
+
+	(void)state;
+	setup(&f);
+	l = fake_line_lines(f.set, 4);
+	for (uint32_t c = 0; c < NR_VCPUS; c++)
+		assert_acks(&f, c, 0, 0, 0, 0);
+	linux_probe(&f);
+	/* two SGIs to vCPU 1, from vCPUs 0 and 2, taken through ICC_IAR1_EL1 */
+	swr(&f, 0, ICC_SGI1R, (5ull << 24) | 0x2);
+	swr(&f, 2, ICC_SGI1R, (6ull << 24) | 0x2);
+	assert_int_equal(srd(&f, 1, ICC_HPPIR1), 5); /* HPPIR is not an acknowledge */
+	assert_int_equal(srd(&f, 1, ICC_IAR1), 5);
+	swr(&f, 1, ICC_EOIR1, 5);
+	assert_int_equal(srd(&f, 1, ICC_IAR1), 6);
+	swr(&f, 1, ICC_EOIR1, 6);
+	/* the timer's PPI 27 on vCPU 1 */
+	rwr(&f, 1, GICR_ISENABLER0, 1u << 27);
+	assert_int_equal(ax_gicv3_set_level(f.gic, 1, 27, true), AX_OK);
+	assert_int_equal(srd(&f, 1, ICC_IAR1), 27);
+	assert_int_equal(ax_gicv3_set_level(f.gic, 1, 27, false), AX_OK);
+	swr(&f, 1, ICC_EOIR1, 27);
+	/* SPI 40 from the line device, routed to vCPU 0 by the probe */
+	dwr(&f, GICD_ISENABLER + 4, 1u << 8);
+	ax_irq_line_set_level(l, 40, true);
+	assert_int_equal(srd(&f, 0, ICC_IAR1), 40);
+	ax_irq_line_set_level(l, 40, false);
+	swr(&f, 0, ICC_EOIR1, 40);
+	/* spurious: IAR1 with nothing pending, IAR0 (Group 0 is never signalled) */
+	assert_int_equal(srd(&f, 0, ICC_IAR1), 1023);
+	assert_int_equal(srd(&f, 2, ICC_IAR0), 1023);
+	assert_int_equal(srd(&f, 2, ICC_IAR0), 1023);
+	/* each class on the right vCPU only */
+	assert_acks(&f, 0, 0, 0, 1, 1);
+	assert_acks(&f, 1, 2, 1, 0, 0);
+	assert_acks(&f, 2, 0, 0, 0, 2);
+	assert_acks(&f, 3, 0, 0, 0, 0);
+	/* a reset of the set keeps them */
+	ax_devices_reset(f.set);
+	assert_acks(&f, 0, 0, 0, 1, 1);
+	assert_acks(&f, 1, 2, 1, 0, 0);
+	/* vCPUs the GIC lacks, no output */
+	assert_int_equal(ax_devices_irq_ack_stats(f.set, NR_VCPUS, &st), AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_devices_irq_ack_stats(f.set, 1u << 20, &st), AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_devices_irq_ack_stats(f.set, 0, NULL), AX_ERR_INVALID_INPUT);
+	teardown(&f);
+}
+
 /* ---- config --------------------------------------------------------------- */
 
 static enum ax_err build(const struct ax_emu_config *emu, size_t n, struct ax_diag *diag,
@@ -741,6 +813,12 @@ static void test_config(void **state)
 			 AX_ERR_NOT_FOUND); /* IAR1 is the hardware's */
 	assert_int_equal(ax_gicv3_from_device(set, 2, &gic), AX_OK);
 	assert_false(ax_devices_irq_pending(set, 0));
+	{
+		struct ax_irq_ack_stats st;
+
+		/* no ICC model: the set has no CPU interface to count */
+		assert_int_equal(ax_devices_irq_ack_stats(set, 0, &st), AX_ERR_NOT_FOUND);
+	}
 	ax_devices_destroy(set);
 	test_host_fini(&host);
 
@@ -855,7 +933,12 @@ static void test_threads(void **state)
 	for (uint32_t c = 0; c < NR_VCPUS; c++)
 		pthread_join(th[c], NULL);
 	for (uint32_t c = 0; c < NR_VCPUS; c++) {
+		struct ax_irq_ack_stats st = ack_stats(&f, c);
+
 		assert_true(args[c].handled > 0);
+		/* every IAR1 that returned an interrupt, counted under contention */
+		assert_int_equal(st.sgi + st.ppi + st.spi, args[c].handled);
+		assert_true(st.spurious > 0); /* the drain's reads at least */
 		assert_int_equal(srd(&f, c, ICC_RPR), 0xff);
 	}
 	teardown(&f);
@@ -872,6 +955,7 @@ int main(void)
 		cmocka_unit_test(test_spi_routing),
 		cmocka_unit_test(test_sgi_targeting),
 		cmocka_unit_test(test_redistributor_last_and_waker),
+		cmocka_unit_test(test_ack_stats),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_threads),
 	};

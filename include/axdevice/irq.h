@@ -75,4 +75,26 @@ struct ax_irq_fabric;
 bool ax_devices_irq_pending(struct ax_devices *set, uint32_t vcpu);
 enum ax_err ax_devices_irq_ack(struct ax_devices *set, uint32_t vcpu, uint32_t *vector);
 
+/* Interrupts one vCPU acknowledged, by INTID class (struct ax_irq_ack_stats). */
+struct ax_irq_ack_stats {
+	uint64_t sgi;	   /* INTIDs 0..15 */
+	uint64_t ppi;	   /* INTIDs 16..31 */
+	uint64_t spi;	   /* INTIDs 32..1019 */
+	uint64_t spurious; /* INTIDs 1020..1023 (nothing to take, or the other group's) */
+};
+
+/*
+ * Interrupts vCPU `vcpu` acknowledged through the set's CPU interrupt
+ * controller model so far: a GIC CPU interface's IAR reads (GICv2 GICC_IAR /
+ * GICC_AIAR, GICv3 ICC_IAR1_EL1 / ICC_IAR0_EL1) by the class of the INTID
+ * each returned: SGI 0..15, PPI 16..31, SPI 32..1019, spurious 1020..1023.
+ * Counted for the life of the model (a device reset keeps them); the host's
+ * own acknowledges (ax_devices_irq_ack, ax_gicd_v2_acknowledge) are not
+ * counted. NotFound when the set has no such model; Unsupported when its
+ * model does not count (the x86 local APIC); InvalidInput for a vCPU the
+ * model does not have or a NULL `out`. Any thread.
+ */
+enum ax_err ax_devices_irq_ack_stats(struct ax_devices *set, uint32_t vcpu,
+				     struct ax_irq_ack_stats *out);
+
 #endif

@@ -913,3 +913,26 @@ enum ax_err ax_devices_irq_ack(struct ax_devices *set, uint32_t vcpu, uint32_t *
 	bus_exit(f, vcpu);
 	return err;
 }
+
+enum ax_err ax_devices_irq_ack_stats(struct ax_devices *set, uint32_t vcpu,
+				     struct ax_irq_ack_stats *out)
+{
+	struct ax_irq_fabric *f = set ? set->irq_fabric : NULL;
+	const struct named_model *a;
+	enum ax_err err = AX_ERR_NOT_FOUND;
+
+	if (!f || !out)
+		return f ? AX_ERR_INVALID_INPUT : AX_ERR_NOT_FOUND;
+	bus_enter(f, vcpu);
+	if (atomic_load_explicit(&f->lapic, memory_order_seq_cst)) {
+		err = AX_ERR_UNSUPPORTED; /* the local APIC does not count */
+	} else {
+		a = atomic_load_explicit(&f->cpu_irq, memory_order_seq_cst);
+		if (a)
+			err = a->ops.cpu.ack_stats
+				      ? a->ops.cpu.ack_stats(a->ops.cpu.priv, vcpu, out)
+				      : AX_ERR_UNSUPPORTED;
+	}
+	bus_exit(f, vcpu);
+	return err;
+}

@@ -140,13 +140,29 @@ uint8_t ax_irq_fabric_pic_ack(struct ax_irq_fabric *f);
  * and a set has either this or a local APIC (the second is refused naming
  * both). pending: "would vCPU n take an IRQ if PSTATE.I allowed" (the guest
  * acknowledges through GICC_IAR / ICC_IAR1_EL1 itself). ack may be NULL
- * (ax_devices_irq_ack is then Unsupported).
+ * (ax_devices_irq_ack is then Unsupported). ack_stats: the guest's
+ * acknowledges of vCPU n so far (ax_devices_irq_ack_stats: InvalidInput for
+ * a vCPU the model lacks); may be NULL (Unsupported). Called with no fabric
+ * lock held; it may take the model's lock.
  */
 struct ax_cpu_irq_ops {
 	void *priv;
 	bool (*pending)(void *priv, uint32_t vcpu);
 	enum ax_err (*ack)(void *priv, uint32_t vcpu, uint32_t *intid);
+	enum ax_err (*ack_stats)(void *priv, uint32_t vcpu, struct ax_irq_ack_stats *out);
 };
+/* For the models' ack_stats: counts one acknowledge that returned `intid` (the INTID field). */
+static inline void ax_irq_ack_count(struct ax_irq_ack_stats *s, uint32_t intid)
+{
+	if (intid < 16)
+		s->sgi++;
+	else if (intid < 32)
+		s->ppi++;
+	else if (intid < 1020)
+		s->spi++;
+	else
+		s->spurious++;
+}
 enum ax_err ax_irq_fabric_set_cpu_irq(struct ax_irq_fabric *f, const char *name,
 				      const struct ax_cpu_irq_ops *ops, struct ax_diag *diag);
 void ax_irq_fabric_clear_cpu_irq(struct ax_irq_fabric *f, void *priv);

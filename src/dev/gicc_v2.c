@@ -24,6 +24,8 @@
  * with EOImode 0, deactivate the id written; with EOImode 1 GICC_DIR
  * deactivates (DIR deactivates in either mode). A deactivated level
  * interrupt whose line is still high is pending again and signalled.
+ * Every IAR/AIAR read is counted per CPU by the class of the INTID it
+ * returned, spurious ones included (ax_devices_irq_ack_stats).
  *
  * GIC without Security Extensions, accesses treated as Secure: IAR/HPPIR
  * return 1022 for a Group 1 interrupt while AckCtl is 0; AIAR/AHPPIR only
@@ -154,7 +156,7 @@ static uint32_t iar_value(const struct hp *h)
 	return h->irq | (h->irq < NR_SGIS ? h->source << 10 : 0);
 }
 
-static uint32_t read_iar(struct gicd_op *op, bool alias)
+static uint32_t ack_iar(struct gicd_op *op, bool alias)
 {
 	struct ax_gicd_v2 *g = op->g;
 	struct gicc_cpu *c = &g->cpus[op->cpu].cc;
@@ -175,6 +177,15 @@ static uint32_t read_iar(struct gicd_op *op, bool alias)
 	else
 		c->apr |= 1u << (gp >> 3);
 	return iar_value(&h);
+}
+
+/* IAR / AIAR: the acknowledge, counted by the class of the INTID returned. */
+static uint32_t read_iar(struct gicd_op *op, bool alias)
+{
+	uint32_t v = ack_iar(op, alias);
+
+	ax_irq_ack_count(&op->g->acks[op->cpu], v & 0x3ffu);
+	return v;
 }
 
 static uint32_t read_hppir(struct gicd_op *op, bool alias)
@@ -346,6 +357,19 @@ static bool cpu_pending(void *priv, uint32_t vcpu)
 	return pending;
 }
 
+static enum ax_err cpu_ack_stats(void *priv, uint32_t vcpu, struct ax_irq_ack_stats *out)
+{
+	struct ax_gicd_v2 *g = priv;
+	struct gicd_op op = { g, vcpu, 0 };
+
+	if (vcpu >= g->num_cpus)
+		return AX_ERR_INVALID_INPUT;
+	gicv2_lock(g);
+	*out = g->acks[vcpu];
+	gicv2_unlock(&op);
+	return AX_OK;
+}
+
 static void ppi_set(void *priv, uint32_t vcpu, uint32_t intid, bool level)
 {
 	struct ax_gicd_v2 *g = priv;
@@ -373,7 +397,9 @@ static void spi_set_line(void *priv, uint32_t line, bool level)
 enum ax_err gicc_v2_attach(struct ax_gicd_v2 *g, struct ax_irq_fabric *fabric, const char *name,
 			   struct ax_diag *diag)
 {
-	struct ax_cpu_irq_ops cpu = { .priv = g, .pending = cpu_pending, .ack = NULL };
+	struct ax_cpu_irq_ops cpu = {
+		.priv = g, .pending = cpu_pending, .ack = NULL, .ack_stats = cpu_ack_stats
+	};
 	struct ax_ppi_sink ppi = { .priv = g, .set_ppi = ppi_set };
 	struct ax_irq_input in = {
 		.name = name, .nr_lines = g->nr_ids, .set_line = spi_set_line, .priv = g

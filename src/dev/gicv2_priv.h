@@ -64,6 +64,8 @@ struct ax_gicd_v2 {
 	bool reg_cpu_irq, reg_ppi, reg_input;
 	struct cpu_bank cpus[AX_GICD_V2_MAX_CPUS];
 	struct irq_state spis[NR_SPIS_MAX];
+	/* GICC_IAR / GICC_AIAR reads per CPU interface, by INTID class (kept across resets) */
+	struct ax_irq_ack_stats acks[AX_GICD_V2_MAX_CPUS];
 };
 
 /* One access or host call in progress: the accessing CPU and CPUs to notify. */

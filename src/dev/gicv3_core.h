@@ -24,6 +24,7 @@
 
 #include <axdevice/device.h>
 #include <axdevice/gicv3.h>
+#include <axdevice/irq.h>
 #include <axdevice/kind.h>
 
 #include "../core/util.h"
@@ -57,6 +58,8 @@ struct v3_cpu {
 	bool eoimode;	/* ICC_CTLR_EL1.EOImode */
 	bool igrpen1;	/* ICC_IGRPEN1_EL1.Enable */
 	uint32_t ap1r0; /* ICC_AP1R0_EL1: bit n = group priority n << 3 active */
+	/* ICC_IAR1_EL1 / ICC_IAR0_EL1 reads by INTID class (icc.c; kept across resets) */
+	struct ax_irq_ack_stats acks;
 };
 
 struct gicv3 {

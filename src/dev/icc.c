@@ -9,7 +9,9 @@
  *                    upstream traps when a hardware GIC handles the rest.
  * Registers of the block the model does not implement (Group 0, AP1R1..3,
  * ASGI1R, SGI0R) read as zero (IAR0/HPPIR0: 1023) and ignore writes, as do
- * writes to read-only and reads of write-only registers.
+ * writes to read-only and reads of write-only registers. IAR1 and IAR0
+ * reads are counted per vCPU by the class of the INTID returned
+ * (ax_devices_irq_ack_stats, through the icc shape only).
  */
 #include <axdevice/emu_type.h>
 #include <axdevice/sysreg.h>
@@ -52,16 +54,22 @@ static uint64_t icc_read_locked(struct v3_op *op, uint32_t cpu, uint32_t reg)
 {
 	struct v3_cpu *c = &op->g->cpus[cpu];
 
+	uint32_t id;
+
 	switch (reg) {
 	case ICC_IAR0_EL1:
-	case ICC_HPPIR0_EL1:
+		ax_irq_ack_count(&c->acks, V3_SPURIOUS);
 		return V3_SPURIOUS; /* Group 0 is never signalled */
+	case ICC_HPPIR0_EL1:
+		return V3_SPURIOUS;
 	case ICC_AP1R0_EL1:
 		return c->ap1r0;
 	case ICC_RPR_EL1:
 		return v3_rpr(op->g, cpu);
 	case ICC_IAR1_EL1:
-		return v3_ack(op, cpu);
+		id = v3_ack(op, cpu);
+		ax_irq_ack_count(&c->acks, id);
+		return id;
 	case ICC_HPPIR1_EL1:
 		return v3_best(op->g, cpu, NULL);
 	case ICC_BPR1_EL1:
@@ -185,6 +193,20 @@ static bool icc_pending(void *priv, uint32_t vcpu)
 	return pending;
 }
 
+/* ax_devices_irq_ack_stats: the vCPU's IAR1/IAR0 reads so far. */
+static enum ax_err icc_ack_stats(void *priv, uint32_t vcpu, struct ax_irq_ack_stats *out)
+{
+	struct icc *i = priv;
+	struct v3_op op;
+
+	if (vcpu >= i->front.core->nr_cpus)
+		return AX_ERR_INVALID_INPUT;
+	v3_lock(&op, i->front.core);
+	*out = op.g->cpus[vcpu].acks;
+	v3_unlock(&op);
+	return AX_OK;
+}
+
 static enum ax_err icc_build(const struct ax_kind_env *env, const struct ax_emu_config *cfg,
 			     struct ax_device_desc *out, struct ax_diag *diag,
 			     enum ax_emu_type type, uint64_t base, uint64_t length,
@@ -222,7 +244,9 @@ static enum ax_err icc_build(const struct ax_kind_env *env, const struct ax_emu_
 	i->front.magic = V3_MAGIC_ICC;
 	i->front.core = g;
 	if (type == AX_EMU_ICC) {
-		struct ax_cpu_irq_ops ops = { .priv = i, .pending = icc_pending, .ack = NULL };
+		struct ax_cpu_irq_ops ops = {
+			.priv = i, .pending = icc_pending, .ack = NULL, .ack_stats = icc_ack_stats
+		};
 
 		err = ax_irq_fabric_set_cpu_irq(env->irq_fabric, cfg->name, &ops, diag);
 		if (err != AX_OK) {
