@@ -539,7 +539,8 @@ static void assert_auto_without_kvm(void)
 {
 	char why[256];
 	int status = 0;
-	const struct axvm_accel *a = axvm_accel_select("auto", err, sizeof(err), &status);
+	const struct axvm_accel *a =
+		axvm_accel_select("auto", AXVM_ARCH_X86_64, err, sizeof(err), &status);
 
 	if (axvm_accel_tcg.available(why, sizeof(why))) {
 		assert_ptr_equal(a, &axvm_accel_tcg);
@@ -561,9 +562,10 @@ static void test_select_no_kvm_device(void **state)
 	assert_false(axvm_accel_kvm.available(err, sizeof(err)));
 	assert_non_null(strstr(err, "/nonexistent/kvm"));
 	assert_auto_without_kvm();
-	assert_ptr_not_equal(axvm_accel_select(NULL, err, sizeof(err), &status), &axvm_accel_kvm);
+	assert_ptr_not_equal(axvm_accel_select(NULL, AXVM_ARCH_X86_64, err, sizeof(err), &status),
+			     &axvm_accel_kvm);
 	/* asked for by name: 121, and the message says KVM */
-	assert_null(axvm_accel_select("kvm", err, sizeof(err), &status));
+	assert_null(axvm_accel_select("kvm", AXVM_ARCH_X86_64, err, sizeof(err), &status));
 	assert_int_equal(status, AXVM_STATUS_NO_ACCEL);
 	assert_non_null(strstr(err, "KVM is not available"));
 }
@@ -578,7 +580,7 @@ static void test_select_not_kvm(void **state)
 	assert_false(axvm_accel_kvm.available(err, sizeof(err)));
 	assert_non_null(strstr(err, "not a KVM device"));
 	assert_auto_without_kvm();
-	assert_null(axvm_accel_select("kvm", err, sizeof(err), &status));
+	assert_null(axvm_accel_select("kvm", AXVM_ARCH_X86_64, err, sizeof(err), &status));
 	assert_int_equal(status, AXVM_STATUS_NO_ACCEL);
 }
 
@@ -592,7 +594,7 @@ static void test_select_names(void **state)
 	assert_true(axvm_accel_name_valid("tcg"));
 	assert_false(axvm_accel_name_valid("KVM"));
 	assert_false(axvm_accel_name_valid(""));
-	assert_null(axvm_accel_select("hvf", err, sizeof(err), &status));
+	assert_null(axvm_accel_select("hvf", AXVM_ARCH_X86_64, err, sizeof(err), &status));
 	assert_int_equal(status, AXVM_STATUS_CONFIG);
 	assert_non_null(strstr(err, "unknown accelerator \"hvf\""));
 	assert_string_equal(axvm_accel_kvm.name, "kvm");
@@ -608,8 +610,10 @@ static void test_select_real_kvm(void **state)
 	axvm_kvm_path = real_kvm_path;
 	if (!axvm_accel_kvm.available(err, sizeof(err)))
 		skip();
-	assert_ptr_equal(axvm_accel_select("auto", err, sizeof(err), &status), &axvm_accel_kvm);
-	assert_ptr_equal(axvm_accel_select("kvm", err, sizeof(err), &status), &axvm_accel_kvm);
+	assert_ptr_equal(axvm_accel_select("auto", AXVM_ARCH_X86_64, err, sizeof(err), &status),
+			 &axvm_accel_kvm);
+	assert_ptr_equal(axvm_accel_select("kvm", AXVM_ARCH_X86_64, err, sizeof(err), &status),
+			 &axvm_accel_kvm);
 }
 
 /* --- the in-kernel irqchip --------------------------------------------------- */

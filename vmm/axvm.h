@@ -16,6 +16,9 @@
 #include <axdevice/axdevice.h>
 
 #include "accel/accel.h"
+#include "arch/arm64/boot_state.h"
+#include "arch/arm64/fdt.h"
+#include "arch/arm64/psci.h"
 #include "arch/x86/boot_state.h"
 #include "backends/backends.h"
 #include "boot/bzimage.h"
@@ -59,9 +62,15 @@ struct axvm {
 	struct axvm_timers *timers; /* the time hooks' service (timers.h) */
 	struct axvm_vcpu *vcpus;
 	uint32_t nr_vcpus;
+	enum axvm_arch arch;		  /* of the kernel image (axvm_guest_arch) */
 	bool linux_guest;		  /* a bzImage: Linux CPUID mask, long-mode start */
 	struct bzimage_entry linux_entry; /* valid when linux_guest */
 	struct x86_boot_state boot;	  /* the boot CPU's start state */
+	/* arm64 (vm_arm64.c): the boot CPU's start state, the device tree's description, PSCI */
+	struct arm64_boot_state arm64_boot;
+	struct arm64_fdt_desc arm64_fdt;
+	struct psci psci;
+	struct psci_host psci_host;
 
 	atomic_bool stop;
 	atomic_int status; /* -1 until the first stop request */
@@ -77,6 +86,13 @@ struct axvm {
 
 /* A VM with nothing in it yet (status -1, no fds): what axvm_destroy() accepts. */
 void axvm_init(struct axvm *vm);
+
+/*
+ * The architecture of the config's kernel, by its content: an arm64 Image
+ * ("ARM\x64" at 0x38) is arm64, anything else x86-64 (bzImage, multiboot).
+ * -1 with err when the file cannot be read.
+ */
+int axvm_guest_arch(const struct axvm_config *cfg, enum axvm_arch *arch, char *err, size_t err_len);
 
 /* Fills the host hooks: libc, guest RAM, and the accelerator's interrupt hooks; ctx is the VM. */
 void axvm_hooks_init(struct axvm *vm);

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "timers.h"
 #include "vhost_user/vhost_user_blk.h"
+#include "vm_arm64.h"
 
 static const char usage[] =
 	"usage: axvm run CONFIG.toml [options]    boot the VM the config describes\n"
@@ -123,11 +124,14 @@ static int prepare(struct axvm *vm, struct axvm_config *cfg, const struct option
 	}
 	vm->cfg = cfg;
 	vm->nr_vcpus = cfg->cpu_num;
+	vm->arch = AXVM_ARCH_X86_64;
 	/* `check` needs no accelerator: it builds every device, interrupt controllers too */
 	if (strcmp(o->command, "run") == 0) {
 		const char *name = o->accel ? o->accel : cfg->accel[0] ? cfg->accel : "auto";
 
-		vm->accel = axvm_accel_select(name, err, sizeof(err), &status);
+		if (axvm_guest_arch(cfg, &vm->arch, err, sizeof(err)) != 0)
+			goto fail;
+		vm->accel = axvm_accel_select(name, vm->arch, err, sizeof(err), &status);
 		if (!vm->accel)
 			goto fail;
 		status = AXVM_STATUS_CONFIG;
@@ -141,6 +145,12 @@ static int prepare(struct axvm *vm, struct axvm_config *cfg, const struct option
 	axvm_hooks_init(vm);
 	if (axvm_backends_open(&vm->backends, cfg, err, sizeof(err)) != 0 ||
 	    axvm_build_devices(vm, err, sizeof(err)) != 0)
+		goto fail;
+	/* `check` of an arm64 guest's config: what its device tree would say, too (a kernel
+	 * that cannot be read yet is no error for `check`) */
+	if (strcmp(o->command, "check") == 0 &&
+	    axvm_guest_arch(cfg, &vm->arch, err, sizeof(err)) == 0 && vm->arch == AXVM_ARCH_ARM64 &&
+	    axvm_arm64_check_config(vm, err, sizeof(err)) != 0)
 		goto fail;
 	return 0;
 fail:

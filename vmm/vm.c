@@ -20,11 +20,13 @@
 #include <unistd.h>
 
 #include "acpi/acpi.h"
+#include "boot/arm64_image.h"
 #include "boot/multiboot.h"
 #include "devices/host_kinds.h"
 #include "host_hooks.h"
 #include "log.h"
 #include "timers.h"
+#include "vm_arm64.h"
 
 /* --- host hooks ----------------------------------------------------------- */
 
@@ -350,7 +352,23 @@ static int load_linux(struct axvm *vm, const uint8_t *image, size_t size, char *
 	return 0;
 }
 
-/* The loader is chosen by content: a bzImage ("HdrS") or a multiboot v1 ELF32. */
+int axvm_guest_arch(const struct axvm_config *cfg, enum axvm_arch *arch, char *err, size_t err_len)
+{
+	uint8_t head[ARM64_IMAGE_HEADER_SIZE];
+	FILE *f = fopen(cfg->kernel_path, "rb");
+	size_t n;
+
+	if (!f) {
+		snprintf(err, err_len, "kernel %s: %s", cfg->kernel_path, strerror(errno));
+		return -1;
+	}
+	n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	*arch = arm64_image_detect(head, n) ? AXVM_ARCH_ARM64 : AXVM_ARCH_X86_64;
+	return 0;
+}
+
+/* The loader is chosen by content: an arm64 Image, a bzImage ("HdrS") or a multiboot v1 ELF32. */
 static int load_kernel(struct axvm *vm, struct multiboot_entry *entry, char *err, size_t err_len)
 {
 	uint8_t *image;
@@ -360,6 +378,12 @@ static int load_kernel(struct axvm *vm, struct multiboot_entry *entry, char *err
 
 	if (read_file("kernel", vm->cfg->kernel_path, &image, &size, err, err_len) != 0)
 		return -1;
+	if (vm->arch == AXVM_ARCH_ARM64) {
+		/* axvm_guest_arch() saw its header: the file is taken as an Image or refused */
+		ret = axvm_arm64_load(vm, image, size, err, err_len);
+		free(image);
+		return ret;
+	}
 	if (bzimage_detect(image, size)) {
 		ret = load_linux(vm, image, size, err, err_len);
 		free(image);
@@ -382,12 +406,15 @@ int axvm_create(struct axvm *vm, char *err, size_t err_len, int *status)
 	*status = AXVM_STATUS_CONFIG;
 	if (load_kernel(vm, &entry, err, err_len) != 0)
 		return -1;
-	if (vm->linux_guest)
+	if (vm->arch == AXVM_ARCH_ARM64) {
+		/* axvm_arm64_load() set vm->arm64_boot */
+	} else if (vm->linux_guest) {
 		x86_boot_state_linux64(&vm->boot, vm->linux_entry.entry, vm->linux_entry.zero_page,
 				       vm->linux_entry.cr3, vm->linux_entry.gdt_base,
 				       vm->linux_entry.gdt_limit);
-	else
+	} else {
 		x86_boot_state_multiboot(&vm->boot, entry.entry, entry.info);
+	}
 	*status = AXVM_STATUS_VCPU;
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
@@ -400,8 +427,10 @@ int axvm_create(struct axvm *vm, char *err, size_t err_len, int *status)
 		if (accel->vcpu_create(&vm->vcpus[i], err, err_len) != 0)
 			return -1;
 	}
-	/* the boot CPU starts the kernel; the others wait for INIT/SIPI */
-	if (accel->vcpu_set_state(&vm->vcpus[0], &vm->boot, err, err_len) != 0)
+	/* the boot CPU starts the kernel; the others wait for INIT/SIPI or PSCI CPU_ON */
+	if (vm->arch == AXVM_ARCH_ARM64
+		    ? accel->vcpu_set_state_arm64(&vm->vcpus[0], &vm->arm64_boot, err, err_len) != 0
+		    : accel->vcpu_set_state(&vm->vcpus[0], &vm->boot, err, err_len) != 0)
 		return -1;
 	for (uint32_t i = 1; i < vm->nr_vcpus; i++)
 		if (accel->vcpu_set_waiting(&vm->vcpus[i], err, err_len) != 0)

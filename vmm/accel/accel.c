@@ -17,8 +17,26 @@ bool axvm_accel_name_valid(const char *name)
 	return strcmp(name, "auto") == 0 || strcmp(name, "kvm") == 0 || strcmp(name, "tcg") == 0;
 }
 
-const struct axvm_accel *axvm_accel_select(const char *name, char *err, size_t err_len, int *status)
+const char *axvm_arch_name(enum axvm_arch arch)
 {
+	return arch == AXVM_ARCH_ARM64 ? "arm64" : "x86-64";
+}
+
+/* Can `a` run a guest of `arch` on this machine? If not, why says so. */
+static bool usable(const struct axvm_accel *a, enum axvm_arch arch, char *why, size_t why_len)
+{
+	if (!(a->arches & arch)) {
+		snprintf(why, why_len, "it runs no %s guest on this %s host", axvm_arch_name(arch),
+			 axvm_arch_name(AXVM_ARCH_X86_64));
+		return false;
+	}
+	return a->available(why, why_len);
+}
+
+const struct axvm_accel *axvm_accel_select(const char *name, enum axvm_arch arch, char *err,
+					   size_t err_len, int *status)
+{
+	static const struct axvm_accel *const by_name[] = { &axvm_accel_kvm, &axvm_accel_tcg };
 	char why[256];
 
 	*status = AXVM_STATUS_CONFIG;
@@ -30,33 +48,31 @@ const struct axvm_accel *axvm_accel_select(const char *name, char *err, size_t e
 		return NULL;
 	}
 	*status = AXVM_STATUS_NO_ACCEL;
-	if (strcmp(name, "kvm") == 0) {
-		if (axvm_accel_kvm.available(why, sizeof(why))) {
-			axvm_info("accelerator: kvm");
-			return &axvm_accel_kvm;
+	for (size_t i = 0; i < sizeof(by_name) / sizeof(by_name[0]); i++) {
+		const struct axvm_accel *a = by_name[i];
+
+		if (strcmp(name, a->name) != 0)
+			continue;
+		if (usable(a, arch, why, sizeof(why))) {
+			axvm_info("accelerator: %s", a->name);
+			return a;
 		}
-		snprintf(err, err_len, "accelerator kvm: KVM is not available on this machine: %s",
+		snprintf(err, err_len, "accelerator %s: %s: %s", a->name,
+			 a == &axvm_accel_kvm ? "KVM is not available on this machine"
+					      : "not available",
 			 why);
 		return NULL;
 	}
-	if (strcmp(name, "tcg") == 0) {
-		if (axvm_accel_tcg.available(why, sizeof(why))) {
-			axvm_info("accelerator: tcg");
-			return &axvm_accel_tcg;
-		}
-		snprintf(err, err_len, "accelerator tcg: not available: %s", why);
-		return NULL;
-	}
 	/* auto */
-	if (axvm_accel_kvm.available(why, sizeof(why))) {
+	if (usable(&axvm_accel_kvm, arch, why, sizeof(why))) {
 		axvm_info("accelerator: kvm");
 		return &axvm_accel_kvm;
 	}
 
 	char tcg_why[256];
 
-	if (axvm_accel_tcg.available(tcg_why, sizeof(tcg_why))) {
-		axvm_info("accelerator: tcg (no KVM: %s)", why);
+	if (usable(&axvm_accel_tcg, arch, tcg_why, sizeof(tcg_why))) {
+		axvm_info("accelerator: tcg (not KVM: %s)", why);
 		return &axvm_accel_tcg;
 	}
 	snprintf(err, err_len, "no accelerator can run here: kvm: %s; tcg: %s", why, tcg_why);

@@ -21,10 +21,17 @@
 
 #include <axdevice/range.h>
 
+#include "arch/arm64/boot_state.h"
 #include "arch/x86/boot_state.h"
 
 struct axvm;
 struct axvm_vcpu;
+
+/* Guest architectures, chosen by the kernel image's content (axvm_guest_arch()). */
+enum axvm_arch {
+	AXVM_ARCH_X86_64 = 1u << 0,
+	AXVM_ARCH_ARM64 = 1u << 1,
+};
 
 enum axvm_exit_reason {
 	AXVM_EXIT_NONE,	    /* nothing for the loop (kicked, signal, handled inside) */
@@ -56,6 +63,7 @@ struct axvm_exit {
 
 struct axvm_accel {
 	const char *name; /* "kvm", "tcg" */
+	unsigned arches;  /* the guest architectures it runs: AXVM_ARCH_* bits */
 	/* Can it run on this machine? If not, err says why. */
 	bool (*available)(char *err, size_t err_len);
 	/* Whether the library's interrupt-controller models deliver (TCG) or the accelerator's
@@ -76,8 +84,17 @@ struct axvm_accel {
 	void (*vcpu_destroy)(struct axvm_vcpu *vcpu);
 	int (*vcpu_set_state)(struct axvm_vcpu *vcpu, const struct x86_boot_state *s, char *err,
 			      size_t err_len);
-	/* An AP that should wait for INIT/SIPI rather than run (KVM: in-kernel; TCG: sleeps). */
+	/* arm64: the boot vCPU's start state (NULL when the accelerator runs no arm64 guest). */
+	int (*vcpu_set_state_arm64)(struct axvm_vcpu *vcpu, const struct arm64_boot_state *s,
+				    char *err, size_t err_len);
+	/* A vCPU that should wait rather than run: an x86 AP for INIT/SIPI (KVM: in-kernel; TCG:
+	 * sleeps), an arm64 secondary for PSCI CPU_ON. */
 	int (*vcpu_set_waiting)(struct axvm_vcpu *vcpu, char *err, size_t err_len);
+	/* arm64 PSCI, decided by vm_arm64.c: start a vCPU that is OFF at `entry` with X0 =
+	 * context (any thread; false if it cannot take the start), and park the calling vCPU
+	 * (CPU_OFF; on its own thread, from the hypercall). */
+	bool (*vcpu_power_on)(struct axvm_vcpu *vcpu, uint64_t entry, uint64_t context);
+	void (*vcpu_power_off)(struct axvm_vcpu *vcpu);
 
 	/* On the vCPU's thread: runs the guest until there is something for the loop.
 	 * Returns at once (AXVM_EXIT_NONE) once the VM is stopping. */
@@ -119,12 +136,16 @@ void axvm_vcpu_mmio(struct axvm_vcpu *vcpu, uint64_t gpa, unsigned len, bool wri
 bool axvm_accel_name_valid(const char *name);
 
 /*
- * --accel auto|kvm|tcg (NULL: auto): the accelerator to use, or NULL with err
- * and *status: AXVM_STATUS_CONFIG (120) for an unknown name,
- * AXVM_STATUS_NO_ACCEL (121) when the one asked for (or, for auto, neither)
- * can run here. With -v it says which it took, and for auto why not KVM.
+ * --accel auto|kvm|tcg (NULL: auto): the accelerator to use for a guest of
+ * `arch`, or NULL with err and *status: AXVM_STATUS_CONFIG (120) for an
+ * unknown name, AXVM_STATUS_NO_ACCEL (121) when the one asked for (or, for
+ * auto, neither) can run here or runs no guest of that architecture. With
+ * -v it says which it took, and for auto why not KVM.
  */
-const struct axvm_accel *axvm_accel_select(const char *name, char *err, size_t err_len,
-					   int *status);
+const struct axvm_accel *axvm_accel_select(const char *name, enum axvm_arch arch, char *err,
+					   size_t err_len, int *status);
+
+/* "x86-64", "arm64" */
+const char *axvm_arch_name(enum axvm_arch arch);
 
 #endif

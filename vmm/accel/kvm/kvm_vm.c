@@ -128,6 +128,7 @@ void axvm_kvm_irq_line(struct axvm *vm, uint32_t irq, bool level)
 
 const struct axvm_accel axvm_accel_kvm = {
 	.name = "kvm",
+	.arches = AXVM_ARCH_X86_64, /* built for x86-64 hosts */
 	.available = kvm_available,
 	.uses_library_irqchip = false,
 	.vm_create = kvm_vm_create,
@@ -135,6 +136,7 @@ const struct axvm_accel axvm_accel_kvm = {
 	.vcpu_create = axvm_kvm_vcpu_create,
 	.vcpu_destroy = axvm_kvm_vcpu_destroy,
 	.vcpu_set_state = axvm_kvm_vcpu_set_state,
+	.vcpu_set_state_arm64 = NULL, /* x86 hosts only, so far */
 	.vcpu_set_waiting = axvm_kvm_vcpu_set_waiting,
 	.vcpu_run = axvm_kvm_vcpu_run,
 	.vcpu_kick = axvm_kvm_vcpu_kick,

@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TCG_PHYS_TOP  (UINT64_C(1) << 40) /* gaps are MMIO up to here (qemu64: 40 bits) */
 #define TCG_PAGE_MASK UINT64_C(0xfff)
 
 static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
@@ -73,7 +72,7 @@ static __attribute__((noinline)) void block_attention(struct tcg_vcpu *t, uc_eng
 	 * started again, so no question arises of what a restart at the PC read back would
 	 * run twice.
 	 */
-	if (atomic_load(&t->vcpu->vm->stop)) {
+	if (atomic_load(&t->vcpu->vm->stop) || t->power_off) {
 		t->stopped_by_hook = true;
 		uc_emu_stop(uc);
 		return;
@@ -86,14 +85,15 @@ static __attribute__((noinline)) void block_attention(struct tcg_vcpu *t, uc_eng
 		t->prev_block_end = prev_end;
 		t->stopped_by_hook = true;
 		t->yielded = true;
+		t->yield_pc = address;
 		uc_emu_stop(uc);
 		return;
 	}
 	if (!(attn & TCG_ATTN_IRQ))
 		return;
 	/* IF first: a guest running masked with something pending comes here every block */
-	if (!tcg_x86_interrupts_enabled(t) || !tcg_x86_can_interrupt_at(t, address, prev_end) ||
-	    tcg_x86_deliver(t) == 0) {
+	if (!t->arch->interrupts_enabled(t) || !t->arch->can_interrupt_at(t, address, prev_end) ||
+	    t->arch->deliver(t, &address) == 0) {
 		/* masked, in a shadow or nothing left: look again at the next block while the
 		 * controller still has something, so that an STI is noticed */
 		if (ax_devices_irq_pending(t->vcpu->vm->devices, t->vcpu->id))
@@ -159,7 +159,7 @@ static int map_memory(struct tcg_vcpu *t, char *err, size_t err_len)
 
 	memcpy(sorted, ram->regions, ram->nr * sizeof(sorted[0]));
 	qsort(sorted, ram->nr, sizeof(sorted[0]), cmp_region);
-	t->regions = calloc(ram->nr + 1, sizeof(*t->regions));
+	t->regions = calloc(ram->nr + 2, sizeof(*t->regions));
 	if (!t->regions) {
 		snprintf(err, err_len, "out of memory");
 		return -1;
@@ -185,20 +185,38 @@ static int map_memory(struct tcg_vcpu *t, char *err, size_t err_len)
 		}
 		cursor = g->gpa + g->size;
 	}
-	if (cursor < TCG_PHYS_TOP)
-		return map_gap(t, cursor, TCG_PHYS_TOP - cursor, err, err_len);
+	if (cursor < t->arch->phys_top &&
+	    map_gap(t, cursor, t->arch->phys_top - cursor, err, err_len) != 0)
+		return -1;
+	/* see tcg_arm64.c: the engine checks virtual addresses against this map */
+	if (t->arch->va_shadow) {
+		uint64_t base = 0 - t->arch->va_shadow;
+		uc_err e;
+
+		if (map_gap(t, base, t->arch->va_shadow, err, err_len) != 0)
+			return -1;
+		/* fetches are checked against it too: kernel code runs from there */
+		e = uc_mem_protect(t->uc, base, t->arch->va_shadow, UC_PROT_ALL);
+		if (e != UC_ERR_OK) {
+			snprintf(err, err_len, "vCPU %u: uc_mem_protect(0x%llx): %s", t->vcpu->id,
+				 (unsigned long long)base, uc_strerror(e));
+			return -1;
+		}
+	}
 	return 0;
 }
 
 /* The engine, made on first need: its mode follows the first start state. */
-static int open_engine(struct tcg_vcpu *t, uc_mode mode, bool real_mode, char *err, size_t err_len)
+static int open_engine(struct tcg_vcpu *t, const struct tcg_arch *arch, uc_mode mode,
+		       bool real_mode, char *err, size_t err_len)
 {
 	uc_hook h;
 	uc_err e;
 
 	if (t->uc)
 		return 0;
-	e = uc_open(UC_ARCH_X86, mode, &t->uc);
+	t->arch = arch;
+	e = uc_open(arch->uc_arch, mode, &t->uc);
 	if (e != UC_ERR_OK) {
 		t->uc = NULL;
 		snprintf(err, err_len, "vCPU %u: uc_open: %s", t->vcpu->id, uc_strerror(e));
@@ -215,7 +233,7 @@ static int open_engine(struct tcg_vcpu *t, uc_mode mode, bool real_mode, char *e
 		return -1;
 	}
 	t->hooks[t->nr_hooks++] = h;
-	return tcg_x86_add_hooks(t, err, err_len);
+	return arch->add_hooks(t, err, err_len);
 }
 
 int tcg_vcpu_create(struct axvm_vcpu *vcpu, char *err, size_t err_len)
@@ -227,7 +245,6 @@ int tcg_vcpu_create(struct axvm_vcpu *vcpu, char *err, size_t err_len)
 		return -1;
 	}
 	t->vcpu = vcpu;
-	t->startup_vector = -1;
 	t->exception = -1;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
@@ -255,18 +272,33 @@ int tcg_vcpu_set_state(struct axvm_vcpu *vcpu, const struct x86_boot_state *s, c
 {
 	struct tcg_vcpu *t = vcpu->accel;
 
-	if (open_engine(t, tcg_x86_mode(s), false, err, err_len) != 0)
+	if (open_engine(t, &tcg_arch_x86, tcg_x86_mode(s), false, err, err_len) != 0)
 		return -1;
 	return tcg_x86_load_state(t, s, err, err_len);
+}
+
+int tcg_vcpu_set_state_arm64(struct axvm_vcpu *vcpu, const struct arm64_boot_state *s, char *err,
+			     size_t err_len)
+{
+	struct tcg_vcpu *t = vcpu->accel;
+
+	if (open_engine(t, &tcg_arch_arm64, UC_MODE_ARM, false, err, err_len) != 0)
+		return -1;
+	return tcg_arm64_load_state(t, s, err, err_len);
 }
 
 int tcg_vcpu_set_waiting(struct axvm_vcpu *vcpu, char *err, size_t err_len)
 {
 	struct tcg_vcpu *t = vcpu->accel;
 
-	/* an AP starts in real mode: a 32-bit engine (segment writes load real-mode bases) */
-	if (open_engine(t, UC_MODE_32, true, err, err_len) != 0)
+	/* an x86 AP starts in real mode: a 32-bit engine (segment writes load real-mode bases);
+	 * an arm64 one waits for PSCI CPU_ON */
+	if (vcpu->vm->arch == AXVM_ARCH_ARM64) {
+		if (open_engine(t, &tcg_arch_arm64, UC_MODE_ARM, false, err, err_len) != 0)
+			return -1;
+	} else if (open_engine(t, &tcg_arch_x86, UC_MODE_32, true, err, err_len) != 0) {
 		return -1;
+	}
 	pthread_mutex_lock(&t->lock);
 	t->waiting = true;
 	pthread_mutex_unlock(&t->lock);
@@ -282,32 +314,62 @@ void tcg_wake(struct tcg_vcpu *t)
 	pthread_mutex_unlock(&t->lock);
 }
 
-/* An AP: sleeps until its startup IPI (or the stop), then takes the real-mode start. */
+bool tcg_request_start(struct tcg_vcpu *t, bool only_waiting, uint8_t vector, uint64_t entry,
+		       uint64_t context)
+{
+	bool taken;
+
+	/* A running x86 CPU ignores SIPI (only_waiting). PSCI decided a CPU_ON for a vCPU it
+	 * marked OFF, which may still be on its way to parking: the start is kept for then. */
+	pthread_mutex_lock(&t->lock);
+	taken = (t->waiting || !only_waiting) && !t->start_pending;
+	if (taken) {
+		t->start_pending = true;
+		t->start_vector = vector;
+		t->start_entry = entry;
+		t->start_context = context;
+		pthread_cond_signal(&t->cond);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return taken;
+}
+
+/* A waiting vCPU: sleeps until its start (or the stop), then loads the start state. */
 static int wait_for_startup(struct tcg_vcpu *t)
 {
 	struct axvm *vm = t->vcpu->vm;
-	struct x86_boot_state s;
 	char err[256];
-	int vector;
+	bool started;
 
 	pthread_mutex_lock(&t->lock);
-	while (t->startup_vector < 0 && !atomic_load(&vm->stop))
+	while (!t->start_pending && !atomic_load(&vm->stop))
 		pthread_cond_wait(&t->cond, &t->lock);
-	vector = t->startup_vector;
-	t->startup_vector = -1;
-	if (vector >= 0)
+	started = t->start_pending;
+	if (started)
 		t->waiting = false;
 	pthread_mutex_unlock(&t->lock);
-	if (vector < 0)
+	if (!started)
 		return -1;
 	t->urgent = true;
-	x86_boot_state_sipi(&s, (uint8_t)vector);
-	if (tcg_x86_load_state(t, &s, err, sizeof(err)) != 0) {
-		axvm_request_stop(vm, AXVM_STATUS_VCPU, "vCPU %u: startup IPI: %s", t->vcpu->id,
-				  err);
+	if (t->arch->start(t, err, sizeof(err)) != 0) {
+		axvm_request_stop(vm, AXVM_STATUS_VCPU, "vCPU %u: start: %s", t->vcpu->id, err);
 		return -1;
 	}
+	pthread_mutex_lock(&t->lock);
+	t->start_pending = false;
+	pthread_mutex_unlock(&t->lock);
 	return 0;
+}
+
+void tcg_arm64_power_off(struct tcg_vcpu *t)
+{
+	/* waiting from now on: a CPU_ON that comes before the engine stops is kept */
+	pthread_mutex_lock(&t->lock);
+	t->waiting = true;
+	pthread_mutex_unlock(&t->lock);
+	t->power_off = true;
+	t->stopped_by_hook = true;
+	uc_emu_stop(t->uc);
 }
 
 /*
@@ -373,7 +435,7 @@ void tcg_vcpu_run(struct axvm_vcpu *vcpu, struct axvm_exit *exit)
 			atomic_fetch_or_explicit(&t->attn, TCG_ATTN_IRQ, memory_order_relaxed);
 	} else {
 		/* a safe point outside any shadow: first entry, or after a HLT */
-		if (tcg_x86_deliver(t) < 0) {
+		if (t->arch->deliver(t, NULL) < 0) {
 			exit->reason = AXVM_EXIT_FAILED;
 			return;
 		}
@@ -387,25 +449,33 @@ void tcg_vcpu_run(struct axvm_vcpu *vcpu, struct axvm_exit *exit)
 		return;
 	}
 	tcg_count(&t->stats.runs);
-	e = uc_emu_start(t->uc, tcg_x86_pc(t), UINT64_MAX, 0, 0);
+	e = uc_emu_start(t->uc, t->arch->pc(t), UINT64_MAX, 0, 0);
 	tcg_engine_unlock(t);
-	if (t->yielded)
+	if (t->yielded) {
 		tcg_count(&t->stats.yields);
+		if (t->arch->resume_at)
+			t->arch->resume_at(t, t->yield_pc);
+	}
 
 	if (t->exception >= 0) {
-		tcg_x86_fail(t, "guest exception", t->exception, t->exception_pc);
+		t->arch->fail(t, "guest exception", t->exception, t->exception_pc);
 		exit->reason = AXVM_EXIT_FAILED;
 		return;
 	}
 	if (e != UC_ERR_OK) {
-		tcg_x86_fail(t, uc_strerror(e), -1, tcg_x86_pc(t));
+		t->arch->fail(t, uc_strerror(e), -1, t->arch->pc(t));
 		exit->reason = AXVM_EXIT_FAILED;
+		return;
+	}
+	if (t->power_off) {
+		/* PSCI CPU_OFF: the next call waits for CPU_ON */
+		t->power_off = false;
 		return;
 	}
 	if (t->stopped_by_hook || atomic_load(&vm->stop))
 		return;
-	/* Unicorn returns by itself only after a HLT, with the PC past it */
-	if (!tcg_x86_interrupts_enabled(t)) {
+	/* Unicorn returns by itself only after a HLT or WFI, with the PC past it */
+	if (!t->arch->halt_wakes_masked && !t->arch->interrupts_enabled(t)) {
 		exit->reason = AXVM_EXIT_HALT;
 		return;
 	}

@@ -40,8 +40,8 @@ static bool tcg_available(char *err, size_t err_len)
 			 minor);
 		return false;
 	}
-	if (!uc_arch_supported(UC_ARCH_X86)) {
-		snprintf(err, err_len, "this Unicorn has no x86 support");
+	if (!uc_arch_supported(UC_ARCH_X86) || !uc_arch_supported(UC_ARCH_ARM64)) {
+		snprintf(err, err_len, "this Unicorn lacks x86 or arm64 support");
 		return false;
 	}
 	return true;
@@ -64,6 +64,8 @@ static int tcg_vm_create(struct axvm *vm, char *err, size_t err_len, int *status
 	pthread_cond_init(&m->turn, &attr);
 	pthread_condattr_destroy(&attr);
 	m->serialize = vm->nr_vcpus > 1;
+	if (vm->arch == AXVM_ARCH_ARM64)
+		tcg_arm64_scan_sysregs(m, vm->devices);
 	vm->accel_vm = m; /* the rest is per vCPU: one engine each */
 	return 0;
 }
@@ -150,13 +152,21 @@ static void tcg_vcpu_startup(struct axvm_vcpu *vcpu, uint8_t vector)
 
 	if (!t)
 		return;
-	/* only a vCPU waiting for its startup IPI takes one (a running CPU ignores SIPI) */
-	pthread_mutex_lock(&t->lock);
-	if (t->waiting && t->startup_vector < 0) {
-		t->startup_vector = vector;
-		pthread_cond_signal(&t->cond);
-	}
-	pthread_mutex_unlock(&t->lock);
+	tcg_request_start(t, true, vector, 0, 0);
+}
+
+/* PSCI CPU_ON (vm_arm64.c): false when the vCPU is not parked (yet). */
+static bool tcg_vcpu_power_on(struct axvm_vcpu *vcpu, uint64_t entry, uint64_t context)
+{
+	struct tcg_vcpu *t = vcpu->accel;
+
+	return t && tcg_request_start(t, false, 0, entry, context);
+}
+
+/* PSCI CPU_OFF, on the vCPU's own thread, from its hypercall hook. */
+static void tcg_vcpu_power_off(struct axvm_vcpu *vcpu)
+{
+	tcg_arm64_power_off(vcpu->accel);
 }
 
 static void tcg_vcpu_kick(struct axvm_vcpu *vcpu)
@@ -185,10 +195,12 @@ static void tcg_print_stats(struct axvm_vcpu *vcpu, FILE *out, const char *prefi
 		return;
 	/* key=value like the other stats lines; accesses are those the hooks passed on */
 	fprintf(out,
-		"%s tcg port=%llu mmio=%llu irqs_injected=%llu hlt_sleeps=%llu engine_runs=%llu "
-		"yields=%llu\n",
+		"%s tcg port=%llu mmio=%llu sysreg=%llu hypercalls=%llu irqs_injected=%llu "
+		"hlt_sleeps=%llu engine_runs=%llu yields=%llu\n",
 		prefix, (unsigned long long)atomic_load(&t->stats.pio),
 		(unsigned long long)atomic_load(&t->stats.mmio),
+		(unsigned long long)atomic_load(&t->stats.sysreg),
+		(unsigned long long)atomic_load(&t->stats.hypercalls),
 		(unsigned long long)atomic_load(&t->stats.irqs),
 		(unsigned long long)atomic_load(&t->stats.hlt_sleeps),
 		(unsigned long long)atomic_load(&t->stats.runs),
@@ -197,6 +209,7 @@ static void tcg_print_stats(struct axvm_vcpu *vcpu, FILE *out, const char *prefi
 
 const struct axvm_accel axvm_accel_tcg = {
 	.name = "tcg",
+	.arches = AXVM_ARCH_X86_64 | AXVM_ARCH_ARM64,
 	.available = tcg_available,
 	.uses_library_irqchip = true,
 	.vm_create = tcg_vm_create,
@@ -204,7 +217,10 @@ const struct axvm_accel axvm_accel_tcg = {
 	.vcpu_create = tcg_vcpu_create,
 	.vcpu_destroy = tcg_vcpu_destroy,
 	.vcpu_set_state = tcg_vcpu_set_state,
+	.vcpu_set_state_arm64 = tcg_vcpu_set_state_arm64,
 	.vcpu_set_waiting = tcg_vcpu_set_waiting,
+	.vcpu_power_on = tcg_vcpu_power_on,
+	.vcpu_power_off = tcg_vcpu_power_off,
 	.vcpu_run = tcg_vcpu_run,
 	.vcpu_kick = tcg_vcpu_kick,
 	.irq_line = NULL, /* every line belongs to a library model */

@@ -537,3 +537,33 @@ fail:
 	snprintf(err, err_len, "vCPU %u: TCG: adding the x86 hooks failed", t->vcpu->id);
 	return -1;
 }
+
+/* The block hook's address is linear; EIP/RIP is exact in x86 hooks, so it is not needed. */
+static int x86_deliver(struct tcg_vcpu *t, const uint64_t *block_pc)
+{
+	(void)block_pc;
+	return tcg_x86_deliver(t);
+}
+
+/* A startup IPI: real mode at CS:IP = (vector << 8):0. */
+static int x86_start(struct tcg_vcpu *t, char *err, size_t err_len)
+{
+	struct x86_boot_state s;
+
+	x86_boot_state_sipi(&s, t->start_vector);
+	return tcg_x86_load_state(t, &s, err, err_len);
+}
+
+const struct tcg_arch tcg_arch_x86 = {
+	.name = "x86",
+	.uc_arch = UC_ARCH_X86,
+	.phys_top = UINT64_C(1) << 40, /* qemu64: 40 physical address bits */
+	.pc = tcg_x86_pc,
+	.interrupts_enabled = tcg_x86_interrupts_enabled,
+	.can_interrupt_at = tcg_x86_can_interrupt_at,
+	.deliver = x86_deliver,
+	.fail = tcg_x86_fail,
+	.add_hooks = tcg_x86_add_hooks,
+	.start = x86_start,
+	.halt_wakes_masked = false,
+};
