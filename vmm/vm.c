@@ -638,5 +638,14 @@ void axvm_print_stats(struct axvm *vm, double seconds)
 		snprintf(prefix, sizeof(prefix), "axvm: stats: vcpu%u", i);
 		if (vm->accel->print_stats && v->accel)
 			vm->accel->print_stats(v, stderr, prefix);
+		/* interrupts the guest acknowledged at the GIC CPU interface (Arm models only) */
+		struct ax_irq_ack_stats acks;
+
+		if (ax_devices_irq_ack_stats(vm->devices, i, &acks) == AX_OK)
+			fprintf(stderr,
+				"%s gic acked_sgi=%llu acked_ppi=%llu acked_spi=%llu "
+				"spurious=%llu\n",
+				prefix, (unsigned long long)acks.sgi, (unsigned long long)acks.ppi,
+				(unsigned long long)acks.spi, (unsigned long long)acks.spurious);
 	}
 }
