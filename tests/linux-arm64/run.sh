@@ -16,8 +16,8 @@
 #           vCPUs), none of its complaints ("... is secure or misconfigured",
 #           "No redistributor present", "RWP timeout", "[Firmware Bug]")
 #   timer   "arch_timer: cp15 timer(s) running at 62.50MHz (virt)." (our CNTFRQ)
-#   PL011   "9000000.pl011: ttyAMA0 at MMIO 0x9000000 (irq = N, base_baud = 0)
-#           is a PL011 rev<r>"
+#   PL011   "9000000.serial: ttyAMA0 at MMIO 0x9000000 (irq = 13, base_baud = 0)
+#           is a PL011 rev3" (the device name follows the DT node's)
 #   SMP     "smp: Brought up 1 node, 2 CPUs" (PSCI CPU_ON, SGIs through the GIC)
 #   end     "Kernel panic - not syncing: VFS: Unable to mount root fs"
 #   clean   no "BUG:", "Oops", "WARNING:", "Unable to handle kernel", "Internal
@@ -43,13 +43,17 @@
 #   tests/linux-arm64/run.sh configs/linux-arm64.toml
 #   AXVM=build/asan/axvm TIMEOUT=300 MIN_PPI=300 tests/linux-arm64/run.sh
 #   KEEP=DIR tests/linux-arm64/run.sh             keep the logs in DIR
+#   CPUS=1 tests/linux-arm64/run.sh               boot with 1 vCPU instead of 2
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 AXVM=${AXVM:-build/axvm}
 TIMEOUT=${TIMEOUT:-120}
 MIN_PPI=${MIN_PPI:-300}
-CPUS=2 # what both configs say; the SMP and redistributor checks follow it
+# vCPUs: what each config says, unless CPUS=N asks for a copy of it with N
+# (cpu_num and the GICv3 redistributor region changed); the SMP and
+# redistributor checks follow it
+CPUS=${CPUS:-}
 if [ $# -gt 0 ]; then configs=("$@"); else configs=(configs/linux-arm64.toml configs/linux-arm64-gicv3.toml); fi
 
 st=0
@@ -81,13 +85,22 @@ for cfg in "${configs[@]}"; do
 	err=$dir/$gic.err # axvm's own messages and --stats
 	why=()
 	fail() { why+=("$*"); }
+	if [ -n "$CPUS" ]; then
+		run_cfg=$dir/$gic-${CPUS}cpu.toml
+		sed -e "s/^cpu_num *=.*/cpu_num = $CPUS/" \
+			-e "s/\\(\"gicr\", *[0-9a-fA-Fx_]*, *\\)[0-9a-fA-Fx_]*/\\1$((CPUS * 0x20000))/" "$cfg" >"$run_cfg"
+		cpus=$CPUS
+	else
+		run_cfg=$cfg
+		cpus=$(sed -n 's/^cpu_num *= *\([0-9]*\).*/\1/p' "$cfg")
+	fi
 
 	# Each console line is stamped as it arrives ($EPOCHREALTIME: no fork),
 	# for the wall time to the VFS line. stdin is /dev/null: the PL011 gets
 	# no input.
 	start=$EPOCHREALTIME
 	set +e
-	timeout -k 10 "$TIMEOUT" "$AXVM" run --accel tcg "$cfg" --stats </dev/null 2>"$err" |
+	timeout -k 10 "$TIMEOUT" "$AXVM" run --accel tcg "$run_cfg" --stats </dev/null 2>"$err" |
 		while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "${line%$'\r'}"; done >"$log"
 	status=${PIPESTATUS[0]}
 	set -e
@@ -123,7 +136,7 @@ for cfg in "${configs[@]}"; do
 		[ -z "$bad" ] || fail "GICv2 driver: $bad"
 	else
 		has 'GICv3: 96 SPIs implemented' || fail "no \"GICv3: 96 SPIs implemented\""
-		for ((c = 0; c < CPUS; c++)); do
+		for ((c = 0; c < cpus; c++)); do
 			want=$(printf 'GICv3: CPU%d: found redistributor %x region 0:0x%016x' "$c" "$c" $((0x080a0000 + c * 0x20000)))
 			has "$want" || fail "no \"$want\""
 		done
@@ -132,11 +145,11 @@ for cfg in "${configs[@]}"; do
 	fi
 	has 'arch_timer: cp15 timer(s) running at 62.50MHz (virt)' ||
 		fail "no \"arch_timer: cp15 timer(s) running at 62.50MHz (virt)\"$(first 'arch_timer:' | sed 's/^./, got: &/')"
-	hasre '9000000\.pl011: ttyAMA0 at MMIO 0x9000000 \(irq = [0-9]+, base_baud = [0-9]+\) is a PL011' ||
+	hasre 'ttyAMA0 at MMIO 0x9000000 \(irq = [0-9]+, base_baud = [0-9]+\) is a PL011' ||
 		fail "no \"ttyAMA0 at MMIO 0x9000000 ... is a PL011\""
-	if [ "$CPUS" -gt 1 ]; then
-		has "smp: Brought up 1 node, $CPUS CPUs" ||
-			fail "no \"smp: Brought up 1 node, $CPUS CPUs\"$(first 'smp: Brought up|CPU[0-9]+: failed' | sed 's/^./, got: &/')"
+	if [ "$cpus" -gt 1 ]; then
+		has "smp: Brought up 1 node, $cpus CPUs" ||
+			fail "no \"smp: Brought up 1 node, $cpus CPUs\"$(first 'smp: Brought up|CPU[0-9]+: failed' | sed 's/^./, got: &/')"
 	fi
 
 	# --- nothing went wrong on the way
@@ -167,10 +180,10 @@ for cfg in "${configs[@]}"; do
 	ktime=$(sed -n 's/^\[ *\([0-9.]*\)\] Kernel panic - not syncing: VFS: Unable to mount root fs.*/\1/p' "$con" | head -n 1)
 	info="vfs_s=$t kernel_vfs_s=${ktime:--} vcpu0_$what=$ppi status=$status total_s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')"
 	if [ ${#why[@]} -eq 0 ]; then
-		echo "PASS linux-arm64 [$gic] $cfg $info"
+		echo "PASS linux-arm64 [$gic] $cfg cpus=$cpus $info"
 	else
 		fails=$((fails + 1))
-		echo "FAIL linux-arm64 [$gic] $cfg $info: $(printf '%s; ' "${why[@]}" | sed 's/; $//')"
+		echo "FAIL linux-arm64 [$gic] $cfg cpus=$cpus $info: $(printf '%s; ' "${why[@]}" | sed 's/; $//')"
 		echo "  last console lines ($con):"
 		tail -n 8 "$con" | sed 's/^/    /'
 		echo "  axvm's stderr ($err):"
