@@ -10,6 +10,7 @@
 # REPS runs of each, interleaved so both see the same machine load; medians.
 # Target: ratio <= 1.0 (axvm no slower than QEMU to the same point).
 #   REPS=3 bench/peer-linux-arm64.sh
+#   CPUS=1 bench/peer-linux-arm64.sh     both with 1 vCPU (a copy of the config)
 # Prints:
 #   peer op=linux_arm64_boot_to_vfs_s axvm=X qemu=Y ratio=R     (R = X/Y)
 # and a comment line with every run's time.
@@ -20,10 +21,18 @@ QEMU=${QEMU:-qemu-system-aarch64}
 CONFIG=${CONFIG:-configs/linux-arm64.toml}
 REPS=${REPS:-3}
 TIMEOUT=${TIMEOUT:-300}
+CPUS=${CPUS:-}
 
 tools/fetch-linux-arm64.sh >&2 || { echo "peer-linux-arm64: tools/fetch-linux-arm64.sh failed" >&2; exit 1; }
 command -v "$QEMU" >/dev/null 2>&1 || tools/install-deps.sh qemu-system-arm >&2
 [ -x "$AXVM" ] || { echo "peer-linux-arm64: $AXVM not built (make $AXVM)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if [ -n "$CPUS" ]; then
+	sed "s/^cpu_num *=.*/cpu_num = $CPUS/" "$CONFIG" >"$tmp/config.toml"
+	CONFIG=$tmp/config.toml
+fi
 
 # QEMU gets what the config gives axvm: vCPUs, RAM (its one region) and cmdline
 cpus=$(sed -n 's/^cpu_num *= *\([0-9]*\).*/\1/p' "$CONFIG")
@@ -34,9 +43,6 @@ if [ -z "$cpus" ] || [ -z "$cmdline" ] || [ -z "$mem_bytes" ]; then
 	exit 1
 fi
 mem_mib=$((mem_bytes >> 20))
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # to_vfs NAME CMD...: seconds from starting CMD to its VFS line on stdout;
 # CMD (under timeout, which passes our SIGTERM on) is killed at that line
