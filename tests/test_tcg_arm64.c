@@ -1,0 +1,781 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The TCG accelerator's arm64 side (vmm/accel/tcg/tcg_arm64.c) end to end:
+ * tiny hand-assembled AArch64 guests (machine-code words below, the assembly
+ * in the comments) packed into an arm64 Image and loaded by axvm_arm64_load()
+ * (so PSCI over HVC is wired as in axvm), on a real device set built from a
+ * TOML config (a GICv2 and the arm generic timer), the real vCPU threads and
+ * axvm_run(), with a watchdog so that a bug cannot hang the suite.
+ *
+ * Memory map: RAM 16 MiB at 0x4000_0000, the Image at its base (header at
+ * IMAGE, code at IMAGE + 0x40, a second vCPU's entry at IMAGE + 0x400,
+ * VBAR_EL1 = IMAGE + 0x800, so the IRQ entry of "current EL with SP_EL1" is
+ * at IMAGE + 0xa80), results at DATA = 0x4010_0000; GICD at 0x0800_0000,
+ * GICC at 0x0801_0000. The guests pass their observations to the test
+ * through DATA and end with PSCI SYSTEM_OFF (X1 = exit status).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <axdevice/axdevice.h>
+
+#include "accel/accel.h"
+#include "accel/tcg/tcg.h"
+#include "arch/arm64/exception.h"
+#include "axvm.h"
+#include "config/vm_config.h"
+#include "guest_ram.h"
+#include "timers.h"
+#include "vm_arm64.h"
+
+#define IMAGE	   0x40000000u
+#define IMAGE_SIZE 0x1000u
+#define MAIN_AT	   0x40u  /* code0 branches here */
+#define AP_AT	   0x400u /* vCPU 1's entry (PSCI CPU_ON) */
+#define VBAR_AT	   0x800u
+#define DATA	   0x40100000u
+#define TIMER_HZ   62500000u
+
+/* The address of word i of a guest piece placed at IMAGE + at. */
+#define INSN_ADDR(at, i) (IMAGE + (at) + 4u * (i))
+
+/* ---- guest code ---- */
+
+/*
+ * PSCI and MPIDR_EL1 (two vCPUs). vCPU 0 records X0 at entry (the DTB), its
+ * MPIDR_EL1, PSCI_VERSION, an unknown function id (0x840000ff),
+ * AFFINITY_INFO(1) before CPU_ON, CPU_ON(1, IMAGE + 0x400, context
+ * 0x1122334455667788), waits for vCPU 1's flag, AFFINITY_INFO(1) again, a
+ * second CPU_ON(1) (ALREADY_ON), then SYSTEM_OFF with X1 = 7.
+ * vCPU 1 records X0 (the context id) and its MPIDR_EL1, sets the flag and
+ * parks in WFI.
+ */
+/* at IMAGE + 0x40 */
+static const uint32_t psci_main[] = {
+	0xaa0003f3, /* mov x19, x0 */
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xf9001a93, /* str x19, [x20, #48] */
+	0xd53800a1, /* mrs x1, mpidr_el1 */
+	0xf9000281, /* str x1, [x20] */
+	0x52b08000, /* mov w0, #0x84000000 */
+	0xd4000002, /* hvc #0x0 */
+	0xf9000680, /* str x0, [x20, #8] */
+	0x52801fe0, /* mov w0, #0xff */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd4000002, /* hvc #0x0 */
+	0xf9000a80, /* str x0, [x20, #16] */
+	0x52800080, /* mov w0, #0x4 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd2800002, /* mov x2, #0x0 */
+	0xd4000002, /* hvc #0x0 */
+	0xf9000e80, /* str x0, [x20, #24] */
+	0x52800060, /* mov w0, #0x3 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd2808002, /* mov x2, #0x400 */
+	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
+	0xd28ef103, /* mov x3, #0x7788 */
+	0xf2aaacc3, /* movk x3, #0x5566, lsl #16 */
+	0xf2c66883, /* movk x3, #0x3344, lsl #32 */
+	0xf2e22443, /* movk x3, #0x1122, lsl #48 */
+	0xd4000002, /* hvc #0x0 */
+	0xf9001280, /* str x0, [x20, #32] */
+	0xb9410284, /* wait: ldr w4, [x20, #256] */
+	0x34ffffe4, /* cbz w4, wait */
+	0x52800080, /* mov w0, #0x4 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd2800002, /* mov x2, #0x0 */
+	0xd4000002, /* hvc #0x0 */
+	0xf9001680, /* str x0, [x20, #40] */
+	0x52800060, /* mov w0, #0x3 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd2808002, /* mov x2, #0x400 */
+	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
+	0xd2800003, /* mov x3, #0x0 */
+	0xd4000002, /* hvc #0x0 */
+	0xf9001e80, /* str x0, [x20, #56] */
+	0x52800100, /* mov w0, #0x8 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd28000e1, /* mov x1, #0x7 */
+	0xd4000002, /* hvc #0x0 */
+	0x14000000, /* hang: b hang */
+};
+/* at IMAGE + 0x400 */
+static const uint32_t psci_ap[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xf9008680, /* str x0, [x20, #264] */
+	0xd53800a1, /* mrs x1, mpidr_el1 */
+	0xf9008a81, /* str x1, [x20, #272] */
+	0x52800022, /* mov w2, #0x1 */
+	0xb9010282, /* str w2, [x20, #256] */
+	0xd503207f, /* park: wfi */
+	0x17ffffff, /* b park */
+};
+
+/*
+ * MRS/MSR: claimed registers (the arm-timer's CNTFRQ_EL0, CNTV_CVAL_EL0) go to the
+ * sysreg bus, TPIDR_EL1 (claimed by nobody) stays in the engine, MPIDR_EL1 is answered
+ * per vCPU. x9 counts the `add x9, x9, #1` after every access: an access the hook
+ * skipped wrongly (or ran twice) shows in it. The loop runs one MRS 100 times from
+ * one translated block; the last MRS is followed by a branch over an add.
+ */
+/* at IMAGE + 0x40 */
+static const uint32_t sysregs_main[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xd2800009, /* mov x9, #0x0 */
+	0xd53be001, /* mrs x1, cntfrq_el0 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xf9000281, /* str x1, [x20] */
+	0xd28acf02, /* mov x2, #0x5678 */
+	0xf2a24682, /* movk x2, #0x1234, lsl #16 */
+	0xf2d579a2, /* movk x2, #0xabcd, lsl #32 */
+	0xd51be342, /* msr cntv_cval_el0, x2 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xd53be343, /* mrs x3, cntv_cval_el0 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xf9000683, /* str x3, [x20, #8] */
+	0xd297dde4, /* mov x4, #0xbeef */
+	0xf2bbd5a4, /* movk x4, #0xdead, lsl #16 */
+	0xf2f95fc4, /* movk x4, #0xcafe, lsl #48 */
+	0xd518d084, /* msr tpidr_el1, x4 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xd538d085, /* mrs x5, tpidr_el1 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xf9000a85, /* str x5, [x20, #16] */
+	0xd53be01f, /* mrs xzr, cntfrq_el0 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xd2800c8a, /* mov x10, #0x64 */
+	0xd53be006, /* loop: mrs x6, cntfrq_el0 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xf100054a, /* subs x10, x10, #0x1 */
+	0x54ffffa1, /* b.ne loop */
+	0xd53be347, /* mrs x7, cntv_cval_el0 */
+	0x14000002, /* b skip */
+	0x91019129, /* add x9, x9, #0x64 */
+	0x91000529, /* skip: add x9, x9, #0x1 */
+	0xf9000e89, /* str x9, [x20, #24] */
+	0xf9001286, /* str x6, [x20, #32] */
+	0xf9001687, /* str x7, [x20, #40] */
+	0x52800100, /* mov w0, #0x8 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd2800001, /* mov x1, #0x0 */
+	0xd4000002, /* hvc #0x0 */
+	0x14000000, /* hang: b hang */
+};
+
+/*
+ * IRQ entry into a busy loop: GICD_CTLR = 1, PPI 27 enabled in GICD_ISENABLER0,
+ * GICC_PMR = 0xff, GICC_CTLR = 1, the virtual timer every 100 us (TVAL 6250), then
+ * with PSTATE.I clear x12 counts iterations and x10, x11 both sum x12: a lost,
+ * replayed or corrupted instruction makes them differ from n(n+1)/2. After 200
+ * interrupts: masked, timer off, SYSTEM_OFF 0.
+ * DATA: +0x00 interrupts taken, +0x08 ELR outside [loop, done], +0x0c SPSR with I set,
+ * +0x10 handler running with DAIF.I clear, +0x14 IAR not 27; +0x18/0x20/0x28/0x30 the
+ * last ELR, SPSR, DAIF and IAR; +0x40/0x48/0x50 x12, x10, x11 at the end.
+ */
+/* at IMAGE + 0x40 */
+static const uint32_t irq_main[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xd2a10015, /* mov x21, #0x8000000 */
+	0xd2a10036, /* mov x22, #0x8010000 */
+	0xd2810000, /* mov x0, #0x800 */
+	0xf2a80000, /* movk x0, #0x4000, lsl #16 */
+	0xd518c000, /* msr vbar_el1, x0 */
+	0xd5033fdf, /* isb */
+	0x52800020, /* mov w0, #0x1 */
+	0xb90002a0, /* str w0, [x21] */
+	0x52a10000, /* mov w0, #0x8000000 */
+	0xb90102a0, /* str w0, [x21, #256] */
+	0x52801fe0, /* mov w0, #0xff */
+	0xb90006c0, /* str w0, [x22, #4] */
+	0x52800020, /* mov w0, #0x1 */
+	0xb90002c0, /* str w0, [x22] */
+	0xd2830d40, /* mov x0, #0x186a */
+	0xd51be300, /* msr cntv_tval_el0, x0 */
+	0xd2800020, /* mov x0, #0x1 */
+	0xd51be320, /* msr cntv_ctl_el0, x0 */
+	0xd280000a, /* mov x10, #0x0 */
+	0xd280000b, /* mov x11, #0x0 */
+	0xd280000c, /* mov x12, #0x0 */
+	0xd50342ff, /* msr daifclr, #0x2 */
+	0x9100058c, /* loop: add x12, x12, #0x1 */
+	0x8b0c014a, /* add x10, x10, x12 */
+	0x8b0c016b, /* add x11, x11, x12 */
+	0xb9400280, /* ldr w0, [x20] */
+	0x7103201f, /* cmp w0, #0xc8 */
+	0x54ffff63, /* b.cc loop */
+	0xd50342df, /* done: msr daifset, #0x2 */
+	0xd51be33f, /* msr cntv_ctl_el0, xzr */
+	0xf900228c, /* str x12, [x20, #64] */
+	0xf900268a, /* str x10, [x20, #72] */
+	0xf9002a8b, /* str x11, [x20, #80] */
+	0x52800100, /* mov w0, #0x8 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd2800001, /* mov x1, #0x0 */
+	0xd4000002, /* hvc #0x0 */
+	0x14000000, /* hang: b hang */
+};
+/* at IMAGE + 0xa80 */
+static const uint32_t irq_irq[] = {
+	0xd538402d, /* mrs x13, elr_el1 */
+	0xd538400e, /* mrs x14, spsr_el1 */
+	0xd53b422f, /* mrs x15, daif */
+	0xb9400ed0, /* ldr w16, [x22, #12] */
+	0xf9000e8d, /* str x13, [x20, #24] */
+	0xf900128e, /* str x14, [x20, #32] */
+	0xf900168f, /* str x15, [x20, #40] */
+	0xb9003290, /* str w16, [x20, #48] */
+	0x10ffaff1, /* adr x17, loop */
+	0xeb1101bf, /* cmp x13, x17 */
+	0x54000083, /* b.cc bad_elr */
+	0x10ffb051, /* adr x17, done */
+	0xeb1101bf, /* cmp x13, x17 */
+	0x54000089, /* b.ls elr_ok */
+	0xb9400a91, /* bad_elr: ldr w17, [x20, #8] */
+	0x11000631, /* add w17, w17, #0x1 */
+	0xb9000a91, /* str w17, [x20, #8] */
+	0x3638008e, /* elr_ok: tbz w14, #7, spsr_ok */
+	0xb9400e91, /* ldr w17, [x20, #12] */
+	0x11000631, /* add w17, w17, #0x1 */
+	0xb9000e91, /* str w17, [x20, #12] */
+	0x3738008f, /* spsr_ok: tbnz w15, #7, daif_ok */
+	0xb9401291, /* ldr w17, [x20, #16] */
+	0x11000631, /* add w17, w17, #0x1 */
+	0xb9001291, /* str w17, [x20, #16] */
+	0x71006e1f, /* daif_ok: cmp w16, #0x1b */
+	0x54000080, /* b.eq intid_ok */
+	0xb9401691, /* ldr w17, [x20, #20] */
+	0x11000631, /* add w17, w17, #0x1 */
+	0xb9001691, /* str w17, [x20, #20] */
+	0xd2830d51, /* intid_ok: mov x17, #0x186a */
+	0xd51be311, /* msr cntv_tval_el0, x17 */
+	0xb90012d0, /* str w16, [x22, #16] */
+	0xb9400291, /* ldr w17, [x20] */
+	0x11000631, /* add w17, w17, #0x1 */
+	0xb9000291, /* str w17, [x20] */
+	0xd69f03e0, /* eret */
+};
+#define IRQ_LOOP 23 /* word index of `loop` in irq_main */
+#define IRQ_DONE 29 /* ... of `done` */
+
+/*
+ * WFI with PSTATE.I set (as the vCPU starts): the virtual timer fires after 1 ms,
+ * WFI returns (pending interrupts wake it even when masked) without the interrupt
+ * being taken; the guest records the count (+0x40, 0) and CNTV_CTL_EL0 (+0x48:
+ * ENABLE | ISTATUS, the timer did fire), then unmasks: the interrupt is taken at the
+ * first instruction after `msr daifclr` (ELR = poll, x3 = 1 at +0x50). The handler
+ * turns the timer off and counts.
+ */
+/* at IMAGE + 0x40 */
+static const uint32_t wfi_main[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xd2a10015, /* mov x21, #0x8000000 */
+	0xd2a10036, /* mov x22, #0x8010000 */
+	0xd2810000, /* mov x0, #0x800 */
+	0xf2a80000, /* movk x0, #0x4000, lsl #16 */
+	0xd518c000, /* msr vbar_el1, x0 */
+	0xd5033fdf, /* isb */
+	0x52800020, /* mov w0, #0x1 */
+	0xb90002a0, /* str w0, [x21] */
+	0x52a10000, /* mov w0, #0x8000000 */
+	0xb90102a0, /* str w0, [x21, #256] */
+	0x52801fe0, /* mov w0, #0xff */
+	0xb90006c0, /* str w0, [x22, #4] */
+	0x52800020, /* mov w0, #0x1 */
+	0xb90002c0, /* str w0, [x22] */
+	0xd29e8480, /* mov x0, #0xf424 */
+	0xd51be300, /* msr cntv_tval_el0, x0 */
+	0xd2800020, /* mov x0, #0x1 */
+	0xd51be320, /* msr cntv_ctl_el0, x0 */
+	0xd503207f, /* wfi */
+	0xb9400281, /* ldr w1, [x20] */
+	0xb9004281, /* str w1, [x20, #64] */
+	0xd53be322, /* mrs x2, cntv_ctl_el0 */
+	0xf9002682, /* str x2, [x20, #72] */
+	0xd2800003, /* mov x3, #0x0 */
+	0xd50342ff, /* msr daifclr, #0x2 */
+	0x91000463, /* poll: add x3, x3, #0x1 */
+	0xb9400281, /* ldr w1, [x20] */
+	0x34ffffc1, /* cbz w1, poll */
+	0xd50342df, /* msr daifset, #0x2 */
+	0xf9002a83, /* str x3, [x20, #80] */
+	0x52800100, /* mov w0, #0x8 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd2800001, /* mov x1, #0x0 */
+	0xd4000002, /* hvc #0x0 */
+	0x14000000, /* hang: b hang */
+};
+/* at IMAGE + 0xa80 */
+static const uint32_t wfi_irq[] = {
+	0xd538402d, /* mrs x13, elr_el1 */
+	0xd538400e, /* mrs x14, spsr_el1 */
+	0xd53b422f, /* mrs x15, daif */
+	0xb9400ed0, /* ldr w16, [x22, #12] */
+	0xf9000e8d, /* str x13, [x20, #24] */
+	0xf900128e, /* str x14, [x20, #32] */
+	0xf900168f, /* str x15, [x20, #40] */
+	0xb9003290, /* str w16, [x20, #48] */
+	0xd51be33f, /* msr cntv_ctl_el0, xzr */
+	0xb90012d0, /* str w16, [x22, #16] */
+	0xb9400291, /* ldr w17, [x20] */
+	0x11000631, /* add w17, w17, #0x1 */
+	0xb9000291, /* str w17, [x20] */
+	0xd69f03e0, /* eret */
+};
+#define WFI_POLL 26 /* word index of `poll` in wfi_main */
+
+/*
+ * Exceptions the guest raises itself: UDF and SVC stop the VM (not entered via VBAR).
+ * The reason names the faulting instruction's own address and word, for SVC too
+ * (the engine reports an SVC with the PC already past it, its return address).
+ */
+/* at IMAGE + 0x40 */
+static const uint32_t exc_udf[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0x52800021, /* mov w1, #0x1 */
+	0xb9000281, /* str w1, [x20] */
+	0x00000000, /* fault: udf #0 */
+	0x52800041, /* mov w1, #0x2 */
+	0xb9000281, /* str w1, [x20] */
+	0x14000000, /* hang: b hang */
+};
+/* at IMAGE + 0x40 (a VM of its own) */
+static const uint32_t exc_svc[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0x52800021, /* mov w1, #0x1 */
+	0xb9000281, /* str w1, [x20] */
+	0xd4000001, /* call: svc #0x0 */
+	0x52800041, /* mov w1, #0x2 */
+	0xb9000281, /* str w1, [x20] */
+	0x14000000, /* hang2: b hang2 */
+};
+#define EXC_UDF 3 /* word index of the UDF in exc_udf */
+#define EXC_SVC 3 /* ... of the SVC in exc_svc */
+
+/*
+ * An interrupt at EL1t: the timer fires at once (TVAL 1), the guest selects SP_EL0
+ * (`msr spsel, #0`), unmasks and spins. The vector for "current EL with SP_EL0"
+ * (+0x080) records a marker at DATA + 8 if it were ever entered.
+ */
+/* at IMAGE + 0x40 */
+static const uint32_t el1t_main[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xd2a10015, /* mov x21, #0x8000000 */
+	0xd2a10036, /* mov x22, #0x8010000 */
+	0xd2810000, /* mov x0, #0x800 */
+	0xf2a80000, /* movk x0, #0x4000, lsl #16 */
+	0xd518c000, /* msr vbar_el1, x0 */
+	0xd5033fdf, /* isb */
+	0x52800020, /* mov w0, #0x1 */
+	0xb90002a0, /* str w0, [x21] */
+	0x52a10000, /* mov w0, #0x8000000 */
+	0xb90102a0, /* str w0, [x21, #256] */
+	0x52801fe0, /* mov w0, #0xff */
+	0xb90006c0, /* str w0, [x22, #4] */
+	0x52800020, /* mov w0, #0x1 */
+	0xb90002c0, /* str w0, [x22] */
+	0xd2800020, /* mov x0, #0x1 */
+	0xd51be300, /* msr cntv_tval_el0, x0 */
+	0xd51be320, /* msr cntv_ctl_el0, x0 */
+	0xd50040bf, /* msr spsel, #0x0 */
+	0xd50342ff, /* msr daifclr, #0x2 */
+	0x9100058c, /* spin: add x12, x12, #0x1 */
+	0x17ffffff, /* b spin */
+};
+/* at IMAGE + 0x880 */
+static const uint32_t el1t_irq_sp0[] = {
+	0x52800031, /* mov w17, #0x1 */
+	0xb9000a91, /* str w17, [x20, #8] */
+	0xd69f03e0, /* eret */
+};
+#define EL1T_SPIN 20 /* word index of `spin` in el1t_main */
+
+/* ---- the VM ---- */
+
+static const char config_fmt[] =
+	"[base]\n"
+	"id = 1\n"
+	"name = \"tcg-arm64\"\n"
+	"vm_type = 1\n"
+	"cpu_num = %u\n"
+	"[kernel]\n"
+	"kernel_path = \"t.img\"\n"
+	"kernel_load_addr = 0x4000_0000\n"
+	"entry_point = 0x4000_0000\n"
+	"image_location = \"fs\"\n"
+	"cmdline = \"\"\n"
+	"memory_regions = [[0x4000_0000, 0x100_0000, 0x7, 0]]\n"
+	"[devices]\n"
+	"interrupt_mode = \"emulated\"\n"
+	"passthrough_devices = []\n"
+	"emu_devices = [\n"
+	"  [\"gicd\", 0x0800_0000, 0x1_0000, 0, \"gicd-v2\", [128, 2, 0x0801_0000, 0x1_0000]],\n"
+	"  [\"timer\", 0xdf00, 0x1b, 0, \"arm-timer\", []],\n"
+	"]\n";
+
+struct piece {
+	uint32_t at; /* offset in the Image */
+	const uint32_t *words;
+	size_t n;
+};
+
+#define PIECE(at, a)                                                                               \
+	{                                                                                          \
+		(at), (a), sizeof(a) / sizeof((a)[0])                                              \
+	}
+
+struct fixture {
+	struct axvm vm;
+	struct axvm_config cfg;
+	uint8_t image[IMAGE_SIZE];
+	bool created;
+};
+
+static struct fixture *fx;
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (unsigned i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* An arm64 Image: header (code0 = b MAIN_AT, text_offset 0, 4K pages, anywhere) + code. */
+static void build_image(const struct piece *pieces, size_t n)
+{
+	uint8_t *img = fx->image;
+
+	memset(img, 0, IMAGE_SIZE);
+	put_le32(img + 0x00, 0x14000000u | (MAIN_AT / 4)); /* b MAIN_AT */
+	put_le64(img + 0x08, 0);			   /* text_offset */
+	put_le64(img + 0x10, IMAGE_SIZE);		   /* image_size */
+	put_le64(img + 0x18, 0xa);			   /* flags: 4K pages, anywhere */
+	put_le32(img + 0x38, 0x644d5241u);		   /* "ARM\x64" */
+	for (size_t i = 0; i < n; i++) {
+		assert_true(pieces[i].at >= 0x40 && pieces[i].at + 4 * pieces[i].n <= IMAGE_SIZE);
+		for (size_t w = 0; w < pieces[i].n; w++)
+			put_le32(img + pieces[i].at + 4 * w, pieces[i].words[w]);
+	}
+}
+
+/* The VM as axvm run builds it (vmm/main.c, axvm_create), the kernel from memory. */
+static void vm_create(unsigned cpus, const struct piece *pieces, size_t n)
+{
+	struct axvm *vm = &fx->vm;
+	char text[2048], err[AXVM_ERR_MAX];
+	int status;
+
+	build_image(pieces, n);
+	axvm_init(vm);
+	fx->created = true;
+	vm->timers = axvm_timers_create();
+	assert_non_null(vm->timers);
+	axvm_hooks_init(vm);
+	snprintf(text, sizeof(text), config_fmt, cpus);
+	if (axvm_config_parse("t.toml", text, strlen(text), &fx->cfg, err, sizeof(err)) != 0)
+		fail_msg("config: %s", err);
+	vm->cfg = &fx->cfg;
+	vm->nr_vcpus = cpus;
+	vm->arch = AXVM_ARCH_ARM64;
+	vm->accel = &axvm_accel_tcg;
+	if (axvm_build_devices(vm, err, sizeof(err)) != 0)
+		fail_msg("devices: %s", err);
+	assert_int_equal(guest_ram_map(&vm->ram, &fx->cfg), 0);
+	if (vm->accel->vm_create(vm, err, sizeof(err), &status) != 0)
+		fail_msg("vm_create: %s", err);
+	if (axvm_arm64_load(vm, fx->image, IMAGE_SIZE, err, sizeof(err)) != 0)
+		fail_msg("axvm_arm64_load: %s", err);
+	assert_int_equal(vm->arm64_boot.pc, IMAGE);
+	assert_false(vm->arm64_fdt.psci_smc); /* PSCI over HVC */
+	vm->vcpus = calloc(cpus, sizeof(*vm->vcpus));
+	assert_non_null(vm->vcpus);
+	for (uint32_t i = 0; i < cpus; i++) {
+		vm->vcpus[i].vm = vm;
+		vm->vcpus[i].id = i;
+		if (vm->accel->vcpu_create(&vm->vcpus[i], err, sizeof(err)) != 0)
+			fail_msg("vcpu_create: %s", err);
+	}
+	if (vm->accel->vcpu_set_state_arm64(&vm->vcpus[0], &vm->arm64_boot, err, sizeof(err)) != 0)
+		fail_msg("set_state: %s", err);
+	for (uint32_t i = 1; i < cpus; i++)
+		if (vm->accel->vcpu_set_waiting(&vm->vcpus[i], err, sizeof(err)) != 0)
+			fail_msg("set_waiting: %s", err);
+}
+
+#define WATCHDOG_SECONDS 10
+
+/* A guest that never stops is a failure, not a hang. */
+static void *watchdog(void *arg)
+{
+	struct axvm *vm = arg;
+	struct timespec until, ms = { 0, 1000000 };
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += WATCHDOG_SECONDS;
+	while (!atomic_load(&vm->stop)) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > until.tv_sec ||
+		    (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
+			axvm_request_stop(vm, 99, "test watchdog: the guest did not stop");
+		nanosleep(&ms, NULL);
+	}
+	return NULL;
+}
+
+/* axvm_run() under the watchdog: the exit status. */
+static int vm_run(void)
+{
+	pthread_t wd;
+	int status;
+
+	assert_int_equal(pthread_create(&wd, NULL, watchdog, &fx->vm), 0);
+	status = axvm_run(&fx->vm);
+	pthread_join(wd, NULL);
+	return status;
+}
+
+static struct tcg_vcpu *tcg(uint32_t i)
+{
+	return fx->vm.vcpus[i].accel;
+}
+
+static uint64_t stat(_Atomic uint64_t *c)
+{
+	return atomic_load(c);
+}
+
+static uint32_t data32(uint32_t off)
+{
+	const uint8_t *p = guest_ram_at(&fx->vm.ram, DATA + off, 4);
+	uint32_t v;
+
+	assert_non_null(p);
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t data64(uint32_t off)
+{
+	const uint8_t *p = guest_ram_at(&fx->vm.ram, DATA + off, 8);
+	uint64_t v;
+
+	assert_non_null(p);
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static void expect_reason(const char *want)
+{
+	if (!strstr(fx->vm.stop_reason, want))
+		fail_msg("stop reason \"%s\" lacks \"%s\"", fx->vm.stop_reason, want);
+}
+
+static int setup(void **state)
+{
+	/* also links tcg_vm.o ahead of accel.c's weak "not built" stand-in */
+	assert_non_null(strstr(tcg_engine_version(), "Unicorn 2."));
+	fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	*state = fx;
+	return 0;
+}
+
+static void vm_destroy(void)
+{
+	if (fx->created)
+		axvm_destroy(&fx->vm);
+	fx->created = false;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vm_destroy();
+	free(fx);
+	fx = NULL;
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_psci_and_mpidr(void **state)
+{
+	const struct piece p[] = { PIECE(MAIN_AT, psci_main), PIECE(AP_AT, psci_ap) };
+
+	(void)state;
+	vm_create(2, p, 2);
+	assert_int_equal(vm_run(), 7);
+	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 7");
+	/* vCPU 0: X0 = the DTB at entry, its own affinity */
+	assert_int_equal(data64(0x30), fx->vm.arm64_boot.x[0]);
+	assert_int_not_equal(data64(0x30), 0);
+	assert_int_equal(data64(0x00), 0x80000000u);
+	assert_int_equal(data64(0x08), 0x10000u);	       /* PSCI_VERSION 1.0 */
+	assert_int_equal(data64(0x10), UINT64_MAX);	       /* unknown id: NOT_SUPPORTED */
+	assert_int_equal(data64(0x18), 1);		       /* AFFINITY_INFO before: OFF */
+	assert_int_equal(data64(0x20), 0);		       /* CPU_ON: SUCCESS */
+	assert_int_equal(data64(0x28), 0);		       /* AFFINITY_INFO after: ON */
+	assert_int_equal(data64(0x38), (uint64_t)(int64_t)-4); /* CPU_ON again: ALREADY_ON */
+	/* vCPU 1: the context id in X0, its own MPIDR_EL1 (every engine is CPU 0 itself) */
+	assert_int_equal(data32(0x100), 1);
+	assert_int_equal(data64(0x108), 0x1122334455667788ull);
+	assert_int_equal(data64(0x110), 0x80000001u);
+	assert_int_equal(psci_cpu_state(&fx->vm.psci, 1), PSCI_CPU_ON);
+	assert_int_equal(stat(&tcg(0)->stats.hypercalls), 7);
+	assert_int_equal(stat(&tcg(1)->stats.hypercalls), 0);
+	/* the MPIDR_EL1 reads went through the MRS hook */
+	assert_int_equal(stat(&tcg(0)->stats.sysreg), 1);
+	assert_int_equal(stat(&tcg(1)->stats.sysreg), 1);
+}
+
+static void test_sysreg_bus(void **state)
+{
+	const struct piece p[] = { PIECE(MAIN_AT, sysregs_main) };
+	uint64_t cval = 0;
+
+	(void)state;
+	vm_create(1, p, 1);
+	assert_int_equal(vm_run(), 0);
+	expect_reason("status 0");
+	assert_int_equal(data64(0x00), TIMER_HZ);	       /* CNTFRQ_EL0 */
+	assert_int_equal(data64(0x08), 0xabcd12345678ull);     /* CNTV_CVAL_EL0 read back */
+	assert_int_equal(data64(0x10), 0xcafe0000deadbeefull); /* TPIDR_EL1 in the engine */
+	assert_int_equal(data64(0x18), 6 + 100 + 1);	       /* every add ran exactly once */
+	assert_int_equal(data64(0x20), TIMER_HZ);
+	assert_int_equal(data64(0x28), 0xabcd12345678ull);
+	/* the write reached the model, not just the engine's own copy */
+	assert_int_equal(ax_devices_handle_sysreg_read(fx->vm.devices, 0,
+						       AX_SYSREG_ARM64(3, 3, 14, 3, 2), 8, &cval),
+			 AX_OK);
+	assert_int_equal(cval, 0xabcd12345678ull);
+	/* CNTFRQ x 102 (one to XZR), CVAL write + 2 reads; not TPIDR_EL1 */
+	assert_int_equal(stat(&tcg(0)->stats.sysreg), 102 + 3);
+	assert_int_equal(stat(&tcg(0)->stats.hypercalls), 1);
+}
+
+static void test_irq_entry_into_busy_loop(void **state)
+{
+	const struct piece p[] = { PIECE(MAIN_AT, irq_main), PIECE(VBAR_AT + 0x280, irq_irq) };
+	const uint64_t loop = INSN_ADDR(MAIN_AT, IRQ_LOOP), done = INSN_ADDR(MAIN_AT, IRQ_DONE);
+	uint64_t n;
+
+	(void)state;
+	vm_create(1, p, 2);
+	assert_int_equal(vm_run(), 0);
+	expect_reason("status 0");
+	assert_true(data32(0x00) >= 200);
+	assert_int_equal(data32(0x08), 0); /* every ELR_EL1 inside the loop */
+	assert_int_equal(data32(0x0c), 0); /* every SPSR_EL1 with I clear */
+	assert_int_equal(data32(0x10), 0); /* the handler always ran with I set */
+	assert_int_equal(data32(0x14), 0); /* every acknowledge was INTID 27 */
+	assert_true(data64(0x18) >= loop && data64(0x18) <= done);
+	/* the interrupted state: EL1h, D, A, F still masked, I clear (NZCV aside) */
+	assert_int_equal(data64(0x20) & ~(uint64_t)ARM64_PSTATE_NZCV,
+			 ARM64_PSTATE_EL1h | ARM64_PSTATE_D | ARM64_PSTATE_A | ARM64_PSTATE_F);
+	assert_int_equal(data64(0x28), ARM64_PSTATE_DAIF); /* DAIF in the handler */
+	assert_int_equal(data32(0x30), 27);
+	/* no lost or replayed instruction across 200 entries and ERETs */
+	n = data64(0x40);
+	assert_true(n > 200);
+	assert_int_equal(data64(0x48), n * (n + 1) / 2);
+	assert_int_equal(data64(0x50), n * (n + 1) / 2);
+	assert_int_equal(stat(&tcg(0)->stats.irqs), data32(0x00));
+}
+
+static void test_wfi_masked_wakes(void **state)
+{
+	const struct piece p[] = { PIECE(MAIN_AT, wfi_main), PIECE(VBAR_AT + 0x280, wfi_irq) };
+
+	(void)state;
+	vm_create(1, p, 2);
+	assert_int_equal(vm_run(), 0);
+	expect_reason("status 0");
+	assert_int_equal(data32(0x40), 0); /* WFI returned without taking it */
+	assert_int_equal(data64(0x48), 5); /* CNTV_CTL_EL0: ENABLE | ISTATUS */
+	assert_int_equal(data32(0x00), 1);
+	assert_int_equal(data32(0x30), 27);
+	/* taken at the first instruction after the unmask */
+	assert_int_equal(data64(0x18), INSN_ADDR(MAIN_AT, WFI_POLL));
+	assert_int_equal(data64(0x50), 1);
+	assert_int_equal(data64(0x20) & ~(uint64_t)ARM64_PSTATE_NZCV,
+			 ARM64_PSTATE_EL1h | ARM64_PSTATE_D | ARM64_PSTATE_A | ARM64_PSTATE_F);
+	assert_int_equal(stat(&tcg(0)->stats.irqs), 1);
+	assert_true(stat(&tcg(0)->stats.hlt_sleeps) > 0); /* slept, did not spin */
+}
+
+static void test_guest_exceptions_stop_vm(void **state)
+{
+	const struct piece udf[] = { PIECE(MAIN_AT, exc_udf) };
+	const struct piece svc[] = { PIECE(MAIN_AT, exc_svc) };
+	char want[128];
+
+	(void)state;
+	vm_create(1, udf, 1);
+	assert_int_equal(vm_run(), AXVM_STATUS_VCPU);
+	snprintf(want, sizeof(want),
+		 "vCPU 0: TCG: guest exception undefined instruction (1) at pc 0x%x, instruction "
+		 "0x00000000",
+		 INSN_ADDR(MAIN_AT, EXC_UDF));
+	expect_reason(want);
+	expect_reason("does not deliver exceptions");
+	assert_int_equal(data32(0x00), 1); /* ran up to the UDF, not past it */
+	vm_destroy();
+
+	vm_create(1, svc, 1);
+	assert_int_equal(vm_run(), AXVM_STATUS_VCPU);
+	snprintf(want, sizeof(want), "vCPU 0: TCG: guest exception SVC (2) at pc 0x%x",
+		 INSN_ADDR(MAIN_AT, EXC_SVC));
+	expect_reason(want);
+	assert_int_equal(data32(0x00), 1);
+}
+
+static void test_interrupt_at_el1t_stops_vm(void **state)
+{
+	const struct piece p[] = { PIECE(MAIN_AT, el1t_main),
+				   PIECE(VBAR_AT + 0x080, el1t_irq_sp0) };
+	char want[128];
+
+	(void)state;
+	vm_create(1, p, 2);
+	assert_int_equal(vm_run(), AXVM_STATUS_VCPU);
+	expect_reason("only EL1h (kernel with SP_EL1) takes interrupts on the software CPU");
+	/* in the spin loop, at EL1t with D, A, F masked and I clear */
+	snprintf(want, sizeof(want), "an interrupt at pc 0x%x in PSTATE 0x%x",
+		 INSN_ADDR(MAIN_AT, EL1T_SPIN),
+		 ARM64_PSTATE_EL1t | ARM64_PSTATE_D | ARM64_PSTATE_A | ARM64_PSTATE_F);
+	expect_reason(want);
+	assert_int_equal(data32(0x08), 0); /* the SP_EL0 vector was not entered */
+	assert_int_equal(stat(&tcg(0)->stats.irqs), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_psci_and_mpidr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sysreg_bus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_irq_entry_into_busy_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wfi_masked_wakes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_exceptions_stop_vm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interrupt_at_el1t_stops_vm, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
