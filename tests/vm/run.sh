@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end tests of axvm with the demo guest and the 64-bit test kernels,
+# End-to-end tests of axvm with the demo guests and the 64-bit test kernels,
 # once per accelerator this machine has: always on TCG (the software CPU),
 # and on KVM too where /dev/kvm works. Results are tagged [tcg] or [kvm].
 #   AXVM=build/axvm tests/vm/run.sh            every accelerator here
@@ -131,6 +131,8 @@ done
 if ! grep -qx kvm <<<"$accels"; then
 	echo "SKIP [kvm] demo, hostile, sigterm, timeout, valgrind, acpi-s5, crash: /dev/kvm not available (all ran on tcg)"
 fi
+# arm64 guests: the Arm demo guest on TCG (KVM here runs x86-64 guests only)
+AXVM=$AXVM tests/vm/arm64.sh || fail=1
 # axvm's handling of KVM emulation failures (SKIP without KVM)
 AXVM=$AXVM tests/vm/bp.sh || fail=1
 AXVM=$AXVM tests/vm/insn.sh || fail=1

@@ -101,6 +101,13 @@ struct tcg_stats {
 	_Atomic uint64_t pio, mmio, sysreg, hypercalls, irqs, hlt_sleeps, runs, yields;
 };
 
+/* arm64: an MRS/MSR the hook did, completed at the UNDEF the engine raises for it. */
+struct tcg_sysreg_undef {
+	bool pending;
+	int rt;		/* uc_arm64_reg to receive the value (XZR: none, an MSR) */
+	uint64_t value; /* MRS: what the register read */
+};
+
 struct tcg_vcpu {
 	struct axvm_vcpu *vcpu;
 	const struct tcg_arch *arch;
@@ -133,8 +140,9 @@ struct tcg_vcpu {
 	uint64_t exception_pc;
 	uint32_t cpuid1[4]; /* an AP's native CPUID leaf 1 (EAX..EDX), for cpuid_hook */
 	bool cpuid1_valid;
-	uint64_t arm64_sctlr_reset; /* arm64: SCTLR_EL1 as the engine came, for CPU_ON */
-	bool power_off;		    /* arm64: PSCI CPU_OFF from a hook: wait for CPU_ON */
+	uint64_t arm64_sctlr_reset;	      /* arm64: SCTLR_EL1 as the engine came, for CPU_ON */
+	bool power_off;			      /* arm64: PSCI CPU_OFF from a hook: wait for CPU_ON */
+	struct tcg_sysreg_undef sysreg_undef; /* arm64, vCPU thread only */
 
 	struct tcg_stats stats;
 };

@@ -13,9 +13,8 @@
  * - UC_HOOK_INSN with UC_ARM64_INS_MRS / MSR fires for every system
  *   register access, modelled or not (TPIDR_EL1 too); the callback gets
  *   op0/op1/CRn/CRm/op2, Rt's register id and, for MSR, the value.
- *   Returning 1 skips the access; for a register the engine does not model
- *   (every ICC_*) it then re-runs the instruction forever, so the hook also
- *   moves the PC past it (which is harmless for modelled ones).
+ *   Returning 1 skips the access of a register the engine models; for one
+ *   it does not (every ICC_*) see engine_models() below.
  * - HVC and SMC reach UC_HOOK_INTR (11, 13) with the PC already past the
  *   instruction; the engine then goes on there, so X0 written in the hook
  *   is the call's result. Other exceptions the guest raises (SVC, aborts,
@@ -55,8 +54,10 @@
 #include "arch/arm64/psci.h"
 #include "vm_arm64.h"
 
-#define EXCP_HVC 11u
-#define EXCP_SMC 13u
+#define EXCP_UDEF 1u
+#define EXCP_SVC  2u
+#define EXCP_HVC  11u
+#define EXCP_SMC  13u
 
 #define SCR_EL3_HCE (1ull << 8)
 #define SCR_EL3_RW  (1ull << 10)
@@ -272,11 +273,23 @@ static ax_sysreg_t sysreg_number(const uc_arm64_cp_reg *cp)
 	return AX_SYSREG_ARM64(cp->op0, cp->op1, cp->crn, cp->crm, cp->op2);
 }
 
-/* The access is done: on past the MRS/MSR (see the facts above). */
-static uint32_t skip_insn(struct tcg_vcpu *t)
+/*
+ * MRS/MSR of a register a device claims is done here, in the hook. For
+ * one the engine models too (the timer's) returning 1 skips the engine's
+ * own access. For one it does not model (the GIC CPU interface, absent
+ * without a GIC device) returning 1 makes the engine re-run the
+ * instruction forever, and moving the PC from the hook is worse: the
+ * engine goes on with the rest of the block and then restarts at the PC
+ * written, running those instructions twice (measured). So for those the
+ * hook returns 0 and the engine raises UNDEF, precisely at the
+ * instruction: interrupt_hook then completes the access (Rt for an MRS)
+ * and resumes after it.
+ */
+static bool engine_models(const uc_arm64_cp_reg *cp)
 {
-	wr(t, UC_ARM64_REG_PC, arm64_pc(t) + 4);
-	return 1;
+	/* the GIC CPU interface: CRn 12, and ICC_PMR_EL1 (3, 0, 4, 6, 0) */
+	return cp->crn != 12 &&
+	       !(cp->op0 == 3 && cp->op1 == 0 && cp->crn == 4 && cp->crm == 6 && cp->op2 == 0);
 }
 
 static uint32_t mrs_hook(uc_engine *uc, uc_arm64_reg rt, const uc_arm64_cp_reg *cp, void *user)
@@ -293,9 +306,14 @@ static uint32_t mrs_hook(uc_engine *uc, uc_arm64_reg rt, const uc_arm64_cp_reg *
 	else
 		return 0; /* the engine's own register */
 	tcg_count(&t->stats.sysreg);
+	if (!engine_models(cp)) {
+		t->sysreg_undef =
+			(struct tcg_sysreg_undef){ .pending = true, .rt = rt, .value = v };
+		return 0;
+	}
 	if (rt != UC_ARM64_REG_XZR)
 		wr(t, rt, v);
-	return skip_insn(t);
+	return 1;
 }
 
 static uint32_t msr_hook(uc_engine *uc, uc_arm64_reg rt, const uc_arm64_cp_reg *cp, void *user)
@@ -309,7 +327,12 @@ static uint32_t msr_hook(uc_engine *uc, uc_arm64_reg rt, const uc_arm64_cp_reg *
 		return 0;
 	tcg_count(&t->stats.sysreg);
 	axvm_vcpu_write(t->vcpu, AX_BUS_SYSREG, reg, 8, cp->val);
-	return skip_insn(t);
+	if (!engine_models(cp)) {
+		t->sysreg_undef =
+			(struct tcg_sysreg_undef){ .pending = true, .rt = UC_ARM64_REG_XZR };
+		return 0;
+	}
+	return 1;
 }
 
 /* HVC/SMC: a PSCI call (vm_arm64.c decides); anything else the guest raised: stop. */
@@ -325,9 +348,18 @@ static void interrupt_hook(uc_engine *uc, uint32_t intno, void *user)
 		wr(t, UC_ARM64_REG_X0, axvm_arm64_hypercall(t->vcpu, intno == EXCP_SMC, regs));
 		return;
 	}
+	if (intno == EXCP_UDEF && t->sysreg_undef.pending) {
+		/* the end of an MRS/MSR the hook did (see engine_models) */
+		if (t->sysreg_undef.rt != UC_ARM64_REG_XZR)
+			wr(t, t->sysreg_undef.rt, t->sysreg_undef.value);
+		t->sysreg_undef.pending = false;
+		wr(t, UC_ARM64_REG_PC, arm64_pc(t) + 4);
+		return;
+	}
 	if (t->exception < 0) {
+		/* SVC's (like HVC's) PC is already past the instruction, UDEF's at it */
 		t->exception = (int)intno;
-		t->exception_pc = arm64_pc(t);
+		t->exception_pc = arm64_pc(t) - (intno == EXCP_SVC ? 4 : 0);
 	}
 	uc_emu_stop(uc);
 }
