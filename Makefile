@@ -162,9 +162,10 @@ test-asan: deps-test $(TEST_NAMES:%=$(BUILD)/asan/tests/%)
 test-tsan: deps-test $(TSAN_NAMES:%=$(BUILD)/tsan/tests/%)
 	@TSAN_OPTIONS=halt_on_error=1 tools/run-tests.sh "tsan" $(TSAN_NAMES:%=$(BUILD)/tsan/tests/%)
 
-# Every config file under tests/configs through `axvm check`: message and file:line:col,
+# Every config file under tests/configs through `axvm check` (arm64 ones name the Arm demo
+# guest as their kernel: its device tree is checked too): message and file:line:col,
 # and once more under valgrind: no error, no leak.
-test-configs: deps-test $(BUILD)/axvm
+test-configs: deps-test $(BUILD)/axvm $(ARM_GUEST_IMG)
 	@AXVM=$(BUILD)/axvm VALGRIND=1 tests/check-configs.sh
 
 # axvm + the demo guest and the 64-bit test kernels on every accelerator this
