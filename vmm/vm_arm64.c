@@ -164,7 +164,7 @@ int axvm_arm64_load(struct axvm *vm, const uint8_t *image, size_t size, char *er
 	vm->psci_host = psci_ops;
 	vm->psci_host.ctx = vm;
 	if (psci_init(&vm->psci, &vm->psci_host, vm->nr_vcpus) != 0) {
-		snprintf(err, err_len, "PSCI: %u vCPUs (at most %u)", vm->nr_vcpus, PSCI_MAX_CPUS);
+		snprintf(err, err_len, "PSCI: %u vCPUs (at most %d)", vm->nr_vcpus, PSCI_MAX_CPUS);
 		return -1;
 	}
 	vm->arm64_boot =

@@ -224,17 +224,21 @@ static int arm64_deliver(struct tcg_vcpu *t, const uint64_t *block_pc)
 static const char *exception_name(int intno)
 {
 	/* the engine's (QEMU's) EXCP_* numbers */
-	static const char *const names[] = {
-		[1] = "undefined instruction",
-		[2] = "SVC",
-		[3] = "prefetch abort",
-		[4] = "data abort",
-		[7] = "breakpoint",
-		[12] = "hypervisor trap",
+	static const struct {
+		int intno;
+		const char *name;
+	} names[] = {
+		{ 1, "undefined instruction" },
+		{ 2, "SVC" },
+		{ 3, "prefetch abort" },
+		{ 4, "data abort" },
+		{ 7, "breakpoint" },
+		{ 12, "hypervisor trap" },
 	};
 
-	if (intno > 0 && (size_t)intno < sizeof(names) / sizeof(names[0]) && names[intno])
-		return names[intno];
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].intno == intno)
+			return names[i].name;
 	return "exception";
 }
 
