@@ -12,7 +12,9 @@
  *   CPUID: axvm_kvm_cpuid_adjust() on a kvm_cpuid_entry2 table;
  *   start states: arch/x86/boot_state.c's three, and their KVM layout;
  *   selection: auto, kvm and tcg with the KVM device path pointed at a file
- *     that does not exist and at /dev/null; unknown names;
+ *     that does not exist and at /dev/null; unknown names; arm64 guests
+ *     (KVM runs none here: auto and tcg take TCG) and axvm_guest_arch() on
+ *     an arm64 Image, a bzImage, other files and a missing one;
  *   the in-kernel irqchip: I/O APIC and local APIC entries are not built
  *     under KVM, and must sit at the PC's addresses.
  *
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "accel/accel.h"
 #include "accel/kvm/kvm.h"
@@ -616,6 +619,131 @@ static void test_select_real_kvm(void **state)
 			 &axvm_accel_kvm);
 }
 
+/* An arm64 guest: KVM here runs x86-64 guests only, whatever /dev/kvm says. */
+static void test_select_arm64(void **state)
+{
+	char why[256];
+	int status = 0;
+
+	(void)state;
+	assert_true(axvm_accel_tcg.arches & AXVM_ARCH_ARM64);
+	assert_false(axvm_accel_kvm.arches & AXVM_ARCH_ARM64);
+	err[0] = '\0';
+	assert_null(axvm_accel_select("kvm", AXVM_ARCH_ARM64, err, sizeof(err), &status));
+	assert_int_equal(status, AXVM_STATUS_NO_ACCEL);
+	assert_int_equal(status, 121);
+	if (!strstr(err, "runs no arm64 guest") || !strstr(err, "accelerator kvm"))
+		fail_msg("kvm for arm64: \"%s\"", err);
+	/* the reason is the architecture, with a working /dev/kvm too */
+	axvm_kvm_path = "/dev/null";
+	err[0] = '\0';
+	assert_null(axvm_accel_select("kvm", AXVM_ARCH_ARM64, err, sizeof(err), &status));
+	assert_int_equal(status, AXVM_STATUS_NO_ACCEL);
+	assert_non_null(strstr(err, "runs no arm64 guest"));
+	axvm_kvm_path = real_kvm_path;
+	/* auto and tcg: the software CPU, wherever KVM works or not */
+	assert_true(axvm_accel_tcg.available(why, sizeof(why)));
+	status = 0;
+	assert_ptr_equal(axvm_accel_select("auto", AXVM_ARCH_ARM64, err, sizeof(err), &status),
+			 &axvm_accel_tcg);
+	assert_ptr_equal(axvm_accel_select(NULL, AXVM_ARCH_ARM64, err, sizeof(err), &status),
+			 &axvm_accel_tcg);
+	assert_ptr_equal(axvm_accel_select("tcg", AXVM_ARCH_ARM64, err, sizeof(err), &status),
+			 &axvm_accel_tcg);
+	/* an unknown name stays a usage error for arm64 too */
+	assert_null(axvm_accel_select("hvf", AXVM_ARCH_ARM64, err, sizeof(err), &status));
+	assert_int_equal(status, AXVM_STATUS_CONFIG);
+}
+
+/* A temporary kernel file of `n` bytes (`bytes`), its path in cfg.kernel_path. */
+static void write_kernel(const uint8_t *bytes, size_t n)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(cfg.kernel_path, sizeof(cfg.kernel_path), "/tmp/axvm-arch-XXXXXX");
+	fd = mkstemp(cfg.kernel_path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(bytes, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int guest_arch(enum axvm_arch *arch)
+{
+	int ret;
+
+	err[0] = '\0';
+	ret = axvm_guest_arch(&cfg, arch, err, sizeof(err));
+	unlink(cfg.kernel_path);
+	return ret;
+}
+
+static void test_guest_arch(void **state)
+{
+	uint8_t img[4096];
+	enum axvm_arch arch;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	/* Documentation/arm64/booting.rst: the magic "ARM\x64" at 0x38 of a 64-byte header */
+	memset(img, 0, sizeof(img));
+	img[0] = 0x10; /* code0: b 0x40 */
+	img[3] = 0x14;
+	img[0x18] = 0xa; /* flags: 4K pages, anywhere */
+	memcpy(img + 0x38, "ARM\x64", 4);
+	write_kernel(img, sizeof(img));
+	arch = (enum axvm_arch)0;
+	assert_int_equal(guest_arch(&arch), 0);
+	assert_int_equal(arch, AXVM_ARCH_ARM64);
+	/* the header alone is enough */
+	write_kernel(img, 64);
+	arch = (enum axvm_arch)0;
+	assert_int_equal(guest_arch(&arch), 0);
+	assert_int_equal(arch, AXVM_ARCH_ARM64);
+
+	/* a bzImage: "HdrS" at 0x202, boot flag 0xaa55 at 0x1fe */
+	memset(img, 0, sizeof(img));
+	img[0x1fe] = 0x55;
+	img[0x1ff] = 0xaa;
+	memcpy(img + 0x202, "HdrS", 4);
+	write_kernel(img, sizeof(img));
+	arch = (enum axvm_arch)0;
+	assert_int_equal(guest_arch(&arch), 0);
+	assert_int_equal(arch, AXVM_ARCH_X86_64);
+
+	/* anything else (a multiboot ELF, text, a magic at the wrong place, too short) */
+	memset(img, 0, sizeof(img));
+	memcpy(img,
+	       "\x7f"
+	       "ELF",
+	       4);
+	memcpy(img + 0x3c, "ARM\x64", 4);
+	write_kernel(img, sizeof(img));
+	arch = (enum axvm_arch)0;
+	assert_int_equal(guest_arch(&arch), 0);
+	assert_int_equal(arch, AXVM_ARCH_X86_64);
+	memset(img, 0, sizeof(img));
+	memcpy(img + 0x38, "ARM\x64", 4);
+	write_kernel(img, 0x3c); /* the magic cut off by the end of the file */
+	arch = (enum axvm_arch)0;
+	assert_int_equal(guest_arch(&arch), 0);
+	assert_int_equal(arch, AXVM_ARCH_X86_64);
+	write_kernel(img, 0);
+	arch = (enum axvm_arch)0;
+	assert_int_equal(guest_arch(&arch), 0);
+	assert_int_equal(arch, AXVM_ARCH_X86_64);
+
+	/* a missing file: -1, the path in the message */
+	snprintf(cfg.kernel_path, sizeof(cfg.kernel_path), "/nonexistent/axvm-kernel.img");
+	arch = (enum axvm_arch)0;
+	err[0] = '\0';
+	assert_int_equal(axvm_guest_arch(&cfg, &arch, err, sizeof(err)), -1);
+	if (!strstr(err, "/nonexistent/axvm-kernel.img"))
+		fail_msg("missing kernel: \"%s\"", err);
+}
+
 /* --- the in-kernel irqchip --------------------------------------------------- */
 
 static int build_with_kvm(const char *ioapic_base, const char *lapic_base)
@@ -712,6 +840,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_select_not_kvm, restore_kvm_path),
 		cmocka_unit_test(test_select_names),
 		cmocka_unit_test_teardown(test_select_real_kvm, restore_kvm_path),
+		cmocka_unit_test_teardown(test_select_arm64, restore_kvm_path),
+		cmocka_unit_test(test_guest_arch),
 		cmocka_unit_test_teardown(test_kvm_irqchip_entries_not_built, teardown),
 		cmocka_unit_test_teardown(test_kvm_irqchip_misplaced, teardown),
 		cmocka_unit_test_teardown(test_check_builds_irqchips, teardown),

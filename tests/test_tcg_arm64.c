@@ -4,15 +4,18 @@
  * tiny hand-assembled AArch64 guests (machine-code words below, the assembly
  * in the comments) packed into an arm64 Image and loaded by axvm_arm64_load()
  * (so PSCI over HVC is wired as in axvm), on a real device set built from a
- * TOML config (a GICv2 and the arm generic timer), the real vCPU threads and
- * axvm_run(), with a watchdog so that a bug cannot hang the suite.
+ * TOML config (a GICv2 or a GICv3, and the arm generic timer), the real vCPU
+ * threads and axvm_run(), with a watchdog so that a bug cannot hang the suite.
  *
  * Memory map: RAM 16 MiB at 0x4000_0000, the Image at its base (header at
  * IMAGE, code at IMAGE + 0x40, a second vCPU's entry at IMAGE + 0x400,
  * VBAR_EL1 = IMAGE + 0x800, so the IRQ entry of "current EL with SP_EL1" is
  * at IMAGE + 0xa80), results at DATA = 0x4010_0000; GICD at 0x0800_0000,
  * GICC at 0x0801_0000. The guests pass their observations to the test
- * through DATA and end with PSCI SYSTEM_OFF (X1 = exit status).
+ * through DATA and end with PSCI SYSTEM_OFF (X1 = exit status). The GICv3
+ * machine (configs/demo-arm64-gicv3.toml's GIC) has GICD at 0x0800_0000, the
+ * redistributors at 0x080a_0000 (vCPU 0's SGI_base at 0x080b_0000) and the
+ * ICC_*_EL1 registers on the sysreg bus.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +29,8 @@
 #include <time.h>
 
 #include <axdevice/axdevice.h>
+#include <axdevice/gicv3.h>
+#include <axdevice/irq.h>
 
 #include "accel/accel.h"
 #include "accel/tcg/tcg.h"
@@ -401,6 +406,215 @@ static const uint32_t el1t_irq_sp0[] = {
 };
 #define EL1T_SPIN 20 /* word index of `spin` in el1t_main */
 
+/*
+ * The GICv3 CPU interface (ICC_*_EL1), which the engine does not model: the MRS/MSR
+ * hook does the access and returns 0, the engine raises UNDEF at the instruction and
+ * interrupt_hook completes it (Rt for an MRS) and resumes after it. x9 counts the
+ * `add x9, x9, #1` after every access: a replayed block or a lost instruction shows
+ * in it. Accesses in the middle of a block, back to back (two MRS in a row), to XZR
+ * (SP must not change), first in a branch target's block, 200 in a loop of one
+ * block (PMR read and written back), and the last before a branch over an add.
+ * DATA: +0x00 SRE, +0x08 PMR, +0x10 IGRPEN1, +0x18 PMR (back to back), +0x20 SRE
+ * (branch target), +0x28 loop iterations, +0x30 PMR (loop), +0x38 IGRPEN1, +0x40 x9,
+ * +0x48 SP after the MRS to XZR.
+ */
+/* at IMAGE + 0x40 */
+static const uint32_t gicv3_sysregs_main[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xd2a80400, /* mov x0, #0x40200000 */
+	0x9100001f, /* mov sp, x0 */
+	0xd2800009, /* mov x9, #0x0 */
+	0xd28000e0, /* mov x0, #0x7 */
+	0xd518cca0, /* msr icc_sre_el1, x0 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xd538cca1, /* mrs x1, icc_sre_el1 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xf9000281, /* str x1, [x20] */
+	0xd2801e00, /* mov x0, #0xf0 */
+	0xd5184600, /* msr icc_pmr_el1, x0 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xd5384602, /* mrs x2, icc_pmr_el1 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xf9000682, /* str x2, [x20, #8] */
+	0xd2800020, /* mov x0, #0x1 */
+	0xd518cce0, /* msr icc_igrpen1_el1, x0 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xd538cce3, /* mrs x3, icc_igrpen1_el1 */
+	0xd5384604, /* mrs x4, icc_pmr_el1 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xf9000a83, /* str x3, [x20, #16] */
+	0xf9000e84, /* str x4, [x20, #24] */
+	0xd538461f, /* mrs xzr, icc_pmr_el1 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xd538ccbf, /* mrs xzr, icc_sre_el1 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0x910003eb, /* mov x11, sp */
+	0xf900268b, /* str x11, [x20, #72] */
+	0x14000002, /* b target */
+	0x91019129, /* add x9, x9, #0x64 */
+	0xd538cca5, /* target: mrs x5, icc_sre_el1 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xf9001285, /* str x5, [x20, #32] */
+	0xd2800c8a, /* mov x10, #0x64 */
+	0xd2800006, /* mov x6, #0x0 */
+	0x910004c6, /* loop: add x6, x6, #0x1 */
+	0xd5384607, /* mrs x7, icc_pmr_el1 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xd5184607, /* msr icc_pmr_el1, x7 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xf100054a, /* subs x10, x10, #0x1 */
+	0x54ffff41, /* b.ne loop */
+	0xf9001686, /* str x6, [x20, #40] */
+	0xf9001a87, /* str x7, [x20, #48] */
+	0xd538cce8, /* mrs x8, icc_igrpen1_el1 */
+	0x14000002, /* b skip */
+	0x91019129, /* add x9, x9, #0x64 */
+	0x91000529, /* skip: add x9, x9, #0x1 */
+	0xf9001e88, /* str x8, [x20, #56] */
+	0xf9002289, /* str x9, [x20, #64] */
+	0x52800100, /* mov w0, #0x8 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd2800001, /* mov x1, #0x0 */
+	0xd4000002, /* hvc #0x0 */
+	0x14000000, /* hang: b hang */
+};
+
+/*
+ * GICv3 interrupts: the redistributor woken (GICR_WAKER.ProcessorSleep cleared, then
+ * ChildrenAsleep polled until clear), GICD_CTLR = ARE | EnableGrp1, PPI 27 and SGI 5
+ * Group 1 and enabled in the SGI frame, SRE = 7, PMR = 0xf0, IGRPEN1 = 1, the virtual
+ * timer every 100 us. The busy loop as in irq_main (x10 and x11 both sum x12) until
+ * GICV3_IRQS timer interrupts; the handler acknowledges with ICC_IAR1_EL1, re-arms
+ * the timer (turns it off at the last one) and ends with ICC_EOIR1_EL1. Then an SGI
+ * to self (ICC_SGI1R_EL1 = SGI 5, Aff1 0, target list bit 0), taken once unmasked.
+ * DATA: +0x00 timer interrupts, +0x04 SGIs, +0x08 timer ELR outside [loop, done],
+ * +0x0c SPSR with I set, +0x10 IAR neither 27 nor 5; +0x18/0x20/0x30 the last ELR,
+ * SPSR and IAR; +0x38 the SGI's ELR; +0x40/0x48/0x50 x12, x10, x11; +0x58 x1 (poll
+ * iterations); +0x60/0x64 GICR_WAKER before/after; +0x68 GICD_CTLR read back; +0x70
+ * ICC_RPR_EL1 at the end; +0x74 CNTV_CTL_EL0 at the end.
+ */
+#define GICV3_IRQS 100 /* the `cmp w17, #0x64` below and `cmp w0, #0x64` above */
+/* at IMAGE + 0x40 */
+static const uint32_t gicv3_irq_main[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xd2a10015, /* mov x21, #0x8000000 */
+	0xd2a10156, /* mov x22, #0x80a0000 */
+	0x914042d7, /* add x23, x22, #0x10, lsl #12 */
+	0xd2810000, /* mov x0, #0x800 */
+	0xf2a80000, /* movk x0, #0x4000, lsl #16 */
+	0xd518c000, /* msr vbar_el1, x0 */
+	0xd5033fdf, /* isb */
+	0xb94016c0, /* ldr w0, [x22, #20] */
+	0xb9006280, /* str w0, [x20, #96] */
+	0x121e7800, /* and w0, w0, #0xfffffffd */
+	0xb90016c0, /* str w0, [x22, #20] */
+	0xb94016c0, /* wake: ldr w0, [x22, #20] */
+	0x3717ffe0, /* tbnz w0, #2, wake */
+	0xb9006680, /* str w0, [x20, #100] */
+	0x52800240, /* mov w0, #0x12 */
+	0xb90002a0, /* str w0, [x21] */
+	0xb94002a0, /* ldr w0, [x21] */
+	0xb9006a80, /* str w0, [x20, #104] */
+	0x52a10000, /* mov w0, #0x8000000 */
+	0x321b0000, /* orr w0, w0, #0x20 */
+	0xb90082e0, /* str w0, [x23, #128] */
+	0xb90102e0, /* str w0, [x23, #256] */
+	0xd28000e0, /* mov x0, #0x7 */
+	0xd518cca0, /* msr icc_sre_el1, x0 */
+	0xd5033fdf, /* isb */
+	0xd2801e00, /* mov x0, #0xf0 */
+	0xd5184600, /* msr icc_pmr_el1, x0 */
+	0xd2800020, /* mov x0, #0x1 */
+	0xd518cce0, /* msr icc_igrpen1_el1, x0 */
+	0xd5033fdf, /* isb */
+	0xd2830d40, /* mov x0, #0x186a */
+	0xd51be300, /* msr cntv_tval_el0, x0 */
+	0xd2800020, /* mov x0, #0x1 */
+	0xd51be320, /* msr cntv_ctl_el0, x0 */
+	0xd280000a, /* mov x10, #0x0 */
+	0xd280000b, /* mov x11, #0x0 */
+	0xd280000c, /* mov x12, #0x0 */
+	0xd50342ff, /* msr daifclr, #0x2 */
+	0x9100058c, /* loop: add x12, x12, #0x1 */
+	0x8b0c014a, /* add x10, x10, x12 */
+	0x8b0c016b, /* add x11, x11, x12 */
+	0xb9400280, /* ldr w0, [x20] */
+	0x7101901f, /* cmp w0, #0x64 */
+	0x54ffff63, /* b.cc loop */
+	0xd50342df, /* done: msr daifset, #0x2 */
+	0xf900228c, /* str x12, [x20, #64] */
+	0xf900268a, /* str x10, [x20, #72] */
+	0xf9002a8b, /* str x11, [x20, #80] */
+	0xd2a0a000, /* mov x0, #0x5000000 */
+	0xb2400000, /* orr x0, x0, #0x1 */
+	0xd518cba0, /* msr icc_sgi1r_el1, x0 */
+	0xd5033fdf, /* isb */
+	0xd2800001, /* mov x1, #0x0 */
+	0xd50342ff, /* msr daifclr, #0x2 */
+	0x91000421, /* poll: add x1, x1, #0x1 */
+	0xb9400680, /* ldr w0, [x20, #4] */
+	0x34ffffc0, /* cbz w0, poll */
+	0xd50342df, /* msr daifset, #0x2 */
+	0xf9002e81, /* str x1, [x20, #88] */
+	0xd538cb62, /* mrs x2, icc_rpr_el1 */
+	0xb9007282, /* str w2, [x20, #112] */
+	0xd53be323, /* mrs x3, cntv_ctl_el0 */
+	0xb9007683, /* str w3, [x20, #116] */
+	0x52800100, /* mov w0, #0x8 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd2800001, /* mov x1, #0x0 */
+	0xd4000002, /* hvc #0x0 */
+	0x14000000, /* hang: b hang */
+};
+/* at IMAGE + 0xa80 */
+static const uint32_t gicv3_irq_irq[] = {
+	0xd538402d, /* mrs x13, elr_el1 */
+	0xd538400e, /* mrs x14, spsr_el1 */
+	0xd538cc10, /* mrs x16, icc_iar1_el1 */
+	0xf9000e8d, /* str x13, [x20, #24] */
+	0xf900128e, /* str x14, [x20, #32] */
+	0xb9003290, /* str w16, [x20, #48] */
+	0x3638008e, /* tbz w14, #7, spsr_ok */
+	0xb9400e91, /* ldr w17, [x20, #12] */
+	0x11000631, /* add w17, w17, #0x1 */
+	0xb9000e91, /* str w17, [x20, #12] */
+	0x71006e1f, /* spsr_ok: cmp w16, #0x1b */
+	0x54000281, /* b.ne not_timer */
+	0x10ffb171, /* adr x17, loop */
+	0xeb1101bf, /* cmp x13, x17 */
+	0x54000083, /* b.cc bad_elr */
+	0x10ffb1d1, /* adr x17, done */
+	0xeb1101bf, /* cmp x13, x17 */
+	0x54000089, /* b.ls elr_ok */
+	0xb9400a91, /* bad_elr: ldr w17, [x20, #8] */
+	0x11000631, /* add w17, w17, #0x1 */
+	0xb9000a91, /* str w17, [x20, #8] */
+	0xb9400291, /* elr_ok: ldr w17, [x20] */
+	0x11000631, /* add w17, w17, #0x1 */
+	0xb9000291, /* str w17, [x20] */
+	0x7101923f, /* cmp w17, #0x64 */
+	0x54000082, /* b.cs last */
+	0xd2830d51, /* mov x17, #0x186a */
+	0xd51be311, /* msr cntv_tval_el0, x17 */
+	0x1400000d, /* b eoi */
+	0xd51be33f, /* last: msr cntv_ctl_el0, xzr */
+	0x1400000b, /* b eoi */
+	0x7100161f, /* not_timer: cmp w16, #0x5 */
+	0x540000c1, /* b.ne bad_iar */
+	0xf9001e8d, /* str x13, [x20, #56] */
+	0xb9400691, /* ldr w17, [x20, #4] */
+	0x11000631, /* add w17, w17, #0x1 */
+	0xb9000691, /* str w17, [x20, #4] */
+	0x14000004, /* b eoi */
+	0xb9401291, /* bad_iar: ldr w17, [x20, #16] */
+	0x11000631, /* add w17, w17, #0x1 */
+	0xb9001291, /* str w17, [x20, #16] */
+	0xd518cc30, /* eoi: msr icc_eoir1_el1, x16 */
+	0xd69f03e0, /* eret */
+};
+#define GICV3_POLL 55 /* word index of `poll` in gicv3_irq_main */
+
 /* ---- the VM ---- */
 
 static const char config_fmt[] =
@@ -423,6 +637,33 @@ static const char config_fmt[] =
 	"  [\"gicd\", 0x0800_0000, 0x1_0000, 0, \"gicd-v2\", [128, 2, 0x0801_0000, 0x1_0000]],\n"
 	"  [\"timer\", 0xdf00, 0x1b, 0, \"arm-timer\", []],\n"
 	"]\n";
+
+/* configs/demo-arm64-gicv3.toml's GIC: GICD, two redistributor frames, the ICC set. */
+static const char config_gicv3_fmt[] =
+	"[base]\n"
+	"id = 1\n"
+	"name = \"tcg-arm64-gicv3\"\n"
+	"vm_type = 1\n"
+	"cpu_num = %u\n"
+	"[kernel]\n"
+	"kernel_path = \"t.img\"\n"
+	"kernel_load_addr = 0x4000_0000\n"
+	"entry_point = 0x4000_0000\n"
+	"image_location = \"fs\"\n"
+	"cmdline = \"\"\n"
+	"memory_regions = [[0x4000_0000, 0x100_0000, 0x7, 0]]\n"
+	"[devices]\n"
+	"interrupt_mode = \"emulated\"\n"
+	"passthrough_devices = []\n"
+	"emu_devices = [\n"
+	"  [\"gicd\", 0x0800_0000, 0x1_0000, 0, \"gicd-v3\", [128]],\n"
+	"  [\"gicr\", 0x080a_0000, 0x4_0000, 0, \"gicr\", []],\n"
+	"  [\"icc\", 0xc640, 0x28, 0, \"icc\", []],\n"
+	"  [\"timer\", 0xdf00, 0x1b, 0, \"arm-timer\", []],\n"
+	"]\n";
+
+#define GICV3_CPUS 2 /* the redistributor range is two frames; vCPU 1 stays off */
+#define GICR_BASE  0x080a0000u
 
 struct piece {
 	uint32_t at; /* offset in the Image */
@@ -475,7 +716,7 @@ static void build_image(const struct piece *pieces, size_t n)
 }
 
 /* The VM as axvm run builds it (vmm/main.c, axvm_create), the kernel from memory. */
-static void vm_create(unsigned cpus, const struct piece *pieces, size_t n)
+static void vm_create_from(const char *fmt, unsigned cpus, const struct piece *pieces, size_t n)
 {
 	struct axvm *vm = &fx->vm;
 	char text[2048], err[AXVM_ERR_MAX];
@@ -487,7 +728,7 @@ static void vm_create(unsigned cpus, const struct piece *pieces, size_t n)
 	vm->timers = axvm_timers_create();
 	assert_non_null(vm->timers);
 	axvm_hooks_init(vm);
-	snprintf(text, sizeof(text), config_fmt, cpus);
+	snprintf(text, sizeof(text), fmt, cpus);
 	if (axvm_config_parse("t.toml", text, strlen(text), &fx->cfg, err, sizeof(err)) != 0)
 		fail_msg("config: %s", err);
 	vm->cfg = &fx->cfg;
@@ -516,6 +757,11 @@ static void vm_create(unsigned cpus, const struct piece *pieces, size_t n)
 	for (uint32_t i = 1; i < cpus; i++)
 		if (vm->accel->vcpu_set_waiting(&vm->vcpus[i], err, sizeof(err)) != 0)
 			fail_msg("set_waiting: %s", err);
+}
+
+static void vm_create(unsigned cpus, const struct piece *pieces, size_t n)
+{
+	vm_create_from(config_fmt, cpus, pieces, n);
 }
 
 #define WATCHDOG_SECONDS 10
@@ -766,6 +1012,114 @@ static void test_interrupt_at_el1t_stops_vm(void **state)
 	assert_int_equal(stat(&tcg(0)->stats.irqs), 0);
 }
 
+static uint64_t host_mmio_read32(uint64_t gpa)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(ax_devices_handle_mmio_read(fx->vm.devices, 0, gpa, 4, &v), AX_OK);
+	return v;
+}
+
+static uint64_t host_sysreg_read(uint32_t vcpu, ax_sysreg_t reg)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(ax_devices_handle_sysreg_read(fx->vm.devices, vcpu, reg, 8, &v), AX_OK);
+	return v;
+}
+
+static void test_gicv3_sysregs(void **state)
+{
+	const struct piece p[] = { PIECE(MAIN_AT, gicv3_sysregs_main) };
+	struct ax_irq_ack_stats st;
+
+	(void)state;
+	vm_create_from(config_gicv3_fmt, GICV3_CPUS, p, 1);
+	assert_int_equal(vm_run(), 0);
+	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 0");
+	assert_int_equal(data64(0x00), 7);    /* ICC_SRE_EL1: SRE, DFB, DIB */
+	assert_int_equal(data64(0x08), 0xf0); /* ICC_PMR_EL1 read back */
+	assert_int_equal(data64(0x10), 1);    /* ICC_IGRPEN1_EL1, back to back with ... */
+	assert_int_equal(data64(0x18), 0xf0); /* ... ICC_PMR_EL1 */
+	assert_int_equal(data64(0x20), 7);    /* first in a branch target's block */
+	assert_int_equal(data64(0x28), 100);  /* loop iterations */
+	assert_int_equal(data64(0x30), 0xf0); /* PMR after 100 reads and writes */
+	assert_int_equal(data64(0x38), 1);    /* IGRPEN1 before a branch */
+	/* every add after an access ran exactly once: 9 + 1 + 2 x 100 + 1, no 100s */
+	assert_int_equal(data64(0x40), 9 + 1 + 200 + 1);
+	assert_int_equal(data64(0x48), 0x40200000u); /* MRS to XZR left SP alone */
+	/* the writes reached the model: vCPU 0's CPU interface, not vCPU 1's */
+	assert_int_equal(host_sysreg_read(0, AX_GICV3_ICC_PMR), 0xf0);
+	assert_int_equal(host_sysreg_read(0, AX_SYSREG_ARM64(3, 0, 12, 12, 7)), 1);
+	assert_int_equal(host_sysreg_read(1, AX_GICV3_ICC_PMR), 0);
+	assert_int_equal(host_sysreg_read(1, AX_SYSREG_ARM64(3, 0, 12, 12, 7)), 0);
+	/* each access went through the hook once: 10 + 2 x 100 + 1 */
+	assert_int_equal(stat(&tcg(0)->stats.sysreg), 10 + 200 + 1);
+	assert_int_equal(stat(&tcg(0)->stats.hypercalls), 1);
+	assert_int_equal(stat(&tcg(0)->stats.irqs), 0);
+	assert_int_equal(tcg(0)->sysreg_undef.pending, false);
+	/* no IAR read, so nothing acknowledged */
+	assert_int_equal(ax_devices_irq_ack_stats(fx->vm.devices, 0, &st), AX_OK);
+	assert_int_equal(st.sgi + st.ppi + st.spi + st.spurious, 0);
+}
+
+static void test_gicv3_timer_and_sgi(void **state)
+{
+	const struct piece p[] = { PIECE(MAIN_AT, gicv3_irq_main),
+				   PIECE(VBAR_AT + 0x280, gicv3_irq_irq) };
+	struct ax_irq_ack_stats st;
+	uint64_t n;
+
+	(void)state;
+	vm_create_from(config_gicv3_fmt, GICV3_CPUS, p, 2);
+	assert_int_equal(vm_run(), 0);
+	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 0");
+	/* the redistributor started asleep and woke */
+	assert_int_equal(data32(0x60), 0x6); /* ProcessorSleep | ChildrenAsleep */
+	assert_int_equal(data32(0x64), 0);
+	/* GICD_CTLR: EnableGrp1 as written, ARE and DS read as one */
+	assert_int_equal(data32(0x68), 0x52);
+	/* exactly GICV3_IRQS timer interrupts and one SGI, each acknowledged as itself */
+	assert_int_equal(data32(0x00), GICV3_IRQS);
+	assert_int_equal(data32(0x04), 1);
+	assert_int_equal(data32(0x08), 0); /* every timer ELR_EL1 inside the loop */
+	assert_int_equal(data32(0x0c), 0); /* every SPSR_EL1 with I clear */
+	assert_int_equal(data32(0x10), 0); /* every IAR was 27 or 5 */
+	assert_int_equal(data32(0x30), 5); /* the last one: the SGI */
+	assert_int_equal(data64(0x20) & ~(uint64_t)ARM64_PSTATE_NZCV,
+			 ARM64_PSTATE_EL1h | ARM64_PSTATE_D | ARM64_PSTATE_A | ARM64_PSTATE_F);
+	/* the SGI was pending when unmasked: taken at the first instruction after */
+	assert_int_equal(data64(0x38), INSN_ADDR(MAIN_AT, GICV3_POLL));
+	assert_int_equal(data64(0x58), 1);
+	assert_int_equal(data64(0x18), INSN_ADDR(MAIN_AT, GICV3_POLL)); /* the last entry's */
+	/* no lost or replayed instruction across the entries and ERETs */
+	n = data64(0x40);
+	assert_true(n >= GICV3_IRQS);
+	assert_int_equal(data64(0x48), n * (n + 1) / 2);
+	assert_int_equal(data64(0x50), n * (n + 1) / 2);
+	/* every acknowledge was ended: idle running priority; the timer off */
+	assert_int_equal(data32(0x70), 0xff);
+	assert_int_equal(data32(0x74), 0);
+	/* the --stats counters of the CPU interface: exact */
+	assert_int_equal(ax_devices_irq_ack_stats(fx->vm.devices, 0, &st), AX_OK);
+	assert_int_equal(st.ppi, GICV3_IRQS);
+	assert_int_equal(st.sgi, 1);
+	assert_int_equal(st.spi, 0);
+	assert_int_equal(st.spurious, 0);
+	assert_int_equal(ax_devices_irq_ack_stats(fx->vm.devices, 1, &st), AX_OK);
+	assert_int_equal(st.sgi + st.ppi + st.spi + st.spurious, 0);
+	assert_int_equal(stat(&tcg(0)->stats.irqs), GICV3_IRQS + 1);
+	/* 5 set-up MSRs, IAR + timer + EOIR per timer interrupt, SGI1R, IAR + EOIR,
+	 * RPR and CNTV_CTL_EL0 */
+	assert_int_equal(stat(&tcg(0)->stats.sysreg), 5 + 3 * GICV3_IRQS + 1 + 2 + 2);
+	/* the SGI went to vCPU 0 only (target list bit 0): nothing pending anywhere,
+	 * nothing active */
+	assert_int_equal(host_mmio_read32(GICR_BASE + 0x10200), 0);
+	assert_int_equal(host_mmio_read32(GICR_BASE + 0x10300), 0);
+	assert_int_equal(host_mmio_read32(GICR_BASE + 0x20000 + 0x10200), 0);
+	assert_int_equal(stat(&tcg(1)->stats.irqs), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -775,6 +1129,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wfi_masked_wakes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_exceptions_stop_vm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupt_at_el1t_stops_vm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gicv3_sysregs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gicv3_timer_and_sgi, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
