@@ -166,7 +166,17 @@ const char *tcg_engine_version(void);
 void tcg_engine_lock(struct tcg_vcpu *t);
 void tcg_engine_unlock(struct tcg_vcpu *t);
 
+/* One hook of an engine: UC_HOOK_* type, callback, and for UC_HOOK_INSN the instruction. */
+struct tcg_hook_spec {
+	int type;
+	void *callback;
+	int insn; /* -1: not an instruction hook */
+};
+
 /* tcg_vcpu.c */
+/* Adds hooks with t as their user data (into t->hooks); -1 with err naming the failing one. */
+int tcg_add_hooks(struct tcg_vcpu *t, const struct tcg_hook_spec *specs, size_t n, char *err,
+		  size_t err_len);
 int tcg_vcpu_create(struct axvm_vcpu *vcpu, char *err, size_t err_len);
 void tcg_vcpu_destroy(struct axvm_vcpu *vcpu);
 int tcg_vcpu_set_state(struct axvm_vcpu *vcpu, const struct x86_boot_state *s, char *err,

@@ -370,23 +370,15 @@ static void interrupt_hook(uc_engine *uc, uint32_t intno, void *user)
 
 static int arm64_add_hooks(struct tcg_vcpu *t, char *err, size_t err_len)
 {
-	uc_hook h;
+	static const struct tcg_hook_spec hooks[] = {
+		{ UC_HOOK_INSN, (void *)mrs_hook, UC_ARM64_INS_MRS },
+		{ UC_HOOK_INSN, (void *)msr_hook, UC_ARM64_INS_MSR },
+		{ UC_HOOK_INTR, (void *)interrupt_hook, -1 },
+	};
 
-	if (uc_hook_add(t->uc, &h, UC_HOOK_INSN, (void *)mrs_hook, t, 1, 0, UC_ARM64_INS_MRS) !=
-	    UC_ERR_OK)
-		goto fail;
-	t->hooks[t->nr_hooks++] = h;
-	if (uc_hook_add(t->uc, &h, UC_HOOK_INSN, (void *)msr_hook, t, 1, 0, UC_ARM64_INS_MSR) !=
-	    UC_ERR_OK)
-		goto fail;
-	t->hooks[t->nr_hooks++] = h;
-	if (uc_hook_add(t->uc, &h, UC_HOOK_INTR, (void *)interrupt_hook, t, 1, 0) != UC_ERR_OK)
-		goto fail;
-	t->hooks[t->nr_hooks++] = h;
+	if (tcg_add_hooks(t, hooks, sizeof(hooks) / sizeof(hooks[0]), err, err_len) != 0)
+		return -1;
 	return enable_aarch64_els(t, err, err_len);
-fail:
-	snprintf(err, err_len, "vCPU %u: TCG: adding the arm64 hooks failed", t->vcpu->id);
-	return -1;
 }
 
 static enum ax_err mark_claimed(const struct ax_device_info *info, void *arg)

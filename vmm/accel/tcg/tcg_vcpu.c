@@ -206,6 +206,29 @@ static int map_memory(struct tcg_vcpu *t, char *err, size_t err_len)
 	return 0;
 }
 
+int tcg_add_hooks(struct tcg_vcpu *t, const struct tcg_hook_spec *specs, size_t n, char *err,
+		  size_t err_len)
+{
+	for (size_t i = 0; i < n; i++) {
+		uc_err e = UC_ERR_NOMEM; /* no room left in t->hooks */
+		uc_hook h;
+
+		if (t->nr_hooks < sizeof(t->hooks) / sizeof(t->hooks[0]))
+			e = specs[i].insn >= 0
+				    ? uc_hook_add(t->uc, &h, specs[i].type, specs[i].callback, t, 1,
+						  0, specs[i].insn)
+				    : uc_hook_add(t->uc, &h, specs[i].type, specs[i].callback, t, 1,
+						  0);
+		if (e != UC_ERR_OK) {
+			snprintf(err, err_len, "vCPU %u: TCG: adding %s hook %zu failed: %s",
+				 t->vcpu->id, t->arch->name, i, uc_strerror(e));
+			return -1;
+		}
+		t->hooks[t->nr_hooks++] = h;
+	}
+	return 0;
+}
+
 /* The engine, made on first need: its mode follows the first start state. */
 static int open_engine(struct tcg_vcpu *t, const struct tcg_arch *arch, uc_mode mode,
 		       bool real_mode, char *err, size_t err_len)

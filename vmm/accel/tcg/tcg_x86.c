@@ -513,29 +513,17 @@ static void interrupt_hook(uc_engine *uc, uint32_t intno, void *user)
 
 int tcg_x86_add_hooks(struct tcg_vcpu *t, char *err, size_t err_len)
 {
-	uc_hook h;
+	static const struct tcg_hook_spec hooks[] = {
+		{ UC_HOOK_INSN, (void *)port_in, UC_X86_INS_IN },
+		{ UC_HOOK_INSN, (void *)port_out, UC_X86_INS_OUT },
+		{ UC_HOOK_INTR, (void *)interrupt_hook, -1 },
+	};
+	static const struct tcg_hook_spec cpuid = { UC_HOOK_INSN, (void *)cpuid_hook,
+						    UC_X86_INS_CPUID };
 
-	if (uc_hook_add(t->uc, &h, UC_HOOK_INSN, (void *)port_in, t, 1, 0, UC_X86_INS_IN) !=
-	    UC_ERR_OK)
-		goto fail;
-	t->hooks[t->nr_hooks++] = h;
-	if (uc_hook_add(t->uc, &h, UC_HOOK_INSN, (void *)port_out, t, 1, 0, UC_X86_INS_OUT) !=
-	    UC_ERR_OK)
-		goto fail;
-	t->hooks[t->nr_hooks++] = h;
-	if (uc_hook_add(t->uc, &h, UC_HOOK_INTR, (void *)interrupt_hook, t, 1, 0) != UC_ERR_OK)
-		goto fail;
-	t->hooks[t->nr_hooks++] = h;
-	if (t->cpuid1_valid) {
-		if (uc_hook_add(t->uc, &h, UC_HOOK_INSN, (void *)cpuid_hook, t, 1, 0,
-				UC_X86_INS_CPUID) != UC_ERR_OK)
-			goto fail;
-		t->hooks[t->nr_hooks++] = h;
-	}
-	return 0;
-fail:
-	snprintf(err, err_len, "vCPU %u: TCG: adding the x86 hooks failed", t->vcpu->id);
-	return -1;
+	if (tcg_add_hooks(t, hooks, sizeof(hooks) / sizeof(hooks[0]), err, err_len) != 0)
+		return -1;
+	return t->cpuid1_valid ? tcg_add_hooks(t, &cpuid, 1, err, err_len) : 0;
 }
 
 /* The block hook's address is linear; EIP/RIP is exact in x86 hooks, so it is not needed. */
