@@ -257,11 +257,22 @@ bench-peer: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 
 # --- demo guest (guest/x86/): freestanding 32-bit x86, multiboot v1 --------
 # Built with the host gcc (-m32, no libc, no libgcc: the guest avoids 64-bit division).
+# guest/common/ (code both guests share, see its README) is compiled once per guest,
+# into $(BUILD)/guest/x86/common/ here; its arch headers (cpu.h, deadline.h, div64.h)
+# come from guest/x86/, which is searched first.
+GUEST_COMMON_SRCS := $(sort $(wildcard guest/common/*.c))
 GUEST_SRCS   := $(sort $(wildcard guest/x86/*.c guest/x86/*.S))
-GUEST_OBJS   := $(patsubst guest/%,$(BUILD)/guest/%.o,$(GUEST_SRCS))
+GUEST_OBJS   := $(patsubst guest/%,$(BUILD)/guest/%.o,$(GUEST_SRCS)) \
+                $(patsubst guest/common/%,$(BUILD)/guest/x86/common/%.o,$(GUEST_COMMON_SRCS))
 GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 $(WARN) -O2 -g -ffreestanding -nostdinc \
-                -isystem $(shell $(CC) -print-file-name=include) -Iguest/x86 -fno-pic -fno-pie \
-                -fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only
+                -isystem $(shell $(CC) -print-file-name=include) -Iguest/x86 -Iguest/common \
+                -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+                -mgeneral-regs-only
+
+$(BUILD)/guest/x86/common/%.c.o: guest/common/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/guest/%.c.o: guest/%.c
 	@mkdir -p $(@D)
@@ -285,16 +296,23 @@ guest: $(GUEST_ELF)
 # Built with Debian's cross compiler; objcopy makes the raw Image (its header is
 # in entry.S), which axvm's Image loader places like a Linux kernel.
 ARM_CROSS      ?= aarch64-linux-gnu-
+# guest/common/ is compiled again here, into $(BUILD)/guest/arm64/common/.
 ARM_GUEST_SRCS := $(sort $(wildcard guest/arm64/*.c guest/arm64/*.S))
-ARM_GUEST_OBJS := $(patsubst guest/%,$(BUILD)/guest/%.o,$(ARM_GUEST_SRCS))
+ARM_GUEST_OBJS := $(patsubst guest/%,$(BUILD)/guest/%.o,$(ARM_GUEST_SRCS)) \
+                  $(patsubst guest/common/%,$(BUILD)/guest/arm64/common/%.o,$(GUEST_COMMON_SRCS))
 ARM_GUEST_ELF  := $(BUILD)/guest/arm64/demo-guest.elf
 ARM_GUEST_CFLAGS = -std=gnu11 $(WARN) -O2 -g -ffreestanding -nostdinc \
                 -isystem $(shell $(ARM_CROSS)gcc -print-file-name=include 2>/dev/null) \
-                -Iguest/arm64 -fno-pic -fno-pie -fno-stack-protector \
+                -Iguest/arm64 -Iguest/common -fno-pic -fno-pie -fno-stack-protector \
                 -fno-asynchronous-unwind-tables -mgeneral-regs-only -mstrict-align \
                 -mno-outline-atomics
 
 $(BUILD)/guest/arm64/%.c.o: guest/arm64/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(ARM_CROSS)gcc $(ARM_GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/guest/arm64/common/%.c.o: guest/common/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(ARM_CROSS)gcc $(ARM_GUEST_CFLAGS) -MMD -MP -c $< -o $@

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "multiboot.h"
 
-#include "string.h"
-
 const char *multiboot_cmdline(uint32_t magic, const struct multiboot_info *info)
 {
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC || !info)
@@ -10,28 +8,4 @@ const char *multiboot_cmdline(uint32_t magic, const struct multiboot_info *info)
 	if (!(info->flags & MULTIBOOT_INFO_CMDLINE) || info->cmdline == 0)
 		return "";
 	return (const char *)(uintptr_t)info->cmdline;
-}
-
-bool cmdline_option(const char *cmdline, const char *key, const char **value, size_t *len)
-{
-	size_t key_len = strlen(key);
-	const char *p = cmdline;
-
-	while (*p) {
-		const char *word;
-		size_t word_len = 0;
-
-		while (*p == ' ')
-			p++;
-		word = p;
-		while (p[word_len] && p[word_len] != ' ')
-			word_len++;
-		if (word_len > key_len && word[key_len] == '=' && memcmp(word, key, key_len) == 0) {
-			*value = word + key_len + 1;
-			*len = word_len - key_len - 1;
-			return true;
-		}
-		p += word_len;
-	}
-	return false;
 }

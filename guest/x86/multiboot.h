@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The multiboot v1 information structure (the fields the guest reads) and the command line. */
+/* The multiboot v1 information structure (the fields the guest reads) and its command line. */
 #ifndef GUEST_MULTIBOOT_H
 #define GUEST_MULTIBOOT_H
 
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
+
+#include "cmdline.h" /* cmdline_option(), for the users of multiboot_cmdline() */
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2BADB002u
 
@@ -22,11 +22,5 @@ struct multiboot_info {
 
 /* The command line, or "" when the loader passed none. */
 const char *multiboot_cmdline(uint32_t magic, const struct multiboot_info *info);
-
-/*
- * Finds `key=value` among the space-separated words of `cmdline`; points
- * value at the value and sets len to its length (not terminated). False when absent.
- */
-bool cmdline_option(const char *cmdline, const char *key, const char **value, size_t *len);
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "virtio_console.h"
 
-#include "timer.h"
 #include "cpu.h"
+#include "deadline.h"
 #include "format.h"
 #include "string.h"
 
@@ -30,7 +30,7 @@ bool virtio_console_write(struct virtio_console *con, const char *text, uint32_t
 {
 	struct virtq_buffer buf = { transmit_buffer, len, false };
 	struct virtq_used_elem used;
-	uint64_t deadline = timer_deadline_ms(VIRTIO_CONSOLE_TIMEOUT_MS);
+	uint64_t deadline = deadline_ms(VIRTIO_CONSOLE_TIMEOUT_MS);
 
 	if (len > VIRTIO_CONSOLE_TX_MAX)
 		len = buf.len = VIRTIO_CONSOLE_TX_MAX;
@@ -38,7 +38,7 @@ bool virtio_console_write(struct virtio_console *con, const char *text, uint32_t
 	virtqueue_add_chain(&con->transmitq, &buf, 1);
 	virtio_mmio_notify(&con->mmio, VIRTIO_CONSOLE_TRANSMITQ);
 	while (!virtqueue_pop_used(&con->transmitq, &used)) {
-		if (timer_expired(deadline)) {
+		if (deadline_expired(deadline)) {
 			snprintf(con->mmio.error, sizeof(con->mmio.error),
 				 "transmit buffer not returned within %u ms, Status 0x%x",
 				 VIRTIO_CONSOLE_TIMEOUT_MS,

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The command line (the DTB's /chosen bootargs): space-separated key=value words. */
+/*
+ * The command line (multiboot's on x86, the DTB's /chosen bootargs on arm64):
+ * space-separated key=value words.
+ */
 #ifndef GUEST_CMDLINE_H
 #define GUEST_CMDLINE_H
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "virtio_blk.h"
 
-#include "timer.h"
 #include "cpu.h"
+#include "deadline.h"
 
 /* Generous: a file-backed request takes microseconds. */
 #define VIRTIO_BLK_POLL_TIMEOUT_MS 2000u
@@ -62,9 +62,9 @@ struct virtio_blk_completion virtio_blk_take_completion(struct virtio_blk *blk)
 
 struct virtio_blk_completion virtio_blk_wait_polled(struct virtio_blk *blk, uint32_t timeout_ms)
 {
-	uint64_t deadline = timer_deadline_ms(timeout_ms);
+	uint64_t deadline = deadline_ms(timeout_ms);
 
-	while (!virtqueue_has_used(&blk->vq) && !timer_expired(deadline))
+	while (!virtqueue_has_used(&blk->vq) && !deadline_expired(deadline))
 		cpu_relax();
 	/* The device may also have raised its interrupt line: lower it. */
 	virtio_mmio_ack_interrupts(&blk->mmio);

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "virtio_mmio.h"
 
-#include "clock.h"
 #include "cpu.h"
+#include "deadline.h"
 #include "format.h"
 
 #define VIRTIO_RESET_TIMEOUT_MS	    1000u
 #define VIRTIO_CONFIG_READ_ATTEMPTS 16u
+
+/* The high half of a ring's address: 0 on a 32-bit guest (widened before the shift). */
+static uint32_t high32(const volatile void *p)
+{
+	return (uint32_t)((uint64_t)(uintptr_t)p >> 32);
+}
 
 uint32_t virtio_mmio_read(const struct virtio_mmio_device *dev, uint32_t reg)
 {
@@ -55,12 +61,12 @@ static bool fail(struct virtio_mmio_device *dev, const char *what, uint32_t valu
 
 bool virtio_mmio_reset(struct virtio_mmio_device *dev)
 {
-	uint64_t deadline = clock_deadline_ms(VIRTIO_RESET_TIMEOUT_MS);
+	uint64_t deadline = deadline_ms(VIRTIO_RESET_TIMEOUT_MS);
 	uint32_t s;
 
 	virtio_mmio_write(dev, VIRTIO_MMIO_STATUS, 0);
 	while ((s = status(dev)) != 0) {
-		if (clock_expired(deadline)) {
+		if (deadline_expired(deadline)) {
 			snprintf(dev->error, sizeof(dev->error), "Status still 0x%x after reset",
 				 s);
 			return false;
@@ -139,11 +145,11 @@ bool virtio_mmio_setup_queue(struct virtio_mmio_device *dev, uint32_t index, str
 	virtqueue_init(vq, mem, (uint16_t)size);
 	virtio_mmio_write(dev, VIRTIO_MMIO_QUEUE_NUM, size);
 	virtio_mmio_write(dev, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(uintptr_t)vq->desc);
-	virtio_mmio_write(dev, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+	virtio_mmio_write(dev, VIRTIO_MMIO_QUEUE_DESC_HIGH, high32(vq->desc));
 	virtio_mmio_write(dev, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(uintptr_t)vq->avail);
-	virtio_mmio_write(dev, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
+	virtio_mmio_write(dev, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, high32(vq->avail));
 	virtio_mmio_write(dev, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(uintptr_t)vq->used);
-	virtio_mmio_write(dev, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
+	virtio_mmio_write(dev, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, high32(vq->used));
 	memory_barrier();
 	virtio_mmio_write(dev, VIRTIO_MMIO_QUEUE_READY, 1);
 	if (virtio_mmio_read(dev, VIRTIO_MMIO_QUEUE_READY) != 1)
