@@ -27,20 +27,6 @@ void guest_main(uint64_t dtb) __attribute__((noreturn));
 
 static struct dtb_info dtb_info;
 
-static const char *option(const char *cmdline, const char *key, const char *fallback, char *buf)
-{
-	const char *value;
-	size_t len;
-
-	if (!cmdline_option(cmdline, key, &value, &len))
-		return fallback;
-	if (len >= WORD_MAX)
-		len = WORD_MAX - 1;
-	memcpy(buf, value, len);
-	buf[len] = '\0';
-	return buf;
-}
-
 static int run_default_checks(uint64_t dtb, unsigned gic, bool gic_ok, const char *gic_why)
 {
 	unsigned failed;
@@ -71,7 +57,7 @@ void guest_main(uint64_t dtb)
 	timer_init();
 	dtb_read(dtb, &dtb_info);
 	cmdline = dtb_info.bootargs;
-	mode = option(cmdline, "mode", "default", mode_buf);
+	mode = cmdline_word(cmdline, "mode", "default", mode_buf, sizeof(mode_buf));
 	gic = gic_detect();
 	if (gic)
 		gic_dist_init();

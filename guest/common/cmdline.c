@@ -26,3 +26,18 @@ bool cmdline_option(const char *cmdline, const char *key, const char **value, si
 	}
 	return false;
 }
+
+const char *cmdline_word(const char *cmdline, const char *key, const char *fallback, char *buf,
+			 size_t size)
+{
+	const char *value;
+	size_t len;
+
+	if (!cmdline_option(cmdline, key, &value, &len))
+		return fallback;
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, value, len);
+	buf[len] = '\0';
+	return buf;
+}

@@ -12,4 +12,11 @@
 /* Finds `key=value`; points value at it and sets len (not terminated). False when absent. */
 bool cmdline_option(const char *cmdline, const char *key, const char **value, size_t *len);
 
+/*
+ * Copies option `key`'s value into buf (NUL-terminated, truncated to size - 1
+ * characters) and returns buf, or returns `fallback` when absent. size > 0.
+ */
+const char *cmdline_word(const char *cmdline, const char *key, const char *fallback, char *buf,
+			 size_t size);
+
 #endif

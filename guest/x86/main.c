@@ -34,21 +34,6 @@
 
 void guest_main(uint32_t magic, const struct multiboot_info *info) __attribute__((noreturn));
 
-/* Copies option `key`'s value into buf (truncated), or `fallback` when absent. */
-static const char *option(const char *cmdline, const char *key, const char *fallback, char *buf)
-{
-	const char *value;
-	size_t len;
-
-	if (!cmdline_option(cmdline, key, &value, &len))
-		return fallback;
-	if (len >= WORD_MAX)
-		len = WORD_MAX - 1;
-	memcpy(buf, value, len);
-	buf[len] = '\0';
-	return buf;
-}
-
 static int run_default_checks(void)
 {
 	unsigned failed;
@@ -73,8 +58,9 @@ static int run_default_checks(void)
 static int run_bench(const char *cmdline)
 {
 	char target_buf[WORD_MAX], count_buf[WORD_MAX];
-	const char *target = option(cmdline, "target", "noop", target_buf);
-	const char *count_text = option(cmdline, "count", NULL, count_buf);
+	const char *target =
+		cmdline_word(cmdline, "target", "noop", target_buf, sizeof(target_buf));
+	const char *count_text = cmdline_word(cmdline, "count", NULL, count_buf, sizeof(count_buf));
 	uint32_t count = BENCH_DEFAULT_COUNT;
 
 	if (count_text && !parse_u32(count_text, strlen(count_text), &count)) {
@@ -88,7 +74,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 {
 	const char *cmdline = multiboot_cmdline(magic, info);
 	char mode_buf[WORD_MAX];
-	const char *mode = option(cmdline, "mode", "default", mode_buf);
+	const char *mode = cmdline_word(cmdline, "mode", "default", mode_buf, sizeof(mode_buf));
 	bool lapic_ok, clock_ok;
 	int status;
 
