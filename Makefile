@@ -139,7 +139,7 @@ $(BUILD)/axdevice.pc: Makefile
 	  'Name: axdevice' 'Description: Device emulation library for hypervisors' \
 	  'Version: $(VERSION)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -laxdevice' > $@
 
-install: all
+install: $(BUILD)/libaxdevice.a $(BUILD)/libaxdevice.so $(BUILD)/axdevice.pc
 	install -d $(DESTDIR)$(PREFIX)/include/axdevice $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/axdevice/
 	install -m 644 $(BUILD)/libaxdevice.a $(DESTDIR)$(PREFIX)/lib/
