@@ -63,4 +63,50 @@ struct ax_block_backend {
 	enum ax_err (*submit)(void *ctx, struct ax_block_request *req);
 };
 
+/*
+ * Network (virtio-net). Every frame crosses with the 12-byte virtio-net
+ * header in front (virtio 1.2 §5.1.6 with VIRTIO_F_VERSION_1: flags,
+ * gso_type, hdr_len, gso_size, csum_start, csum_offset, num_buffers; all
+ * little-endian), which is exactly what a Linux tap with IFF_VNET_HDR and
+ * TUNSETVNETHDRSZ 12 reads and writes: checksum and segmentation offloads
+ * pass through as the header says, and nothing here computes a checksum or
+ * segments a frame.
+ */
+#define AX_NET_HDR_LEN	 12u
+#define AX_NET_MAX_FRAME 65550u /* 64 KiB GSO frame + Ethernet header + VLAN tag */
+#define AX_NET_MIN_MTU	 68u
+#define AX_NET_MAX_MTU	 65535u
+
+/* Offloads, both directions (the TUN_F_* meaning of TUNSETOFFLOAD for the guest side). */
+#define AX_NET_OFFLOAD_CSUM    (1u << 0) /* partial checksums (csum_start/offset) */
+#define AX_NET_OFFLOAD_TSO4    (1u << 1)
+#define AX_NET_OFFLOAD_TSO6    (1u << 2)
+#define AX_NET_OFFLOAD_TSO_ECN (1u << 3)
+
+struct ax_net_backend {
+	void *ctx;
+	uint8_t mac[6]; /* the device's address (VIRTIO_NET_F_MAC) */
+	uint16_t mtu;	/* 0: no VIRTIO_NET_F_MTU offered; else 68..65535 */
+	/* What the backend takes from the guest (HOST_* / CSUM features offered) and what it
+	 * may hand to the guest (GUEST_* features offered): AX_NET_OFFLOAD_* bits. */
+	uint32_t host_offloads;
+	uint32_t guest_offloads;
+	/*
+	 * One TX frame, header first, as iovecs into guest memory; called with the device's
+	 * lock held, synchronously: the frame is gone (sent or copied) when it returns OK.
+	 * WouldBlock: the backend is full; the device keeps the frame, stops transmitting and
+	 * starts again at ax_virtio_net_tx_resume() (or the guest's next notify). Any other
+	 * error: the frame is dropped and counted. Must not call back into the device.
+	 */
+	enum ax_err (*transmit)(void *ctx, const struct ax_iovec *iov, uint32_t iovcnt);
+	/* Optional: the guest accepted these offloads (AX_NET_OFFLOAD_*, guest side) at
+	 * DRIVER_OK or a control-queue change; the backend makes its host side match
+	 * (TUNSETOFFLOAD). Called with the device's lock held. */
+	void (*set_offloads)(void *ctx, uint32_t guest_offloads);
+	/* Optional: receive buffers appeared after ax_virtio_net_rx_begin() said WouldBlock:
+	 * try again (wake the I/O thread). Called with the device's lock held; must not call
+	 * back into the device. */
+	void (*rx_ready)(void *ctx);
+};
+
 #endif

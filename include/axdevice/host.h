@@ -97,6 +97,7 @@ struct ax_host_hooks {
 	/* Backends bound to a device's config name; NULL when there is none. */
 	const struct ax_char_backend *(*char_backend)(void *ctx, const char *name);
 	const struct ax_block_backend *(*block_backend)(void *ctx, const char *name);
+	const struct ax_net_backend *(*net_backend)(void *ctx, const char *name);
 };
 
 #endif
