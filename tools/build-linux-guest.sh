@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Assembles an unmodified Debian Linux guest from Debian packages only:
 #   OUTDIR/vmlinuz        the kernel of linux-image-<version>-cloud-amd64
-#   OUTDIR/initramfs.gz   cpio newc + gzip: busybox-static, the virtio modules,
+#   OUTDIR/initramfs.gz   cpio newc + gzip: busybox-static (every applet linked,
+#                         ip, ping, nc and md5sum among them), the virtio
+#                         modules (/lib/modules/order, loaded at every boot),
+#                         virtio_net and its dependencies (/lib/modules/order-net,
+#                         loaded by /init for axtest=net only),
 #                         tests/linux/init.sh as /init and tests/linux/axinit.c,
 #                         built here with the host's gcc, as /axinit (the same
 #                         test without SIMD instructions; booted with
@@ -29,6 +33,10 @@ AXINIT_SRC=$here/tests/linux/axinit.c
 # module's own .modinfo "depends=") are added ahead of them. virtio_console
 # gives /dev/hvc0 where the machine has a virtio console (axvm's test).
 MODULES=(virtio_ring virtio virtio_mmio virtio_blk virtio_console)
+# virtio_net (tests/linux/net.sh, bench/peer-net.sh) and what it needs beyond
+# MODULES (failover, net_failover): a list of its own, so the block tests and
+# /axinit (which loads /lib/modules/order) boot exactly as before.
+NET_MODULES=(virtio_net)
 # Host packages: qemu-system-x86 (qemu-system-x86_64), qemu-system-common
 # (qemu-storage-daemon in Debian 12), qemu-utils (qemu-img), busybox-static,
 # cpio, gcc and binutils (objdump) for /axinit.
@@ -87,7 +95,7 @@ fi
 if [ -z "$kver" ] || [ "$kver" = "(none)" ]; then skip "no candidate version of $kpkg"; fi
 bbver=$(dpkg-query -W -f='${Version}' busybox-static)
 
-stamp="kernel=$kpkg=$kver busybox=$bbver modules=${MODULES[*]}
+stamp="kernel=$kpkg=$kver busybox=$bbver modules=${MODULES[*]} net=${NET_MODULES[*]}
 init=$(sha256sum "$INIT_SRC" | cut -d' ' -f1)
 axinit=$(sha256sum "$AXINIT_SRC" | cut -d' ' -f1) gcc=$(gcc -dumpfullversion 2>/dev/null || echo unknown)
 script=$(sha256sum "$0" | cut -d' ' -f1)"
@@ -181,6 +189,10 @@ add_module() { # depth-first: dependencies first
 	order+=("$m")
 }
 for m in "${MODULES[@]}"; do add_module "$m"; done
+nbase=${#order[@]}
+for m in "${NET_MODULES[@]}"; do add_module "$m"; done
+base_order=("${order[@]:0:nbase}")
+net_order=("${order[@]:nbase}")
 
 # --- the initramfs ----------------------------------------------------------
 root=$tmp/root
@@ -191,10 +203,14 @@ for a in $(/bin/busybox --list); do
 	[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
 done
 ln -s bin "$root/sbin"
-for m in "${order[@]}"; do
-	# the guest's busybox insmod takes uncompressed modules
+# the guest's busybox insmod takes uncompressed modules
+for m in "${base_order[@]}"; do
 	ko_plain "${kofile[$m]}" >"$root/lib/modules/$m.ko"
 	echo "$m" >>"$root/lib/modules/order"
+done
+for m in "${net_order[@]}"; do
+	ko_plain "${kofile[$m]}" >"$root/lib/modules/$m.ko"
+	echo "$m" >>"$root/lib/modules/order-net"
 done
 install -m 755 "$INIT_SRC" "$root/init"
 install -m 755 "$tmp/axinit" "$root/axinit"
@@ -208,4 +224,4 @@ cp "$vmlinuz" "$tmp/vmlinuz"
 mv "$tmp/vmlinuz" "$OUTDIR/vmlinuz"
 mv "$tmp/initramfs.gz" "$OUTDIR/initramfs.gz"
 printf '%s\n' "$stamp" >"$OUTDIR/stamp"
-echo "build-linux-guest: $OUTDIR: $kpkg $kver, modules ${order[*]}" >&2
+echo "build-linux-guest: $OUTDIR: $kpkg $kver, modules ${base_order[*]}, net ${net_order[*]}" >&2
