@@ -18,12 +18,13 @@
 
 #include "log.h"
 
-static bool device_is_block(const struct axvm_config *cfg, const char *device)
+/* The emu type of `device`; a name the config lacks gets a char backend, as a console. */
+static enum ax_emu_type device_type(const struct axvm_config *cfg, const char *device)
 {
 	for (unsigned i = 0; i < cfg->nr_emu; i++)
 		if (strcmp(cfg->emu[i].name, device) == 0)
-			return cfg->emu[i].emu_type == AX_EMU_VIRTIO_BLK;
-	return false;
+			return cfg->emu[i].emu_type;
+	return AX_EMU_CONSOLE;
 }
 
 /* Full transfer of an iovec list at `offset`, retrying short and interrupted calls. */
@@ -181,14 +182,32 @@ static int open_block(struct axvm_backend *b, const char *path, bool ro, char *e
 	return 0;
 }
 
-static int open_one(struct axvm_backend *b, const struct axvm_backend_binding *bind, bool block,
-		    char *err, size_t err_len)
+static int open_one(struct axvm_backend *b, const struct axvm_backend_binding *bind,
+		    enum ax_emu_type type, char *err, size_t err_len)
 {
 	const char *spec = bind->spec;
+	bool block = type == AX_EMU_VIRTIO_BLK;
 
 	snprintf(b->device, sizeof(b->device), "%s", bind->device);
 	b->fd = -1;
+	b->tap = NULL;
 	b->chr = (struct ax_char_backend){ .ctx = b, .write = fd_write };
+	if (type == AX_EMU_VIRTIO_NET) {
+		if (strncmp(spec, "tap:", 4) != 0) {
+			snprintf(err, err_len,
+				 "%s: a net device needs \"tap:NAME[,mac=XX:XX:XX:XX:XX:XX]\", "
+				 "not \"%s\"",
+				 b->device, spec);
+			return -1;
+		}
+		b->tap = axvm_tap_open(spec + 4, b->device, err, err_len);
+		return b->tap ? 0 : -1;
+	}
+	if (strncmp(spec, "tap:", 4) == 0) {
+		snprintf(err, err_len, "%s: \"%s\" is for a virtio-net device, and this is none",
+			 b->device, spec);
+		return -1;
+	}
 	if (strncmp(spec, "file:", 5) == 0) {
 		char path[AXVM_SPEC_MAX];
 		size_t n = strlen(spec + 5);
@@ -232,7 +251,7 @@ int axvm_backends_open(struct axvm_backends *b, const struct axvm_config *cfg, c
 		const struct axvm_backend_binding *bind = &cfg->backends[i];
 		struct axvm_backend *item = &b->items[b->nr++];
 
-		if (open_one(item, bind, device_is_block(cfg, bind->device), err, err_len) != 0) {
+		if (open_one(item, bind, device_type(cfg, bind->device), err, err_len) != 0) {
 			axvm_backends_close(b);
 			return -1;
 		}
@@ -242,10 +261,19 @@ int axvm_backends_open(struct axvm_backends *b, const struct axvm_config *cfg, c
 
 void axvm_backends_close(struct axvm_backends *b)
 {
-	for (unsigned i = 0; i < b->nr; i++)
+	for (unsigned i = 0; i < b->nr; i++) {
 		if (b->items[i].fd >= 0 && !b->items[i].is_stdio)
 			close(b->items[i].fd);
+		axvm_tap_close(b->items[i].tap); /* stops its thread first */
+		b->items[i].tap = NULL;
+	}
 	b->nr = 0;
+}
+
+void axvm_backends_unbind(struct axvm_backends *b)
+{
+	for (unsigned i = 0; i < b->nr; i++)
+		axvm_tap_stop(b->items[i].tap);
 }
 
 static const struct axvm_backend *find(const struct axvm_backends *b, const char *device)
@@ -269,6 +297,8 @@ int axvm_backends_format_ops(const struct axvm_backends *b, const char *device, 
 {
 	const struct axvm_backend *item = find(b, device);
 
+	if (item && item->tap)
+		return axvm_tap_format_stats(item->tap, buf, len);
 	if (!item || !item->is_block)
 		return 0;
 	return snprintf(
@@ -282,5 +312,12 @@ const struct ax_char_backend *axvm_backends_char(const struct axvm_backends *b, 
 {
 	const struct axvm_backend *item = find(b, device);
 
-	return item && !item->is_block ? &item->chr : NULL;
+	return item && !item->is_block && !item->tap ? &item->chr : NULL;
+}
+
+const struct ax_net_backend *axvm_backends_net(const struct axvm_backends *b, const char *device)
+{
+	const struct axvm_backend *item = find(b, device);
+
+	return item && item->tap ? axvm_tap_backend(item->tap) : NULL;
 }

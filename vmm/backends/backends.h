@@ -4,6 +4,10 @@
  *   "file:PATH[,ro]"  a disk image for a block device, or an output file for a console
  *   "stdio"           console output to stdout (and input from stdin)
  *   "null"            console output discarded
+ *   "tap:NAME[,mac=XX:XX:XX:XX:XX:XX]"
+ *                     a Linux tap for a virtio-net device (backends/tap.h): attached
+ *                     if it exists, else created; without mac=, 52:54:00 and three
+ *                     bytes hashed from the device name
  */
 #ifndef AXVM_BACKENDS_H
 #define AXVM_BACKENDS_H
@@ -13,13 +17,17 @@
 #include <axdevice/backend.h>
 #include <axdevice/emu_type.h>
 
+#include "backends/tap.h"
 #include "config/vm_config.h"
+
+struct ax_devices;
 
 struct axvm_backend {
 	char device[AX_NAME_MAX];
 	bool is_block;
 	bool is_stdio;
 	int fd;
+	struct axvm_tap *tap; /* a net device's */
 	struct ax_block_backend block;
 	struct ax_char_backend chr;
 	_Atomic unsigned long long ops[AX_BLOCK_WRITE_ZEROES + 1]; /* block requests by op */
@@ -31,21 +39,33 @@ struct axvm_backends {
 };
 
 /*
- * Opens the backend of every binding; `block` tells, per binding, whether
- * its device wants a block backend. -1 with `err` naming the device, the
- * spec and the reason. Nothing stays open on failure.
+ * Opens the backend of every binding, of the kind its device wants (block,
+ * net or char). -1 with `err` naming the device, the spec and the reason.
+ * Nothing stays open on failure.
  */
 int axvm_backends_open(struct axvm_backends *b, const struct axvm_config *cfg, char *err,
 		       size_t err_len);
 void axvm_backends_close(struct axvm_backends *b);
 
+/*
+ * The bind step, once the device set exists: every net backend's I/O thread
+ * starts, delivering to the virtio-net model of its device (found by name).
+ * -1 with `err` if a device is missing or not a virtio-net; the threads
+ * already started keep running until axvm_backends_unbind.
+ */
+int axvm_backends_bind(struct axvm_backends *b, struct ax_devices *set, char *err, size_t err_len);
+/* Stops the backends' I/O threads: before the devices they deliver to go away. */
+void axvm_backends_unbind(struct axvm_backends *b);
+
 const struct ax_block_backend *axvm_backends_block(const struct axvm_backends *b,
 						   const char *device);
 const struct ax_char_backend *axvm_backends_char(const struct axvm_backends *b, const char *device);
+const struct ax_net_backend *axvm_backends_net(const struct axvm_backends *b, const char *device);
 
 /*
  * "reads=N writes=N flushes=N discards=N write_zeroes=N" for a block
- * device's backend; 0 when `device` has none.
+ * device's backend, the tap's counters for a net device's
+ * (axvm_tap_format_stats); 0 when `device` has neither.
  */
 int axvm_backends_format_ops(const struct axvm_backends *b, const char *device, char *buf,
 			     size_t len);
