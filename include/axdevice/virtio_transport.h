@@ -35,7 +35,7 @@
 #include "error.h"
 #include "host.h"
 
-#define AX_VIRTIO_QUEUES_MAX	     2u	   /* queues of any device here (index < this) */
+#define AX_VIRTIO_QUEUES_MAX	     3u	   /* queues of any device here (index < this) */
 #define AX_VIRTIO_BLK_QUEUE_SIZE_MAX 1024u /* ax_virtio_blk_new's largest queue */
 
 struct ax_virtio_dev;

@@ -3,6 +3,7 @@
 #include <axdevice/kind.h>
 
 #include "kinds.h"
+#include "virtio/net.h"
 
 static const struct ax_device_kind builtin_kinds[] = {
 	{ AX_EMU_META, "meta", ax_meta_create },
@@ -10,6 +11,7 @@ static const struct ax_device_kind builtin_kinds[] = {
 	{ AX_EMU_GICD_V2, "gicd-v2", ax_gicd_v2_create },
 	{ AX_EMU_GPPT, "gppt", ax_gppt_create },
 	{ AX_EMU_VIRTIO_BLK, "virtio-blk", ax_virtio_blk_create },
+	{ AX_EMU_VIRTIO_NET, "virtio-net", ax_virtio_net_create },
 	{ AX_EMU_VIRTIO_CONSOLE, "virtio-console", ax_virtio_console_create },
 	{ AX_EMU_LAPIC, "lapic", ax_lapic_create },
 	{ AX_EMU_IOAPIC, "ioapic", ax_ioapic_create },

@@ -52,6 +52,8 @@ bool ax_virtio_dev_accept_features(struct ax_virtio_dev *dev, uint64_t features)
 		       dev->name);
 		return false;
 	}
+	if (dev->ops->validate_features && !dev->ops->validate_features(dev, features))
+		return false;
 	dev->features = features;
 	return true;
 }

@@ -63,6 +63,9 @@ struct ax_virtio_dev;
 struct ax_virtio_dev_ops {
 	/* The driver notified queue `index` (ready, device running). */
 	void (*queue_notify)(struct ax_virtio_dev *dev, uint16_t index);
+	/* Optional: the driver's features are a subset of the offer with VERSION_1; false
+	 * (after logging why) refuses FEATURES_OK, e.g. for a broken feature dependency. */
+	bool (*validate_features)(struct ax_virtio_dev *dev, uint64_t features);
 	/* Optional: a config-space write; default: every field is read-only. */
 	enum ax_err (*config_write)(struct ax_virtio_dev *dev, uint32_t offset, uint32_t width,
 				    uint64_t val);
