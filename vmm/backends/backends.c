@@ -190,6 +190,7 @@ static int open_one(struct axvm_backend *b, const struct axvm_backend_binding *b
 
 	snprintf(b->device, sizeof(b->device), "%s", bind->device);
 	b->fd = -1;
+	b->is_block = b->is_stdio = false;
 	b->tap = NULL;
 	b->chr = (struct ax_char_backend){ .ctx = b, .write = fd_write };
 	if (type == AX_EMU_VIRTIO_NET) {
