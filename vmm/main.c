@@ -11,6 +11,7 @@
 #include "log.h"
 #include "timers.h"
 #include "vhost_user/vhost_user_blk.h"
+#include "vhost_user/vhost_user_net.h"
 #include "vm_arm64.h"
 
 static const char usage[] =
@@ -18,13 +19,17 @@ static const char usage[] =
 	"       axvm check CONFIG.toml [options]  validate the config and build its devices\n"
 	"       axvm vhost-user-blk --socket PATH --disk IMAGE[,ro]\n"
 	"                                         serve our virtio-blk to a vhost-user front end\n"
+	"       axvm vhost-user-net --socket PATH --tap NAME [--mac MAC]\n"
+	"                                         serve our virtio-net over a tap to a vhost-user\n"
+	"                                         front end\n"
 	"       axvm --help\n"
 	"\n"
 	"options:\n"
 	"  --accel NAME         run the vCPUs on auto (the default: KVM where /dev/kvm\n"
 	"                       works, else TCG), kvm or tcg; replaces [base] accel\n"
 	"  --backend NAME=SPEC  bind a backend to device NAME, replacing the config's\n"
-	"                       (SPEC: file:PATH, file:PATH,ro, stdio, null)\n"
+	"                       (SPEC: file:PATH, file:PATH,ro, stdio, null; for a\n"
+	"                       virtio-net device tap:NAME or tap:NAME,mac=XX:XX:XX:XX:XX:XX)\n"
 	"  --cmdline STRING     replace [kernel] cmdline\n"
 	"  --stats              print device, VM-exit and accelerator counters at exit\n"
 	"  --profile FILE       sample guest PCs (1 kHz per vCPU) into FILE\n"
@@ -143,8 +148,11 @@ static int prepare(struct axvm *vm, struct axvm_config *cfg, const struct option
 		goto fail;
 	}
 	axvm_hooks_init(vm);
+	/* backends, the devices over them, then the bind step: the backends' I/O threads
+	 * (taps) start towards their devices (stopped again by axvm_destroy) */
 	if (axvm_backends_open(&vm->backends, cfg, err, sizeof(err)) != 0 ||
-	    axvm_build_devices(vm, err, sizeof(err)) != 0)
+	    axvm_build_devices(vm, err, sizeof(err)) != 0 ||
+	    axvm_backends_bind(&vm->backends, vm->devices, err, sizeof(err)) != 0)
 		goto fail;
 	/* `check` of an arm64 guest's config: what its device tree would say, too (a kernel
 	 * that cannot be read yet is no error for `check`) */
@@ -168,6 +176,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "vhost-user-blk") == 0)
 		return vhost_user_blk_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "vhost-user-net") == 0)
+		return vhost_user_net_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) != 0)
 		return AXVM_STATUS_CONFIG;
 	axvm_init(&vm);

@@ -115,6 +115,11 @@ static const struct ax_block_backend *hook_block_backend(void *ctx, const char *
 	return axvm_backends_block(&((struct axvm *)ctx)->backends, name);
 }
 
+static const struct ax_net_backend *hook_net_backend(void *ctx, const char *name)
+{
+	return axvm_backends_net(&((struct axvm *)ctx)->backends, name);
+}
+
 void axvm_init(struct axvm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -132,6 +137,7 @@ void axvm_hooks_init(struct axvm *vm)
 	vm->hooks.vcpu_startup = hook_vcpu_startup;
 	vm->hooks.char_backend = hook_char_backend;
 	vm->hooks.block_backend = hook_block_backend;
+	vm->hooks.net_backend = hook_net_backend;
 	if (vm->timers) {
 		vm->hooks.now_ns = hook_now_ns;
 		vm->hooks.timer_create = hook_timer_create;
@@ -292,7 +298,8 @@ static uint64_t build_acpi(struct axvm *vm, char *err, size_t err_len)
 	for (unsigned i = 0; i < cfg->nr_emu; i++) {
 		const struct ax_emu_config *e = &cfg->emu[i];
 
-		if (e->emu_type == AX_EMU_VIRTIO_BLK || e->emu_type == AX_EMU_VIRTIO_CONSOLE)
+		if (e->emu_type == AX_EMU_VIRTIO_BLK || e->emu_type == AX_EMU_VIRTIO_CONSOLE ||
+		    e->emu_type == AX_EMU_VIRTIO_NET)
 			virtio[desc.nr_virtio++] =
 				(struct acpi_virtio_mmio){ e->base_gpa, e->length, e->irq_id };
 		/* cfg_list [bus = 1 (port), ...]: the PC's COM1 */
@@ -571,8 +578,10 @@ void axvm_destroy(struct axvm *vm)
 	/*
 	 * The device set first: its timer callbacks and backend threads notify vCPUs
 	 * (irq_notify) until the models are gone, and before the timers, as the models
-	 * destroy theirs.
+	 * destroy theirs. The backends' I/O threads (taps) before it: they call into the
+	 * models.
 	 */
+	axvm_backends_unbind(&vm->backends);
 	ax_devices_destroy(vm->devices);
 	vm->devices = NULL;
 	for (uint32_t i = 0; vm->accel && vm->vcpus && i < vm->nr_vcpus; i++)

@@ -16,6 +16,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <axdevice/devices.h>
+#include <axdevice/virtio.h>
+
 #include "log.h"
 
 /* The emu type of `device`; a name the config lacks gets a char backend, as a console. */
@@ -269,6 +272,30 @@ void axvm_backends_close(struct axvm_backends *b)
 		b->items[i].tap = NULL;
 	}
 	b->nr = 0;
+}
+
+int axvm_backends_bind(struct axvm_backends *b, struct ax_devices *set, char *err, size_t err_len)
+{
+	for (unsigned i = 0; i < b->nr; i++) {
+		struct axvm_backend *item = &b->items[i];
+		struct ax_device_info info;
+		struct ax_virtio_net *net;
+
+		if (!item->tap)
+			continue;
+		if (ax_devices_find_by_name(set, item->device, &info) != AX_OK ||
+		    ax_virtio_net_from_device(set, info.id, &net) != AX_OK) {
+			snprintf(err, err_len, "%s: the tap's device is not a virtio-net",
+				 item->device);
+			return -1;
+		}
+		if (axvm_tap_bind(item->tap, net) != 0) {
+			snprintf(err, err_len, "%s: cannot start the tap's I/O thread: %s",
+				 item->device, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void axvm_backends_unbind(struct axvm_backends *b)

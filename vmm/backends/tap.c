@@ -523,6 +523,40 @@ int axvm_tap_start(struct axvm_tap *tap, const struct axvm_net_port *port)
 	return 0;
 }
 
+/* The model's host API as a port: ctx is the struct ax_virtio_net. */
+static enum ax_err net_rx_begin(void *ctx, struct ax_net_rx *rx)
+{
+	return ax_virtio_net_rx_begin(ctx, rx);
+}
+
+static enum ax_err net_rx_commit(void *ctx, size_t len)
+{
+	return ax_virtio_net_rx_commit(ctx, len);
+}
+
+static void net_rx_cancel(void *ctx)
+{
+	ax_virtio_net_rx_cancel(ctx);
+}
+
+static enum ax_err net_tx_resume(void *ctx)
+{
+	return ax_virtio_net_tx_resume(ctx);
+}
+
+int axvm_tap_bind(struct axvm_tap *tap, struct ax_virtio_net *net)
+{
+	const struct axvm_net_port port = {
+		.ctx = net,
+		.rx_begin = net_rx_begin,
+		.rx_commit = net_rx_commit,
+		.rx_cancel = net_rx_cancel,
+		.tx_resume = net_tx_resume,
+	};
+
+	return axvm_tap_start(tap, &port);
+}
+
 void axvm_tap_stop(struct axvm_tap *tap)
 {
 	if (!tap || !tap->running)

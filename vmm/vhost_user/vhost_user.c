@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,7 +28,9 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "host_hooks.h"
@@ -1037,4 +1040,53 @@ void vu_server_fini(struct vu_server *vu)
 		ax_virtio_dev_destroy(vu->dev);
 	vu->dev = NULL;
 	close_fd(&vu->epoll_fd);
+}
+
+int vu_listen(const char *path, const char *who)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "axvm: %s: socket path too long: %s\n", who, path);
+		return -1;
+	}
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			fprintf(stderr, "axvm: %s: %s exists and is not a socket\n", who, path);
+			return -1;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 1) != 0) {
+		fprintf(stderr, "axvm: %s: cannot listen on %s: %s\n", who, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int vu_wait_for_front_end(int listen_fd, int sig_fd)
+{
+	for (;;) {
+		struct pollfd p[2] = { { listen_fd, POLLIN, 0 }, { sig_fd, POLLIN, 0 } };
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[1].revents)
+			return -2;
+		if (p[0].revents) {
+			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd >= 0 || (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN))
+				return fd;
+		}
+	}
 }

@@ -140,4 +140,13 @@ void vu_server_disconnect(struct vu_server *vu);
 /* Ends any session, destroys the device, closes the epoll set. */
 void vu_server_fini(struct vu_server *vu);
 
+/*
+ * Binds and listens on the unix socket `path`, replacing a stale socket
+ * (never another kind of file); the fd, or -1 after a message on stderr
+ * prefixed with `who`.
+ */
+int vu_listen(const char *path, const char *who);
+/* Waits for a front end: the connected fd, -2 when sig_fd is readable, -1 on error. */
+int vu_wait_for_front_end(int listen_fd, int sig_fd);
+
 #endif
