@@ -68,7 +68,11 @@ uint64_t vdrv_config(struct vdrv *d, uint32_t off, unsigned width)
 int vdrv_setup_queue(struct vdrv *d, unsigned qi, uint16_t qsize)
 {
 	struct vdrv_queue *q = &d->q[qi];
-	uint64_t rings = d->ram_gpa + qi * RING_STRIDE;
+	uint64_t rings =
+		qi < 2 ? d->ram_gpa + qi * RING_STRIDE : d->ram_gpa + d->ram_size - RING_STRIDE;
+
+	if (qi >= sizeof(d->q) / sizeof(d->q[0]))
+		return -1;
 
 	vdrv_write(d, VD_QUEUE_SEL, qi);
 	if (vdrv_read(d, VD_QUEUE_READY) != 0 || vdrv_read(d, VD_QUEUE_NUM_MAX) < qsize)
@@ -93,6 +97,15 @@ int vdrv_setup_queue(struct vdrv *d, unsigned qi, uint16_t qsize)
 
 int vdrv_init(struct vdrv *d, uint64_t wanted, unsigned nr_queues, uint16_t qsize)
 {
+	uint16_t sizes[3] = { qsize, qsize, qsize };
+
+	if (nr_queues > 3)
+		return -1;
+	return vdrv_init_sizes(d, wanted, nr_queues, sizes);
+}
+
+int vdrv_init_sizes(struct vdrv *d, uint64_t wanted, unsigned nr_queues, const uint16_t *qsizes)
+{
 	uint64_t offered;
 	uint32_t status;
 
@@ -115,7 +128,7 @@ int vdrv_init(struct vdrv *d, uint64_t wanted, unsigned nr_queues, uint16_t qsiz
 	if (!(vdrv_read(d, VD_STATUS) & VD_S_FEATURES_OK))
 		return -1;
 	for (unsigned i = 0; i < nr_queues; i++)
-		if (vdrv_setup_queue(d, i, qsize))
+		if (vdrv_setup_queue(d, i, qsizes[i]))
 			return -1;
 	vdrv_write(d, VD_STATUS, status | VD_S_DRIVER_OK);
 	return vdrv_read(d, VD_STATUS) == (status | VD_S_DRIVER_OK) ? 0 : -1;
@@ -283,4 +296,134 @@ int vdrv_blk(struct vdrv *d, uint32_t type, uint64_t sector, void *data, uint32_
 	if (!vdrv_used(d, 0, &id, &used_len))
 		return -1;
 	return vdrv_blk_result(d, &r);
+}
+
+/* --- virtio-net --------------------------------------------------------------------------- */
+
+static void le16_put(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static uint16_t le16_get(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+void vdrv_net_hdr_pack(const struct vdrv_net_hdr *h, uint8_t out[VD_NET_HDR_LEN])
+{
+	out[0] = h->flags;
+	out[1] = h->gso_type;
+	le16_put(out + 2, h->hdr_len);
+	le16_put(out + 4, h->gso_size);
+	le16_put(out + 6, h->csum_start);
+	le16_put(out + 8, h->csum_offset);
+	le16_put(out + 10, h->num_buffers);
+}
+
+void vdrv_net_hdr_unpack(const uint8_t in[VD_NET_HDR_LEN], struct vdrv_net_hdr *h)
+{
+	h->flags = in[0];
+	h->gso_type = in[1];
+	h->hdr_len = le16_get(in + 2);
+	h->gso_size = le16_get(in + 4);
+	h->csum_start = le16_get(in + 6);
+	h->csum_offset = le16_get(in + 8);
+	h->num_buffers = le16_get(in + 10);
+}
+
+/* A chain over [gpa, gpa + len): whole, or (VDRV_SPLIT) 12 bytes then 512-byte pieces. */
+static unsigned net_segs(struct vdrv_seg *segs, unsigned max, uint64_t gpa, uint32_t len,
+			 unsigned flags, bool write)
+{
+	unsigned n = 0;
+	uint32_t off = 0;
+
+	if (!(flags & VDRV_SPLIT)) {
+		segs[n++] = (struct vdrv_seg){ gpa, len, write };
+		return n;
+	}
+	if (len >= VD_NET_HDR_LEN) {
+		segs[n++] = (struct vdrv_seg){ gpa, VD_NET_HDR_LEN, write };
+		off = VD_NET_HDR_LEN;
+	}
+	while (off < len) {
+		uint32_t k = len - off < 512 ? len - off : 512;
+
+		if (n == max)
+			abort();
+		segs[n++] = (struct vdrv_seg){ gpa + off, k, write };
+		off += k;
+	}
+	return n;
+}
+
+uint16_t vdrv_net_tx(struct vdrv *d, uint64_t gpa, const uint8_t hdr[VD_NET_HDR_LEN],
+		     const void *frame, uint32_t len, unsigned flags)
+{
+	struct vdrv_seg segs[160];
+	unsigned n;
+	uint16_t head;
+
+	memcpy(vdrv_ptr(d, gpa), hdr, VD_NET_HDR_LEN);
+	if (len)
+		memcpy(vdrv_ptr(d, gpa + VD_NET_HDR_LEN), frame, len);
+	n = net_segs(segs, 160, gpa, VD_NET_HDR_LEN + len, flags, false);
+	head = vdrv_post(d, 1, segs, n, flags & VDRV_INDIRECT);
+	vdrv_kick(d, 1);
+	return head;
+}
+
+uint16_t vdrv_net_rx_post(struct vdrv *d, uint64_t gpa, uint32_t len, unsigned flags)
+{
+	struct vdrv_seg segs[160];
+	unsigned n = net_segs(segs, 160, gpa, len, flags, true);
+
+	memset(vdrv_ptr(d, gpa), 0xee, len);
+	return vdrv_post(d, 0, segs, n, flags & VDRV_INDIRECT);
+}
+
+int vdrv_net_ctrl(struct vdrv *d, uint64_t gpa, uint8_t cls, uint8_t cmd, const void *data,
+		  uint32_t len)
+{
+	uint8_t *p = vdrv_ptr(d, gpa);
+	struct vdrv_seg segs[3];
+	unsigned n = 0;
+	uint32_t id, used_len;
+
+	p[0] = cls;
+	p[1] = cmd;
+	segs[n++] = (struct vdrv_seg){ gpa, 2, false };
+	if (len) {
+		memcpy(vdrv_ptr(d, gpa + 2), data, len);
+		segs[n++] = (struct vdrv_seg){ gpa + 2, len, false };
+	}
+	*(uint8_t *)vdrv_ptr(d, gpa + 2 + len) = 0xff;
+	segs[n++] = (struct vdrv_seg){ gpa + 2 + len, 1, true };
+	vdrv_post(d, 2, segs, n, false);
+	vdrv_kick(d, 2);
+	if (!vdrv_used(d, 2, &id, &used_len))
+		return -1;
+	return *(uint8_t *)vdrv_ptr(d, gpa + 2 + len);
+}
+
+size_t vdrv_net_mac_table(uint8_t *out, const uint8_t (*uc)[6], uint32_t nuc,
+			  const uint8_t (*mc)[6], uint32_t nmc)
+{
+	size_t off = 0;
+
+	for (int t = 0; t < 2; t++) {
+		uint32_t cnt = t ? nmc : nuc;
+		const uint8_t(*macs)[6] = t ? mc : uc;
+
+		out[off++] = (uint8_t)cnt;
+		out[off++] = (uint8_t)(cnt >> 8);
+		out[off++] = (uint8_t)(cnt >> 16);
+		out[off++] = (uint8_t)(cnt >> 24);
+		if (cnt)
+			memcpy(out + off, macs, 6u * cnt);
+		off += 6u * cnt;
+	}
+	return off;
 }

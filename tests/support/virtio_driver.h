@@ -8,9 +8,11 @@
  * fake guest RAM.
  *
  * Guest RAM layout (offsets from ram_gpa): queue i's rings at i * 0x10000
- * (descriptors +0, driver area +0x4000, device area +0x8000), indirect
- * tables from 0x20000, per-slot request buffers from 0x40000 (0x3000 each:
- * header, status byte, data at +0x1000, up to 8 KiB).
+ * for queues 0 and 1 (descriptors +0, driver area +0x4000, device area
+ * +0x8000) and the last 0x10000 bytes of RAM for queue 2 (virtio-net's
+ * controlq), indirect tables from 0x20000, per-slot request buffers from
+ * 0x40000 (0x3000 each: header, status byte, data at +0x1000, up to 8 KiB).
+ * The virtio-net helpers take the guest addresses of their buffers.
  */
 #ifndef TESTS_SUPPORT_VIRTIO_DRIVER_H
 #define TESTS_SUPPORT_VIRTIO_DRIVER_H
@@ -68,6 +70,27 @@
 #define VD_BLK_F_WRITE_ZEROES 14
 #define VD_CONSOLE_F_SIZE     0
 
+/* virtio-net feature bits (§5.1.3) */
+#define VD_NET_F_CSUM		     0
+#define VD_NET_F_GUEST_CSUM	     1
+#define VD_NET_F_CTRL_GUEST_OFFLOADS 2
+#define VD_NET_F_MTU		     3
+#define VD_NET_F_MAC		     5
+#define VD_NET_F_GUEST_TSO4	     7
+#define VD_NET_F_GUEST_TSO6	     8
+#define VD_NET_F_GUEST_ECN	     9
+#define VD_NET_F_HOST_TSO4	     11
+#define VD_NET_F_HOST_TSO6	     12
+#define VD_NET_F_HOST_ECN	     13
+#define VD_NET_F_MRG_RXBUF	     15
+#define VD_NET_F_STATUS		     16
+#define VD_NET_F_CTRL_VQ	     17
+#define VD_NET_F_CTRL_RX	     18
+#define VD_NET_F_CTRL_VLAN	     19
+#define VD_NET_F_CTRL_RX_EXTRA	     20
+#define VD_NET_F_CTRL_MAC_ADDR	     23
+#define VD_NET_S_LINK_UP	     1u
+
 /* virtio-blk requests (§5.2.6) */
 #define VD_BLK_T_IN	      0
 #define VD_BLK_T_OUT	      1
@@ -98,7 +121,7 @@ struct vdrv {
 	uint8_t *ram;
 	uint64_t ram_gpa, ram_size;
 	uint64_t features; /* negotiated */
-	struct vdrv_queue q[2];
+	struct vdrv_queue q[3];
 	uint64_t next_indirect;
 	enum ax_err last_err; /* of the last register access */
 };
@@ -119,6 +142,8 @@ void *vdrv_ptr(struct vdrv *d, uint64_t gpa);
  * queues 0..nr_queues-1 of `qsize` entries, DRIVER_OK. 0 or -1.
  */
 int vdrv_init(struct vdrv *d, uint64_t wanted, unsigned nr_queues, uint16_t qsize);
+/* The same with a size per queue (qsizes[0 .. nr_queues), nr_queues <= 3). */
+int vdrv_init_sizes(struct vdrv *d, uint64_t wanted, unsigned nr_queues, const uint16_t *qsizes);
 
 /* Sets up queue `qi` (size `qsize`, rings at the standard layout); 0 or -1. */
 int vdrv_setup_queue(struct vdrv *d, unsigned qi, uint16_t qsize);
@@ -166,5 +191,65 @@ int vdrv_blk_result(struct vdrv *d, const struct vdrv_blk_req *r);
 /* start, take the used element, result: the status, or -1 if not completed. */
 int vdrv_blk(struct vdrv *d, uint32_t type, uint64_t sector, void *data, uint32_t len,
 	     unsigned flags);
+
+/*
+ * virtio-net (§5.1): receiveq 0, transmitq 1, controlq 2. Every frame
+ * crosses with struct virtio_net_hdr (§5.1.6, VERSION_1: 12 bytes, all
+ * fields little-endian) in front.
+ */
+#define VD_NET_HDR_LEN		  12u
+#define VD_NET_HDR_F_NEEDS_CSUM	  1u
+#define VD_NET_HDR_GSO_NONE	  0u
+#define VD_NET_HDR_GSO_TCPV4	  1u
+#define VD_NET_HDR_GSO_TCPV6	  4u
+#define VD_NET_CTRL_RX		  0
+#define VD_NET_CTRL_RX_PROMISC	  0
+#define VD_NET_CTRL_RX_ALLMULTI	  1
+#define VD_NET_CTRL_RX_ALLUNI	  2
+#define VD_NET_CTRL_RX_NOMULTI	  3
+#define VD_NET_CTRL_RX_NOUNI	  4
+#define VD_NET_CTRL_RX_NOBCAST	  5
+#define VD_NET_CTRL_MAC		  1
+#define VD_NET_CTRL_MAC_TABLE_SET 0
+#define VD_NET_CTRL_MAC_ADDR_SET  1
+#define VD_NET_OK		  0
+#define VD_NET_ERR		  1
+
+struct vdrv_net_hdr {
+	uint8_t flags, gso_type;
+	uint16_t hdr_len, gso_size, csum_start, csum_offset, num_buffers;
+};
+
+void vdrv_net_hdr_pack(const struct vdrv_net_hdr *h, uint8_t out[VD_NET_HDR_LEN]);
+void vdrv_net_hdr_unpack(const uint8_t in[VD_NET_HDR_LEN], struct vdrv_net_hdr *h);
+
+/*
+ * Transmits one frame: header + frame copied to `gpa`, posted on transmitq
+ * as one buffer, or (VDRV_SPLIT) the header alone then the frame in
+ * 512-byte pieces, optionally through an indirect table, and kicked.
+ * Returns the head.
+ */
+uint16_t vdrv_net_tx(struct vdrv *d, uint64_t gpa, const uint8_t hdr[VD_NET_HDR_LEN],
+		     const void *frame, uint32_t len, unsigned flags);
+
+/*
+ * Posts one receive buffer of `len` device-writable bytes at `gpa` on
+ * receiveq (VDRV_SPLIT: the first 12 bytes apart, then 512-byte pieces;
+ * VDRV_INDIRECT), without a kick. Returns the head.
+ */
+uint16_t vdrv_net_rx_post(struct vdrv *d, uint64_t gpa, uint32_t len, unsigned flags);
+
+/*
+ * A control command (§5.1.6.5): class and command, then `len` bytes of
+ * data, readable, and the ack byte writable, at `gpa`; posted on controlq,
+ * kicked. Returns the ack (VD_NET_OK / VD_NET_ERR), -1 when the device did
+ * not use the buffer.
+ */
+int vdrv_net_ctrl(struct vdrv *d, uint64_t gpa, uint8_t cls, uint8_t cmd, const void *data,
+		  uint32_t len);
+
+/* Builds VIRTIO_NET_CTRL_MAC_TABLE_SET's data (two struct virtio_net_ctrl_mac); its length. */
+size_t vdrv_net_mac_table(uint8_t *out, const uint8_t (*uc)[6], uint32_t nuc,
+			  const uint8_t (*mc)[6], uint32_t nmc);
 
 #endif
