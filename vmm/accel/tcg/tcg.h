@@ -104,6 +104,7 @@ struct tcg_stats {
 /* arm64: an MRS/MSR the hook did, completed at the UNDEF the engine raises for it. */
 struct tcg_sysreg_undef {
 	bool pending;
+	uint64_t pc;	/* of the MRS/MSR (the insn hook's PC is exact: measured) */
 	int rt;		/* uc_arm64_reg to receive the value (XZR: none, an MSR) */
 	uint64_t value; /* MRS: what the register read */
 };
@@ -186,6 +187,8 @@ int tcg_vcpu_set_state_arm64(struct axvm_vcpu *vcpu, const struct arm64_boot_sta
 int tcg_vcpu_set_waiting(struct axvm_vcpu *vcpu, char *err, size_t err_len);
 void tcg_vcpu_run(struct axvm_vcpu *vcpu, struct axvm_exit *exit);
 void tcg_wake(struct tcg_vcpu *t);
+/* arm64 PSCI CPU_OFF, on the vCPU's thread from its hypercall hook: parks it until CPU_ON. */
+void tcg_arm64_power_off(struct tcg_vcpu *t);
 /* A start request (any thread): x86's vector, arm64's entry and X0. false when one is pending
  * already, or (only_waiting) the vCPU is not waiting for one. */
 bool tcg_request_start(struct tcg_vcpu *t, bool only_waiting, uint8_t vector, uint64_t entry,
@@ -196,8 +199,6 @@ int tcg_arm64_load_state(struct tcg_vcpu *t, const struct arm64_boot_state *s, c
 			 size_t err_len);
 /* The sysreg numbers the device set claims, into m->sysreg_claimed. */
 void tcg_arm64_scan_sysregs(struct tcg_vm *m, struct ax_devices *devices);
-/* Called on the vCPU's thread from a hook: PSCI CPU_OFF parks it. */
-void tcg_arm64_power_off(struct tcg_vcpu *t);
 
 /* tcg_x86.c */
 uc_mode tcg_x86_mode(const struct x86_boot_state *s);

@@ -37,13 +37,15 @@
  *   Unicorn 2.1): a kernel that turns its MMU on stops with UC_ERR_MAP at
  *   its first high virtual address, even when an unmapped-access hook says
  *   "handled". So the map covers every address a 48-bit VA kernel uses:
- *   the physical space up to 2^48 is RAM or MMIO gaps (tcg_vcpu.c), and
+ *   the physical space (44 bits) is RAM or MMIO gaps (tcg_vcpu.c), and
  *   [2^64 - 2^48, 2^64), the TTBR1 half, is one more MMIO region, a
  *   shadow the check finds; the access itself is then translated through
  *   the guest's page tables as usual and lands on its physical address.
  *   No physical address lies in the shadow, so its callbacks never run for
- *   a translated access (if they did, the dispatcher would log the access
- *   as unmapped). The check runs on the slow path only, not on TLB hits.
+ *   a translated access; with the MMU off an access there is physical and
+ *   reaches the dispatcher as an unmapped one (all-ones, logged), where a
+ *   real CPU would raise an address-size fault. The check runs on the slow
+ *   path only, not on TLB hits.
  */
 #include "accel/tcg/tcg.h"
 
@@ -279,21 +281,26 @@ static ax_sysreg_t sysreg_number(const uc_arm64_cp_reg *cp)
 
 /*
  * MRS/MSR of a register a device claims is done here, in the hook. For
- * one the engine models too (the timer's) returning 1 skips the engine's
- * own access. For one it does not model (the GIC CPU interface, absent
- * without a GIC device) returning 1 makes the engine re-run the
+ * one the engine models too (the EL0 generic-timer registers) returning 1
+ * skips the engine's own access. For any other (the GIC CPU interface,
+ * absent without a GIC device; an unallocated encoding inside a claimed
+ * range, which the engine UNDEFs) returning 1 makes the engine re-run the
  * instruction forever, and moving the PC from the hook is worse: the
  * engine goes on with the rest of the block and then restarts at the PC
  * written, running those instructions twice (measured). So for those the
  * hook returns 0 and the engine raises UNDEF, precisely at the
  * instruction: interrupt_hook then completes the access (Rt for an MRS)
- * and resumes after it.
+ * and resumes after it, if the UNDEF is at that same instruction.
+ * (A claimed register the engine models natively but this table misses
+ * would see the device's access and the engine's value: none exists.)
  */
 static bool engine_models(const uc_arm64_cp_reg *cp)
 {
-	/* the GIC CPU interface: CRn 12, and ICC_PMR_EL1 (3, 0, 4, 6, 0) */
-	return cp->crn != 12 &&
-	       !(cp->op0 == 3 && cp->op1 == 0 && cp->crn == 4 && cp->crm == 6 && cp->op2 == 0);
+	/* MPIDR_EL1; CNTFRQ/CNTPCT/CNTVCT (CRm 0), CNTP_* (CRm 2), CNTV_* (CRm 3): TVAL, CTL,
+	 * CVAL */
+	return sysreg_number(cp) == SYSREG_MPIDR_EL1 ||
+	       (cp->op0 == 3 && cp->op1 == 3 && cp->crn == 14 &&
+		(cp->crm == 0 || cp->crm == 2 || cp->crm == 3) && cp->op2 <= 2);
 }
 
 static uint32_t mrs_hook(uc_engine *uc, uc_arm64_reg rt, const uc_arm64_cp_reg *cp, void *user)
@@ -311,8 +318,9 @@ static uint32_t mrs_hook(uc_engine *uc, uc_arm64_reg rt, const uc_arm64_cp_reg *
 		return 0; /* the engine's own register */
 	tcg_count(&t->stats.sysreg);
 	if (!engine_models(cp)) {
-		t->sysreg_undef =
-			(struct tcg_sysreg_undef){ .pending = true, .rt = rt, .value = v };
+		t->sysreg_undef = (struct tcg_sysreg_undef){
+			.pending = true, .pc = arm64_pc(t), .rt = rt, .value = v
+		};
 		return 0;
 	}
 	if (rt != UC_ARM64_REG_XZR)
@@ -332,8 +340,9 @@ static uint32_t msr_hook(uc_engine *uc, uc_arm64_reg rt, const uc_arm64_cp_reg *
 	tcg_count(&t->stats.sysreg);
 	axvm_vcpu_write(t->vcpu, AX_BUS_SYSREG, reg, 8, cp->val);
 	if (!engine_models(cp)) {
-		t->sysreg_undef =
-			(struct tcg_sysreg_undef){ .pending = true, .rt = UC_ARM64_REG_XZR };
+		t->sysreg_undef = (struct tcg_sysreg_undef){ .pending = true,
+							     .pc = arm64_pc(t),
+							     .rt = UC_ARM64_REG_XZR };
 		return 0;
 	}
 	return 1;
@@ -352,7 +361,7 @@ static void interrupt_hook(uc_engine *uc, uint32_t intno, void *user)
 		wr(t, UC_ARM64_REG_X0, axvm_arm64_hypercall(t->vcpu, intno == EXCP_SMC, regs));
 		return;
 	}
-	if (intno == EXCP_UDEF && t->sysreg_undef.pending) {
+	if (intno == EXCP_UDEF && t->sysreg_undef.pending && t->sysreg_undef.pc == arm64_pc(t)) {
 		/* the end of an MRS/MSR the hook did (see engine_models) */
 		if (t->sysreg_undef.rt != UC_ARM64_REG_XZR)
 			wr(t, t->sysreg_undef.rt, t->sysreg_undef.value);
@@ -360,6 +369,7 @@ static void interrupt_hook(uc_engine *uc, uint32_t intno, void *user)
 		wr(t, UC_ARM64_REG_PC, arm64_pc(t) + 4);
 		return;
 	}
+	t->sysreg_undef.pending = false; /* whatever this is, it is not that access's end */
 	if (t->exception < 0) {
 		/* SVC's (like HVC's) PC is already past the instruction, UDEF's at it */
 		t->exception = (int)intno;
@@ -401,7 +411,8 @@ void tcg_arm64_scan_sysregs(struct tcg_vm *m, struct ax_devices *devices)
 const struct tcg_arch tcg_arch_arm64 = {
 	.name = "arm64",
 	.uc_arch = UC_ARCH_ARM64,
-	.phys_top = UINT64_C(1) << 48, /* 48-bit PAs (ID_AA64MMFR0_EL1.PARange 5) */
+	/* the engine's Cortex-A72: 44-bit PAs (ID_AA64MMFR0_EL1.PARange 4, measured) */
+	.phys_top = UINT64_C(1) << 44,
 	.va_shadow = UINT64_C(1) << 48,
 	.pc = arm64_pc,
 	.interrupts_enabled = arm64_interrupts_enabled,

@@ -5,7 +5,8 @@
  *
  * Memory: every RAM region is mapped zero-copy (uc_mem_map_ptr on axvm's
  * own host buffer, so virtqueues work as on KVM), and every gap between
- * RAM regions, from 0 to 1 TiB, is an MMIO region whose callbacks call
+ * RAM regions, from 0 to the CPU's physical top (x86 1 TiB, arm64 16 TiB),
+ * is an MMIO region whose callbacks call
  * axvm_vcpu_mmio(): devices need no mapping of their own, and an access
  * nobody claims reaches the dispatcher, is logged and reads as all-ones,
  * as on KVM.
@@ -462,6 +463,10 @@ void tcg_vcpu_run(struct axvm_vcpu *vcpu, struct axvm_exit *exit)
 			exit->reason = AXVM_EXIT_FAILED;
 			return;
 		}
+		/* still masked with something pending (a fresh start, a CPU_ON): the block hook
+		 * looks again at every block until the guest unmasks */
+		if (ax_devices_irq_pending(vm->devices, vcpu->id))
+			atomic_fetch_or_explicit(&t->attn, TCG_ATTN_IRQ, memory_order_relaxed);
 		t->prev_block_end = 0;
 	}
 	t->stopped_by_hook = false;

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * axvm_accel_tcg: a software CPU (Unicorn 2, QEMU's TCG as a library) for
- * machines without a usable /dev/kvm. Unicorn is a CPU only: axvm's device
- * set provides every device, the library's interrupt-controller models say
- * which vector to take, and this accelerator enters the guest's handler
- * itself (tcg_x86.c), sleeps on HLT and starts APs at their startup IPI.
+ * machines without a usable /dev/kvm, running x86-64 and arm64 guests.
+ * Unicorn is a CPU only: axvm's device set provides every device, the
+ * library's interrupt-controller models say what to take, and this
+ * accelerator enters the guest's handler itself (tcg_x86.c: the IDT;
+ * tcg_arm64.c: VBAR_EL1), sleeps on HLT/WFI and starts secondary vCPUs at
+ * their startup IPI (x86) or PSCI CPU_ON (arm64).
  *
- * Limits: exceptions the guest raises itself (#PF, #GP, INT n ...) are not
- * delivered, they stop the VM with their vector and address, so operating
- * systems with user space (Linux past early boot) do not run here; an
- * interrupt that would change privilege (user code interrupted) stops the
- * VM too. The calls here come from any thread; everything that touches an
- * engine runs on its vCPU's thread.
+ * Limits: exceptions the guest raises itself (x86 #PF, #GP, INT n ...;
+ * arm64 SVC, aborts, UDF) are not delivered, they stop the VM with their
+ * vector and address, so operating systems with user space do not run
+ * here; an interrupt that would change privilege (user code interrupted)
+ * stops the VM too. The calls here come from any thread; everything that
+ * touches an engine runs on its vCPU's thread.
  */
 #include <errno.h>
 #include <stdio.h>
