@@ -60,8 +60,9 @@ enum ax_err ax_virtio_console_tx_resume(struct ax_virtio_console *con);
  * (backend.h). Features offered: VERSION_1, MAC, STATUS, MTU (when the
  * backend gives one), MRG_RXBUF, CSUM / GUEST_CSUM, HOST_TSO4/6 /
  * GUEST_TSO4/6 / HOST_ECN / GUEST_ECN as the backend's offloads allow,
- * CTRL_VQ with CTRL_RX and CTRL_MAC_ADDR (RX mode: promiscuous, all-multi,
- * all-uni, no-multi, no-uni, no-broadcast; the MAC table), EVENT_IDX,
+ * CTRL_VQ with CTRL_RX, CTRL_RX_EXTRA and CTRL_MAC_ADDR (RX mode:
+ * promiscuous, all-multi; with CTRL_RX_EXTRA all-uni, no-multi, no-uni,
+ * no-broadcast; the MAC table), EVENT_IDX,
  * INDIRECT_DESC. Queues: receiveq 0, transmitq 1, controlq 2. A guest that
  * breaks the protocol (a bad chain, a buffer shorter than the header, a TX
  * frame over AX_NET_MAX_FRAME + header, a malformed control command) puts

@@ -61,6 +61,22 @@ enum ax_err ax_virtio_blk_new(const struct ax_host_hooks *hooks, const char *nam
 			      const struct ax_block_backend *be, uint32_t queue_size,
 			      struct ax_virtio_dev **out, struct ax_diag *diag);
 
+/*
+ * A virtio-net device named `name` over `be` (which must outlive it), with
+ * receiveq and transmitq of at most `queue_size` entries (a power of two in
+ * [2, AX_VIRTIO_NET_QUEUE_SIZE_MAX]) and a 64-entry controlq. NotFound
+ * without a backend, InvalidInput for a bad size or backend. Its host-side
+ * handle (RX, link, stats: <axdevice/virtio.h>) is ax_virtio_net_of(dev).
+ */
+#define AX_VIRTIO_NET_QUEUE_SIZE_MAX 1024u
+struct ax_net_backend;
+struct ax_virtio_net;
+enum ax_err ax_virtio_net_new(const struct ax_host_hooks *hooks, const char *name,
+			      const struct ax_net_backend *be, uint32_t queue_size,
+			      struct ax_virtio_dev **out, struct ax_diag *diag);
+/* The virtio-net `dev` is (built by ax_virtio_net_new), or NULL if it is not one. */
+struct ax_virtio_net *ax_virtio_net_of(struct ax_virtio_dev *dev);
+
 /* Binds the device to its transport, once, before any other call; queues at power-on. */
 void ax_virtio_dev_attach(struct ax_virtio_dev *dev, const struct ax_virtio_transport *t);
 /* Stops the device, waits for backend requests, frees it. Call without the lock. */

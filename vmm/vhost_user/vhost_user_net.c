@@ -23,16 +23,6 @@
 #include "axvm.h"
 #include "log.h"
 
-/*
- * The model's transport-less constructor and its net handle. They are the
- * model's (src/dev/virtio/net.h) and not yet in <axdevice/virtio_transport.h>,
- * where ax_virtio_blk_new is: declared here until they move there.
- */
-enum ax_err ax_virtio_net_new(const struct ax_host_hooks *hooks, const char *name,
-			      const struct ax_net_backend *be, uint32_t queue_size,
-			      struct ax_virtio_dev **out, struct ax_diag *diag);
-struct ax_virtio_net *ax_virtio_net_of(struct ax_virtio_dev *dev);
-
 static const char usage[] =
 	"usage: axvm vhost-user-net --socket PATH --tap NAME [--mac XX:XX:XX:XX:XX:XX] [-v]\n"
 	"  serves libaxdevice's virtio-net over the tap NAME (attached if it exists, else\n"
