@@ -21,8 +21,14 @@
 #           boot finds it, writes AXREBOOT2 there and powers off
 #   bench   O_DIRECT sequential write and read with 1 MiB blocks, 4 KiB reads
 #           (sequential QD1 in one dd, and random offsets one dd each)
-# Parameters: ax_mb=N (bench MiB, default 256), ax_rand=N (random reads, 1000),
-#             ax_seq4k=N (sequential 4 KiB reads, 8192).
+#   net     virtio-net, no disk (tests/linux/net.sh, bench/peer-net.sh): loads
+#           /lib/modules/order-net too, configures eth0 from the kernel's
+#           ip=ADDR::GW:MASK::eth0:off and runs the steps the host drives
+#           (tests/linux/net-lib.sh describes the exchange)
+# Parameters: ax_mb=N (bench MiB, default 256; net: MiB each way), ax_rand=N
+#             (random reads, 1000), ax_seq4k=N (sequential 4 KiB reads, 8192),
+#             ax_net=test|bench (net: md5-checked transfers and every check, or
+#             the timed streams only).
 
 export PATH=/bin
 mount -t proc proc /proc
@@ -40,17 +46,214 @@ fail() {
 }
 
 # kernel command line: axtest=NAME and ax_*=N
-axtest='' ax_mb=256 ax_rand=1000 ax_seq4k=8192
+axtest='' ax_mb=256 ax_rand=1000 ax_seq4k=8192 ax_net=test ax_ip=''
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case $arg in
-	axtest=* | ax_mb=* | ax_rand=* | ax_seq4k=*) eval "${arg%%=*}=\${arg#*=}" ;;
+	axtest=* | ax_mb=* | ax_rand=* | ax_seq4k=* | ax_net=*) eval "${arg%%=*}=\${arg#*=}" ;;
+	ip=*) ax_ip=${arg#ip=} ;;
 	esac
 done
 
 while read -r m; do
 	insmod "/lib/modules/$m.ko" || fail "insmod_$m"
 done </lib/modules/order
+
+# nanoseconds since boot (the "now at N nsecs" of /proc/timer_list)
+now_ns() { sed -n 's/^now at \([0-9]*\) nsecs$/\1/p' /proc/timer_list | head -n 1; }
+
+# --- net: virtio-net, driven by the host over the network --------------------
+# The host listens on the gateway address: port 5000 answers one word per
+# step ("go", or "full"/"short"/"reboot"/"done"), 5001 takes the guest->host
+# stream, 5002 sends the host->guest stream. Before each step the guest prints
+# "AXTEST phase=NAME" and asks port 5000 until the host answers.
+net_hold=/tmp/hold # a FIFO opened read-write: a stdin for nc that never ends
+# (busybox nc half-closes its socket at the end of its stdin, and the sending
+# side ends at that)
+
+# wait_host NAME: the host's word for step NAME in $reply
+wait_host() {
+	echo "AXTEST phase=$1"
+	reply='' i=0
+	while [ $i -lt 1500 ]; do
+		reply=$(nc "$ax_gw" 5000 <>$net_hold 2>/dev/null) || reply=''
+		[ -n "$reply" ] && return 0
+		i=$((i + 1))
+		sleep 0.2
+	done
+	fail "host_silent_at_$1"
+}
+
+# sysfs value of eth0
+netv() { cat "/sys/class/net/eth0/$1" 2>/dev/null || echo none; }
+
+net_counters() { # PREFIX: eth0's statistics as AXTEST lines
+	for c in rx_packets rx_bytes rx_dropped rx_errors tx_packets tx_bytes tx_dropped tx_errors; do
+		echo "AXTEST $1_$c=$(netv "statistics/$c")"
+	done
+}
+
+# wait_carrier 0|1 SECONDS: poll /sys/class/net/eth0/carrier every 50 ms
+wait_carrier() {
+	i=0
+	while [ $i -lt $(($2 * 20)) ]; do
+		[ "$(netv carrier)" = "$1" ] && return 0
+		i=$((i + 1))
+		sleep 0.05
+	done
+	return 1
+}
+
+net_ping() { # NAME: 3 pings of the host
+	if ping -c 3 -W 3 "$ax_gw" >/tmp/ping.out 2>&1; then
+		echo "AXTEST $1=ok"
+	else
+		echo "AXTEST $1=failed $(tail -n 1 /tmp/ping.out)"
+	fi
+}
+
+# nc_dd NAME DD-ARGS...: a program for nc -e that runs dd with 64 KiB blocks on
+# the socket (busybox nc copies 1 KiB at a time itself: with those writes the
+# guest's TCP never builds a segment above the MTU, and the syscalls dominate)
+nc_dd() {
+	f=/tmp/$1
+	shift
+	printf '#!/bin/sh\nexec dd bs=64k %s 2>/dev/null\n' "$*" >"$f"
+	chmod 755 "$f"
+}
+
+# send_stream NAME FILE: FILE to the host's port 5001, timed
+send_stream() {
+	nc_dd send "if=$2"
+	echo "AXTEST phase=$1_begin"
+	t0=$(now_ns)
+	nc "$ax_gw" 5001 -e /tmp/send || echo "AXTEST error=$1_nc"
+	t1=$(now_ns)
+	echo "AXTEST phase=$1_end"
+	echo "AXTEST $1_ns=$((t1 - t0))"
+}
+
+# recv_stream NAME FILE: the host's port 5002 into FILE, timed
+recv_stream() {
+	nc_dd recv "of=$2"
+	echo "AXTEST phase=$1_begin"
+	t0=$(now_ns)
+	nc "$ax_gw" 5002 -e /tmp/recv || echo "AXTEST error=$1_nc"
+	t1=$(now_ns)
+	echo "AXTEST phase=$1_end"
+	echo "AXTEST $1_ns=$((t1 - t0))"
+	echo "AXTEST $1_bytes=$(wc -c <"$2")"
+}
+
+test_net() {
+	mkfifo $net_hold
+	while read -r m; do
+		insmod "/lib/modules/$m.ko" || fail "insmod_$m"
+	done </lib/modules/order-net
+	# ip=ADDR::GW:MASK::IFACE:off (the kernel's own syntax; this kernel has no
+	# IP autoconfiguration and virtio_net is a module, so /init applies it)
+	old_ifs=$IFS
+	IFS=:
+	# shellcheck disable=SC2086 # split on ':' on purpose
+	set -- $ax_ip
+	IFS=$old_ifs
+	ax_addr=$1 ax_gw=$3 ax_mask=$4
+	if [ -z "$ax_addr" ] || [ -z "$ax_gw" ] || [ -z "$ax_mask" ]; then fail no_ip_on_cmdline; fi
+	i=0
+	while [ ! -e /sys/class/net/eth0 ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail no_eth0
+		sleep 0.1
+	done
+	read -r up _ </proc/uptime
+	echo "AXTEST eth0_uptime=$up"
+	dev=$(basename "$(readlink /sys/class/net/eth0/device)")
+	echo "AXTEST virtio_dev=$dev"
+	# the negotiated virtio feature bits, bit 0 first (virtio 1.2 §5.1.3)
+	echo "AXTEST features=$(cat "/sys/bus/virtio/devices/$dev/features")"
+	echo "AXTEST driver=$(basename "$(readlink /sys/class/net/eth0/device/driver)")"
+	echo "AXTEST mac=$(netv address)"
+	echo "AXTEST mtu=$(netv mtu)"
+	ip link set lo up
+	ifconfig eth0 "$ax_addr" netmask "$ax_mask" up || fail ifconfig
+	if wait_carrier 1 10; then
+		echo "AXTEST link=up"
+	else
+		echo "AXTEST link=no_carrier"
+	fi
+	# operstate follows the carrier through the kernel's linkwatch (up to 1 s)
+	i=0
+	while [ "$(netv operstate)" != up ] && [ $i -lt 100 ]; do
+		i=$((i + 1))
+		sleep 0.05
+	done
+	echo "AXTEST operstate=$(netv operstate)"
+	echo "AXTEST speed=$(netv speed) duplex=$(netv duplex)"
+	net_ping ping_host
+	wait_host start
+	kind=$reply
+	echo "AXTEST boot_kind=$kind"
+	wait_host ping_me # the host pings the guest before it answers
+	mb=$ax_mb
+	[ "$kind" = short ] && mb=4
+	if [ "$ax_net" = bench ]; then
+		# zeros from a file in RAM: the guest's own cost stays the same for
+		# every backend (no pipe, no /dev/urandom)
+		dd if=/dev/zero of=/tmp/g2h bs=1M count="$mb" 2>/dev/null || fail g2h_file
+	else
+		dd if=/dev/urandom of=/tmp/g2h bs=1M count="$mb" 2>/dev/null || fail g2h_file
+		echo "AXTEST g2h_md5=$(md5sum </tmp/g2h | cut -d' ' -f1)"
+	fi
+	echo "AXTEST g2h_mb=$mb"
+	net_counters before
+	wait_host g2h
+	send_stream g2h /tmp/g2h
+	rm -f /tmp/g2h
+	net_counters mid
+	wait_host h2g
+	if [ "$ax_net" = bench ]; then
+		recv_stream h2g /dev/null
+	else
+		recv_stream h2g /tmp/h2g
+		echo "AXTEST h2g_md5=$(md5sum </tmp/h2g | cut -d' ' -f1)"
+		rm -f /tmp/h2g
+	fi
+	net_counters after
+	if [ "$kind" = full ] && [ "$ax_net" != bench ]; then
+		# the host takes the link down and up again (QEMU's set_link, or the
+		# backend's own knob): the guest sees carrier and operstate follow
+		wait_host link
+		if wait_carrier 0 60; then
+			echo "AXTEST link_down=seen operstate=$(netv operstate)"
+			if wait_carrier 1 60; then
+				sleep 1.5
+				echo "AXTEST link_up=seen operstate=$(netv operstate)"
+			else
+				echo "AXTEST link_up=timeout"
+			fi
+		else
+			echo "AXTEST link_down=timeout"
+		fi
+		echo "AXTEST carrier_changes=$(netv carrier_changes)"
+		net_ping ping_after_link
+	fi
+	wait_host end
+	echo "AXTEST end=$reply"
+	if [ "$reply" = reboot ]; then
+		reboot -f
+		sleep 10
+		fail reboot_returned
+	fi
+}
+
+if [ "$axtest" = net ]; then
+	test_net
+	read -r up _ </proc/uptime
+	echo "AXTEST end_uptime=$up"
+	echo "AXTEST done"
+	poweroff -f
+	sleep 10
+fi
 
 i=0
 while [ ! -b /dev/vda ]; do
@@ -64,9 +267,6 @@ echo "AXTEST size_bytes=$(blockdev --getsize64 /dev/vda)"
 echo "AXTEST ro=$(cat /sys/block/vda/ro)"
 echo "AXTEST write_cache=$(tr ' ' _ </sys/block/vda/queue/write_cache)"
 echo "AXTEST discard_max_bytes=$(cat /sys/block/vda/queue/discard_max_bytes)"
-
-# nanoseconds since boot (the "now at N nsecs" of /proc/timer_list)
-now_ns() { sed -n 's/^now at \([0-9]*\) nsecs$/\1/p' /proc/timer_list | head -n 1; }
 
 # md5 of 1 MiB of the disk at MiB offset $1, read with O_DIRECT
 md5_mib() { dd if=/dev/vda bs=1M skip="$1" count=1 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
