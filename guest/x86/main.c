@@ -6,6 +6,7 @@
  *   mode=hostile                                protocol abuse, expected reactions
  *   mode=crash seed=<hex>                       flushed and unflushed writes until killed
  *   mode=bench target=noop|uart|virtio|uartport|noopport count=N
+ *   mode=net                                    ARP + ICMP echo over virtio-net (demo-net.toml)
  * The VM's exit status (through the exit device) is 0 only if all went well.
  */
 #include <stdint.h>
@@ -24,6 +25,7 @@
 #include "lapic.h"
 #include "mmio_checks.h"
 #include "multiboot.h"
+#include "net_checks.h"
 #include "pic.h"
 #include "smp_checks.h"
 #include "string.h"
@@ -104,8 +106,11 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		status = run_bench(cmdline);
 	else if (string_equals(mode, strlen(mode), "crash"))
 		status = crash_mode_run(cmdline);
+	else if (string_equals(mode, strlen(mode), "net"))
+		status = net_checks_run();
 	else {
-		console_printf("FAIL: unknown mode '%s' (default, hostile, bench, crash)\n", mode);
+		console_printf("FAIL: unknown mode '%s' (default, hostile, bench, crash, net)\n",
+			       mode);
 		status = 1;
 	}
 	guest_exit((uint8_t)status);

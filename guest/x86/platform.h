@@ -22,6 +22,9 @@
 #define PLATFORM_VIRTIO_SLOTS  4u
 /* disk0 sits in the first slot and drives GSI 5. */
 #define PLATFORM_DISK_IRQ 5u
+/* configs/demo-net.toml only: net0 (virtio-net) in the third slot, GSI 7. */
+#define PLATFORM_NET_BASE 0xfe102000u
+#define PLATFORM_NET_IRQ  7u
 
 /* GICv2 distributor model, configured for 64 interrupts and 1 CPU. */
 #define PLATFORM_GICD_BASE	 0xfe200000u
