@@ -121,6 +121,7 @@ suite() {
 
 	AXVM=$AXVM ACCEL=$ACCEL tests/vm/acpi-s5.sh || fail=1
 	AXVM=$AXVM ACCEL=$ACCEL tests/vm/crash.sh || fail=1
+	AXVM=$AXVM ACCEL=$ACCEL tests/vm/net.sh || fail=1
 }
 
 accels=${ACCELS:-$(vm_accels)}
