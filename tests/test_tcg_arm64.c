@@ -8,12 +8,13 @@
  * threads and axvm_run(), with a watchdog so that a bug cannot hang the suite.
  *
  * Memory map: RAM 16 MiB at 0x4000_0000, the Image at its base (header at
- * IMAGE, code at IMAGE + 0x40, a second vCPU's entry at IMAGE + 0x400,
- * VBAR_EL1 = IMAGE + 0x800, so the IRQ entry of "current EL with SP_EL1" is
- * at IMAGE + 0xa80), results at DATA = 0x4010_0000; GICD at 0x0800_0000,
- * GICC at 0x0801_0000. The guests pass their observations to the test
- * through DATA and end with PSCI SYSTEM_OFF (X1 = exit status). The GICv3
- * machine (configs/demo-arm64-gicv3.toml's GIC) has GICD at 0x0800_0000, the
+ * IMAGE, code at IMAGE + 0x40, a second vCPU's entry at IMAGE + 0x400 and
+ * its entry after a CPU_OFF at IMAGE + 0x600, VBAR_EL1 = IMAGE + 0x800, so
+ * the IRQ entry of "current EL with SP_EL1" is at IMAGE + 0xa80), results
+ * at DATA = 0x4010_0000; GICD at 0x0800_0000, GICC at 0x0801_0000. The
+ * guests pass their observations to the test through DATA and end with PSCI
+ * SYSTEM_OFF (X1 = exit status). The GICv3 machine
+ * (configs/demo-arm64-gicv3.toml's GIC) has GICD at 0x0800_0000, the
  * redistributors at 0x080a_0000 (vCPU 0's SGI_base at 0x080b_0000) and the
  * ICC_*_EL1 registers on the sysreg bus.
  */
@@ -45,6 +46,7 @@
 #define IMAGE_SIZE 0x1000u
 #define MAIN_AT	   0x40u  /* code0 branches here */
 #define AP_AT	   0x400u /* vCPU 1's entry (PSCI CPU_ON) */
+#define AP2_AT	   0x600u /* ... its entry after a CPU_OFF */
 #define VBAR_AT	   0x800u
 #define DATA	   0x40100000u
 #define TIMER_HZ   62500000u
@@ -615,6 +617,343 @@ static const uint32_t gicv3_irq_irq[] = {
 };
 #define GICV3_POLL 55 /* word index of `poll` in gicv3_irq_main */
 
+/*
+ * CPU_OFF, then CPU_ON again (two vCPUs; vCPU 1's second entry at IMAGE + 0x600).
+ * vCPU 0: CPU_ON(1, IMAGE + 0x400, context A = 0xa4a4a3a3a2a2a1a1) (+0x00), waits for
+ * vCPU 1's flag, polls AFFINITY_INFO(1) until it reads 1, OFF (+0x08), CPU_ON(1,
+ * IMAGE + 0x600, context B = 0xb4b4b3b3b2b2b1b1) (+0x10), waits for the second flag,
+ * AFFINITY_INFO(1) once more (+0x18, ON), then SYSTEM_OFF with X1 = 5.
+ * vCPU 1, first start: records X0 (+0x108), MPIDR_EL1 (+0x110) and SCTLR_EL1 (+0x118),
+ * then dirties what a start must reset: SCTLR_EL1.DZE (bit 14) set, X5 and X19 set,
+ * DAIF all clear, SPSel 0 (EL1t); it records DAIF (+0x130), SPSel (+0x138) and SCTLR_EL1
+ * (+0x140) as they now are, sets the flag (+0x100) and calls CPU_OFF, which must not
+ * return: if it does, +0x120 = 1 and +0x128 its X0.
+ * vCPU 1, second start: records X5 (+0x238), X19 (+0x240) first, then X0 (+0x208),
+ * MPIDR_EL1 (+0x210), SCTLR_EL1 (+0x218), DAIF (+0x220), CurrentEL (+0x228) and SPSel
+ * (+0x230), sets its flag (+0x200) and parks in WFI.
+ */
+/* at IMAGE + 0x40 */
+static const uint32_t off_main[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0x52800060, /* mov w0, #0x3 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd2808002, /* mov x2, #0x400 */
+	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
+	0xd2943423, /* mov x3, #0xa1a1 */
+	0xf2b45443, /* movk x3, #0xa2a2, lsl #16 */
+	0xf2d47463, /* movk x3, #0xa3a3, lsl #32 */
+	0xf2f49483, /* movk x3, #0xa4a4, lsl #48 */
+	0xd4000002, /* hvc #0 */
+	0xf9000280, /* str x0, [x20] */
+	0xb9410284, /* wait1: ldr w4, [x20, #256] */
+	0x34ffffe4, /* cbz w4, wait1 */
+	0x52800080, /* aff: mov w0, #0x4 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd2800002, /* mov x2, #0x0 */
+	0xd4000002, /* hvc #0 */
+	0xf100041f, /* cmp x0, #0x1 */
+	0x54ffff41, /* b.ne aff */
+	0xf9000680, /* str x0, [x20, #8] */
+	0x52800060, /* mov w0, #0x3 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd280c002, /* mov x2, #0x600 */
+	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
+	0xd2963623, /* mov x3, #0xb1b1 */
+	0xf2b65643, /* movk x3, #0xb2b2, lsl #16 */
+	0xf2d67663, /* movk x3, #0xb3b3, lsl #32 */
+	0xf2f69683, /* movk x3, #0xb4b4, lsl #48 */
+	0xd4000002, /* hvc #0 */
+	0xf9000a80, /* str x0, [x20, #16] */
+	0xb9420284, /* wait2: ldr w4, [x20, #512] */
+	0x34ffffe4, /* cbz w4, wait2 */
+	0x52800080, /* mov w0, #0x4 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd2800002, /* mov x2, #0x0 */
+	0xd4000002, /* hvc #0 */
+	0xf9000e80, /* str x0, [x20, #24] */
+	0x52800100, /* mov w0, #0x8 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd28000a1, /* mov x1, #0x5 */
+	0xd4000002, /* hvc #0 */
+	0x14000000, /* hang: b hang */
+};
+/* at IMAGE + 0x400 */
+static const uint32_t off_ap1[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xf9008680, /* str x0, [x20, #264] */
+	0xd53800a1, /* mrs x1, mpidr_el1 */
+	0xf9008a81, /* str x1, [x20, #272] */
+	0xd5381001, /* mrs x1, sctlr_el1 */
+	0xf9008e81, /* str x1, [x20, #280] */
+	0xb2720021, /* orr x1, x1, #0x4000 */
+	0xd5181001, /* msr sctlr_el1, x1 */
+	0xd5033fdf, /* isb */
+	0xd28aaaa5, /* mov x5, #0x5555 */
+	0xd2832333, /* mov x19, #0x1919 */
+	0xd5034fff, /* msr daifclr, #0xf */
+	0xd50040bf, /* msr spsel, #0 */
+	0xd53b4221, /* mrs x1, daif */
+	0xf9009a81, /* str x1, [x20, #304] */
+	0xd5384201, /* mrs x1, spsel */
+	0xf9009e81, /* str x1, [x20, #312] */
+	0xd5381001, /* mrs x1, sctlr_el1 */
+	0xf900a281, /* str x1, [x20, #320] */
+	0x52800022, /* mov w2, #0x1 */
+	0xb9010282, /* str w2, [x20, #256] */
+	0x52800040, /* mov w0, #0x2 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd4000002, /* hvc #0 */
+	0x52800022, /* mov w2, #0x1 */
+	0xb9012282, /* str w2, [x20, #288] */
+	0xf9009680, /* str x0, [x20, #296] */
+	0xd503207f, /* park: wfi */
+	0x17ffffff, /* b park */
+};
+/* at IMAGE + 0x600 */
+static const uint32_t off_ap2[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xf9011e85, /* str x5, [x20, #568] */
+	0xf9012293, /* str x19, [x20, #576] */
+	0xf9010680, /* str x0, [x20, #520] */
+	0xd53800a1, /* mrs x1, mpidr_el1 */
+	0xf9010a81, /* str x1, [x20, #528] */
+	0xd5381001, /* mrs x1, sctlr_el1 */
+	0xf9010e81, /* str x1, [x20, #536] */
+	0xd53b4221, /* mrs x1, daif */
+	0xf9011281, /* str x1, [x20, #544] */
+	0xd5384241, /* mrs x1, currentel */
+	0xf9011681, /* str x1, [x20, #552] */
+	0xd5384201, /* mrs x1, spsel */
+	0xf9011a81, /* str x1, [x20, #560] */
+	0x52800022, /* mov w2, #0x1 */
+	0xb9020282, /* str w2, [x20, #512] */
+	0xd503207f, /* park2: wfi */
+	0x17ffffff, /* b park2 */
+};
+
+/*
+ * The race psci.c documents: CPU_OFF marks the caller OFF before the host parks it, so
+ * a CPU_ON made as soon as AFFINITY_INFO reads OFF may reach a vCPU that is still on its
+ * way to parking (the start is kept for then). vCPU 0, 50 rounds: CPU_ON(1, IMAGE +
+ * 0x400, context = the round number), a failed CPU_ON counted at +0x04 (its result at
+ * +0x08), then AFFINITY_INFO(1) polled until OFF and straight into the next CPU_ON;
+ * the round count at +0x10, then SYSTEM_OFF 0.
+ * vCPU 1 per start: a context id other than the number of rounds counted so far
+ * counted at +0x104, the round counted at +0x100, CPU_OFF; a return from it counted at
+ * +0x108 (its X0 at +0x110).
+ */
+/* at IMAGE + 0x40 */
+static const uint32_t race_main[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xd2800015, /* mov x21, #0x0 */
+	0x52800060, /* round: mov w0, #0x3 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd2808002, /* mov x2, #0x400 */
+	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
+	0xaa1503e3, /* mov x3, x21 */
+	0xd4000002, /* hvc #0 */
+	0xb40000a0, /* cbz x0, on_ok */
+	0xb9400684, /* ldr w4, [x20, #4] */
+	0x11000484, /* add w4, w4, #0x1 */
+	0xb9000684, /* str w4, [x20, #4] */
+	0xf9000680, /* str x0, [x20, #8] */
+	0x52800080, /* on_ok: mov w0, #0x4 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd2800002, /* mov x2, #0x0 */
+	0xd4000002, /* hvc #0 */
+	0xf100041f, /* cmp x0, #0x1 */
+	0x54ffff41, /* b.ne on_ok */
+	0x910006b5, /* add x21, x21, #0x1 */
+	0xf100cabf, /* cmp x21, #0x32 */
+	0x54fffd61, /* b.ne round */
+	0xf9000a95, /* str x21, [x20, #16] */
+	0x52800100, /* mov w0, #0x8 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd2800001, /* mov x1, #0x0 */
+	0xd4000002, /* hvc #0 */
+	0x14000000, /* hang: b hang */
+};
+/* at IMAGE + 0x400 */
+static const uint32_t race_ap[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xb9410281, /* ldr w1, [x20, #256] */
+	0xeb01001f, /* cmp x0, x1 */
+	0x54000080, /* b.eq ctx_ok */
+	0xb9410682, /* ldr w2, [x20, #260] */
+	0x11000442, /* add w2, w2, #0x1 */
+	0xb9010682, /* str w2, [x20, #260] */
+	0x11000421, /* ctx_ok: add w1, w1, #0x1 */
+	0xb9010281, /* str w1, [x20, #256] */
+	0x52800040, /* mov w0, #0x2 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd4000002, /* hvc #0 */
+	0xb9410a82, /* ldr w2, [x20, #264] */
+	0x11000442, /* add w2, w2, #0x1 */
+	0xb9010a82, /* str w2, [x20, #264] */
+	0xf9008a80, /* str x0, [x20, #272] */
+	0xd503207f, /* park: wfi */
+	0x17ffffff, /* b park */
+};
+
+/*
+ * An interrupt pending across CPU_OFF and CPU_ON (GICv2, two vCPUs). vCPU 0 starts vCPU 1
+ * (+0x00, the result), polls AFFINITY_INFO(1) until OFF, starts it again at IMAGE + 0x600
+ * (+0x08), waits for its flag (+0x200), SYSTEM_OFF 0.
+ * vCPU 1, first start (DAIF masked): GICD_CTLR = 1, PPI 27 enabled in its own bank of
+ * GICD_ISENABLER0, its GICC_PMR = 0xff and GICC_CTLR = 1, CNTV_CVAL_EL0 = 0 (in the past)
+ * and CNTV_CTL_EL0 = 1: its virtual timer interrupt is pending at once; CNTV_CTL_EL0
+ * recorded (+0x108), the flag (+0x100), CPU_OFF (a return: +0x110 = 1).
+ * vCPU 1, second start (DAIF masked again): VBAR_EL1, CNTV_CTL_EL0 (+0x208) and DAIF
+ * (+0x210) recorded, then `msr daifclr, #2` and a poll loop (no WFI) that counts x3 until
+ * the handler's count (+0x300) is non-zero, at most 1000 spins; x3 at +0x218, the flag.
+ * The handler records ELR_EL1 (+0x308), SPSR_EL1 (+0x310) and GICC_IAR (+0x318), turns
+ * the timer off, ends the interrupt and counts.
+ */
+/* at IMAGE + 0x40 */
+static const uint32_t pend_main[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0x52800060, /* mov w0, #0x3 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd2808002, /* mov x2, #0x400 */
+	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
+	0xd2800003, /* mov x3, #0x0 */
+	0xd4000002, /* hvc #0 */
+	0xf9000280, /* str x0, [x20] */
+	0x52800080, /* aff: mov w0, #0x4 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd2800002, /* mov x2, #0x0 */
+	0xd4000002, /* hvc #0 */
+	0xf100041f, /* cmp x0, #0x1 */
+	0x54ffff41, /* b.ne aff */
+	0x52800060, /* mov w0, #0x3 */
+	0x72b88000, /* movk w0, #0xc400, lsl #16 */
+	0xd2800021, /* mov x1, #0x1 */
+	0xd280c002, /* mov x2, #0x600 */
+	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
+	0xd2800003, /* mov x3, #0x0 */
+	0xd4000002, /* hvc #0 */
+	0xf9000680, /* str x0, [x20, #8] */
+	0xb9420284, /* wait: ldr w4, [x20, #512] */
+	0x34ffffe4, /* cbz w4, wait */
+	0x52800100, /* mov w0, #0x8 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd2800001, /* mov x1, #0x0 */
+	0xd4000002, /* hvc #0 */
+	0x14000000, /* hang: b hang */
+};
+/* at IMAGE + 0x400 */
+static const uint32_t pend_ap1[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xd2a10015, /* mov x21, #0x8000000 */
+	0xd2a10036, /* mov x22, #0x8010000 */
+	0x52800020, /* mov w0, #0x1 */
+	0xb90002a0, /* str w0, [x21] */
+	0x52a10000, /* mov w0, #0x8000000 */
+	0xb90102a0, /* str w0, [x21, #256] */
+	0x52801fe0, /* mov w0, #0xff */
+	0xb90006c0, /* str w0, [x22, #4] */
+	0x52800020, /* mov w0, #0x1 */
+	0xb90002c0, /* str w0, [x22] */
+	0xd51be35f, /* msr cntv_cval_el0, xzr */
+	0xd2800020, /* mov x0, #0x1 */
+	0xd51be320, /* msr cntv_ctl_el0, x0 */
+	0xd53be321, /* mrs x1, cntv_ctl_el0 */
+	0xf9008681, /* str x1, [x20, #264] */
+	0x52800022, /* mov w2, #0x1 */
+	0xb9010282, /* str w2, [x20, #256] */
+	0x52800040, /* mov w0, #0x2 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd4000002, /* hvc #0 */
+	0x52800022, /* mov w2, #0x1 */
+	0xb9011282, /* str w2, [x20, #272] */
+	0xd503207f, /* park: wfi */
+	0x17ffffff, /* b park */
+};
+/* at IMAGE + 0x600 */
+static const uint32_t pend_ap2[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xd2a10036, /* mov x22, #0x8010000 */
+	0xd2810000, /* mov x0, #0x800 */
+	0xf2a80000, /* movk x0, #0x4000, lsl #16 */
+	0xd518c000, /* msr vbar_el1, x0 */
+	0xd5033fdf, /* isb */
+	0xd53be321, /* mrs x1, cntv_ctl_el0 */
+	0xf9010681, /* str x1, [x20, #520] */
+	0xd53b4221, /* mrs x1, daif */
+	0xf9010a81, /* str x1, [x20, #528] */
+	0xd2800003, /* mov x3, #0x0 */
+	0xd50342ff, /* msr daifclr, #0x2 */
+	0x91000463, /* poll: add x3, x3, #0x1 */
+	0xb9430281, /* ldr w1, [x20, #768] */
+	0x35000061, /* cbnz w1, got */
+	0xf10fa07f, /* cmp x3, #0x3e8 */
+	0x54ffff83, /* b.lo poll */
+	0xd50342df, /* got: msr daifset, #0x2 */
+	0xf9010e83, /* str x3, [x20, #536] */
+	0x52800022, /* mov w2, #0x1 */
+	0xb9020282, /* str w2, [x20, #512] */
+	0xd503207f, /* park2: wfi */
+	0x17ffffff, /* b park2 */
+};
+/* at IMAGE + 0xa80 */
+static const uint32_t pend_irq[] = {
+	0xd538402d, /* mrs x13, elr_el1 */
+	0xd538400e, /* mrs x14, spsr_el1 */
+	0xb9400ed0, /* ldr w16, [x22, #12] */
+	0xf901868d, /* str x13, [x20, #776] */
+	0xf9018a8e, /* str x14, [x20, #784] */
+	0xb9031a90, /* str w16, [x20, #792] */
+	0xd51be33f, /* msr cntv_ctl_el0, xzr */
+	0xb90012d0, /* str w16, [x22, #16] */
+	0xb9430291, /* ldr w17, [x20, #768] */
+	0x11000631, /* add w17, w17, #0x1 */
+	0xb9030291, /* str w17, [x20, #768] */
+	0xd69f03e0, /* eret */
+};
+#define PEND_POLL 12 /* word index of `poll` in pend_ap2 */
+
+/*
+ * Unallocated encodings inside the arm-timer's claimed range (0xdf00..0xdf1a): the
+ * device answers them ("other numbers in the range read as zero and ignore writes"),
+ * the engine does not model them, so the hook does the access and returns 0, the
+ * engine raises UNDEF at the instruction and interrupt_hook completes it. x9 counts the
+ * `add x9, x9, #1` after each access. DATA: +0x00 X0 after `mrs x0, S3_3_C14_C0_3`
+ * (X0 was 0x1234), +0x08 X2 after reading back S3_3_C14_C1_1 (written 0x77; X2 was
+ * 0x5678), +0x10 x9.
+ */
+/* at IMAGE + 0x40 */
+static const uint32_t undef_main[] = {
+	0xd2a80214, /* mov x20, #0x40100000 */
+	0xd2800009, /* mov x9, #0x0 */
+	0xd2824680, /* mov x0, #0x1234 */
+	0xd28acf02, /* mov x2, #0x5678 */
+	0xd53be060, /* fault_r: mrs x0, S3_3_C14_C0_3 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xf9000280, /* str x0, [x20] */
+	0xd2800ee1, /* mov x1, #0x77 */
+	0xd51be121, /* fault_w: msr S3_3_C14_C1_1, x1 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xd53be122, /* mrs x2, S3_3_C14_C1_1 */
+	0x91000529, /* add x9, x9, #0x1 */
+	0xf9000682, /* str x2, [x20, #8] */
+	0xf9000a89, /* str x9, [x20, #16] */
+	0x52800100, /* mov w0, #0x8 */
+	0x72b08000, /* movk w0, #0x8400, lsl #16 */
+	0xd2800001, /* mov x1, #0x0 */
+	0xd4000002, /* hvc #0 */
+	0x14000000, /* hang: b hang */
+};
+#define UNDEF_MRS 4 /* word index of the MRS in undef_main */
+#define UNDEF_MSR 8 /* ... of the MSR */
+
 /* ---- the VM ---- */
 
 static const char config_fmt[] =
@@ -1120,6 +1459,124 @@ static void test_gicv3_timer_and_sgi(void **state)
 	assert_int_equal(stat(&tcg(1)->stats.irqs), 0);
 }
 
+static void test_cpu_off_then_on(void **state)
+{
+	const struct piece p[] = { PIECE(MAIN_AT, off_main), PIECE(AP_AT, off_ap1),
+				   PIECE(AP2_AT, off_ap2) };
+	uint64_t sctlr_reset;
+
+	(void)state;
+	vm_create(2, p, 3);
+	assert_int_equal(vm_run(), 5);
+	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 5");
+	sctlr_reset = tcg(1)->arm64_sctlr_reset;
+	assert_int_equal(sctlr_reset & ARM64_SCTLR_M, 0);
+	assert_int_equal(sctlr_reset & 0x4000u, 0); /* DZE clear at reset */
+	/* vCPU 0: CPU_ON SUCCESS, AFFINITY_INFO OFF, CPU_ON again SUCCESS, then ON */
+	assert_int_equal(data64(0x00), 0);
+	assert_int_equal(data64(0x08), 1);
+	assert_int_equal(data64(0x10), 0);
+	assert_int_equal(data64(0x18), 0);
+	/* vCPU 1, first start: context A, its affinity, SCTLR_EL1 at reset */
+	assert_int_equal(data32(0x100), 1);
+	assert_int_equal(data64(0x108), 0xa4a4a3a3a2a2a1a1ull);
+	assert_int_equal(data64(0x110), 0x80000001u);
+	assert_int_equal(data64(0x118), sctlr_reset);
+	/* ... what it changed before CPU_OFF: DAIF clear, EL1t, DZE set */
+	assert_int_equal(data64(0x130), 0);
+	assert_int_equal(data64(0x138), 0);
+	assert_int_equal(data64(0x140), sctlr_reset | 0x4000u);
+	/* CPU_OFF did not return */
+	assert_int_equal(data32(0x120), 0);
+	assert_int_equal(data64(0x128), 0);
+	/* vCPU 1, second start: at the new entry (the flag), context B, registers cleared,
+	 * SCTLR_EL1 back at reset (MMU off), EL1h with DAIF masked */
+	assert_int_equal(data32(0x200), 1);
+	assert_int_equal(data64(0x208), 0xb4b4b3b3b2b2b1b1ull);
+	assert_int_equal(data64(0x210), 0x80000001u);
+	assert_int_equal(data64(0x218), sctlr_reset);
+	assert_int_equal(data64(0x220), ARM64_PSTATE_DAIF);
+	assert_int_equal(data64(0x228), 1u << 2); /* CurrentEL: EL1 */
+	assert_int_equal(data64(0x230), 1);	  /* SPSel: SP_EL1 */
+	assert_int_equal(data64(0x238), 0);	  /* X5 */
+	assert_int_equal(data64(0x240), 0);	  /* X19 */
+	assert_int_equal(psci_cpu_state(&fx->vm.psci, 1), PSCI_CPU_ON);
+	/* CPU_ON, 1 + n AFFINITY_INFO, CPU_ON, AFFINITY_INFO, SYSTEM_OFF on vCPU 0 */
+	assert_true(stat(&tcg(0)->stats.hypercalls) >= 5);
+	assert_int_equal(stat(&tcg(1)->stats.hypercalls), 1); /* CPU_OFF */
+	/* the MPIDR_EL1 reads, one per start; nothing else vCPU 1 read is claimed */
+	assert_int_equal(stat(&tcg(1)->stats.sysreg), 2);
+}
+
+#define RACE_ROUNDS 50
+
+static void test_cpu_on_right_after_off(void **state)
+{
+	const struct piece p[] = { PIECE(MAIN_AT, race_main), PIECE(AP_AT, race_ap) };
+
+	(void)state;
+	vm_create(2, p, 2);
+	assert_int_equal(vm_run(), 0);
+	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 0");
+	assert_int_equal(data64(0x10), RACE_ROUNDS); /* vCPU 0 went through every round */
+	assert_int_equal(data32(0x04), 0);	     /* every CPU_ON succeeded */
+	assert_int_equal(data64(0x08), 0);
+	assert_int_equal(data32(0x100), RACE_ROUNDS); /* vCPU 1 started in every round */
+	assert_int_equal(data32(0x104), 0);	      /* each time with that round's context */
+	assert_int_equal(data32(0x108), 0);	      /* CPU_OFF never returned */
+	assert_int_equal(data64(0x110), 0);
+	assert_int_equal(psci_cpu_state(&fx->vm.psci, 1), PSCI_CPU_OFF);
+	assert_int_equal(stat(&tcg(1)->stats.hypercalls), RACE_ROUNDS);
+}
+
+static void test_irq_pending_across_cpu_off_on(void **state)
+{
+	const struct piece p[] = { PIECE(MAIN_AT, pend_main), PIECE(AP_AT, pend_ap1),
+				   PIECE(AP2_AT, pend_ap2), PIECE(VBAR_AT + 0x280, pend_irq) };
+
+	(void)state;
+	vm_create(2, p, 4);
+	assert_int_equal(vm_run(), 0);
+	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 0");
+	assert_int_equal(data64(0x00), 0); /* both CPU_ONs succeeded */
+	assert_int_equal(data64(0x08), 0);
+	/* first start: the timer fired at once (ENABLE | ISTATUS); CPU_OFF did not return */
+	assert_int_equal(data32(0x100), 1);
+	assert_int_equal(data64(0x108), 5);
+	assert_int_equal(data32(0x110), 0);
+	/* second start: still pending, masked at entry */
+	assert_int_equal(data32(0x200), 1);
+	assert_int_equal(data64(0x208), 5);
+	assert_int_equal(data64(0x210), ARM64_PSTATE_DAIF);
+	/* taken once, as INTID 27, at the first instruction after the unmask */
+	assert_int_equal(data32(0x300), 1);
+	assert_int_equal(data32(0x318), 27);
+	assert_int_equal(data64(0x308), INSN_ADDR(AP2_AT, PEND_POLL));
+	assert_int_equal(data64(0x310) & ~(uint64_t)ARM64_PSTATE_NZCV,
+			 ARM64_PSTATE_EL1h | ARM64_PSTATE_D | ARM64_PSTATE_A | ARM64_PSTATE_F);
+	assert_true(data64(0x218) < 1000);
+	assert_int_equal(data64(0x218), 1);
+	assert_int_equal(stat(&tcg(1)->stats.irqs), 1);
+	assert_int_equal(stat(&tcg(0)->stats.irqs), 0);
+}
+
+static void test_unallocated_sysreg_in_claimed_range(void **state)
+{
+	const struct piece p[] = { PIECE(MAIN_AT, undef_main) };
+
+	(void)state;
+	vm_create(1, p, 1);
+	assert_int_equal(vm_run(), 0);
+	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 0");
+	assert_int_equal(data64(0x00), 0); /* MRS: the device's zero in X0 */
+	assert_int_equal(data64(0x08), 0); /* the write was ignored, the read back is zero */
+	assert_int_equal(data64(0x10), 3); /* every add after an access ran exactly once */
+	assert_int_equal(host_sysreg_read(0, AX_SYSREG_ARM64(3, 3, 14, 1, 1)), 0);
+	assert_int_equal(stat(&tcg(0)->stats.sysreg), 3);
+	assert_int_equal(stat(&tcg(0)->stats.hypercalls), 1);
+	assert_int_equal(tcg(0)->sysreg_undef.pending, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1131,6 +1588,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_interrupt_at_el1t_stops_vm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gicv3_sysregs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gicv3_timer_and_sgi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cpu_off_then_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cpu_on_right_after_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_irq_pending_across_cpu_off_on, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unallocated_sysreg_in_claimed_range, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
