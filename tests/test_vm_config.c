@@ -679,10 +679,10 @@ static void test_backend_errors(void **state)
 		     "t.toml:9:7: expected a string for the backend of 'blk', found an integer");
 	expect_error(DEVS "[backends]\nblk = \"tcp:1234\"\n",
 		     "t.toml:9:7: invalid backend \"tcp:1234\" for 'blk': expected \"stdio\", "
-		     "\"null\", \"file:PATH\" or \"file:PATH,ro\"");
+		     "\"null\", \"file:PATH\", \"file:PATH,ro\" or \"tap:NAME[,mac=MAC]\"");
 	expect_error(DEVS "[backends]\nblk = \"\"\n",
 		     "t.toml:9:7: invalid backend \"\" for 'blk': expected \"stdio\", \"null\", "
-		     "\"file:PATH\" or \"file:PATH,ro\"");
+		     "\"file:PATH\", \"file:PATH,ro\" or \"tap:NAME[,mac=MAC]\"");
 	expect_error(DEVS "[backends]\nblk = \"file:\"\n",
 		     "t.toml:9:7: invalid backend \"file:\" for 'blk': \"file:\" needs a path");
 	expect_error(DEVS "[backends]\nblk = \"file:,ro\"\n",
@@ -737,7 +737,7 @@ static void test_override_backend(void **state)
 			      "device named \"abcdefghijabcdefghijabcdefghijabc\" in t.toml");
 	expect_override_error("blk=disk.img",
 			      "backend override \"blk=disk.img\": expected \"stdio\", \"null\", "
-			      "\"file:PATH\" or \"file:PATH,ro\"");
+			      "\"file:PATH\", \"file:PATH,ro\" or \"tap:NAME[,mac=MAC]\"");
 	expect_override_error("blk=file:",
 			      "backend override \"blk=file:\": \"file:\" needs a path");
 	assert_string_equal(axvm_config_backend(&cfg, "blk")->spec, "null");

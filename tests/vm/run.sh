@@ -130,7 +130,7 @@ for ACCEL in $accels; do
 	suite
 done
 if ! grep -qx kvm <<<"$accels"; then
-	echo "SKIP [kvm] demo, hostile, sigterm, timeout, valgrind, acpi-s5, crash: /dev/kvm not available (all ran on tcg)"
+	echo "SKIP [kvm] demo, hostile, sigterm, timeout, valgrind, acpi-s5, crash, net: /dev/kvm not available (all ran on tcg)"
 fi
 # arm64 guests: the Arm demo guest on TCG (KVM here runs x86-64 guests only)
 AXVM=$AXVM tests/vm/arm64.sh || fail=1

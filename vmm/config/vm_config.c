@@ -600,9 +600,13 @@ static bool backend_spec_ok(const char *spec, char *why, size_t cap)
 
 	if (strcmp(spec, "stdio") == 0 || strcmp(spec, "null") == 0)
 		return true;
+	/* a net backend: its name and options are checked where the tap opens (tap.c) */
+	if (strncmp(spec, "tap:", 4) == 0)
+		return true;
 	if (strncmp(spec, "file:", 5) != 0) {
 		snprintf(why, cap,
-			 "expected \"stdio\", \"null\", \"file:PATH\" or \"file:PATH,ro\"");
+			 "expected \"stdio\", \"null\", \"file:PATH\", \"file:PATH,ro\" or "
+			 "\"tap:NAME[,mac=MAC]\"");
 		return false;
 	}
 	path_len = strlen(spec + 5);
