@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # NET_RES, NET_TICKS, NET_QTICKS: read by the callers
 # Shared by tests/linux/net.sh and bench/peer-net.sh (sourced after
 # tests/linux/lib.sh): a private network namespace with a tap in it, the
 # virtio-net device behind QEMU (PEER=axdevice: build/axvm vhost-user-net on
@@ -101,7 +102,9 @@ net_axvm_has_vhost() {
 net_start_backend() {
 	local sock=$1 log=$2 i
 	rm -f "$sock"
-	nsx "$AXVM" vhost-user-net --socket "$sock" --tap "$NET_TAP" --mac "$NET_MAC" >"$log" 2>&1 &
+	# ip netns exec execs the command: $! is axvm's own pid (nsx, a function,
+	# would run in a subshell of its own)
+	ip netns exec "$NET_NS" "$AXVM" vhost-user-net --socket "$sock" --tap "$NET_TAP" --mac "$NET_MAC" >"$log" 2>&1 &
 	BACKEND_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		[ -S "$sock" ] && return 0
@@ -181,7 +184,7 @@ net_run_guest() {
 	# shellcheck disable=SC2034
 	NET_TICKS=() NET_QTICKS=() NET_RES=()
 	: >"$out"
-	nsx "$QEMU" -M microvm,acpi=on,memory-backend=mem \
+	ip netns exec "$NET_NS" "$QEMU" -M microvm,acpi=on,memory-backend=mem \
 		-object "memory-backend-memfd,id=mem,size=$NET_MEM,share=on" \
 		-global virtio-mmio.force-legacy=false -accel tcg -cpu max -nodefaults \
 		-display none -serial stdio "${noreboot[@]}" \
@@ -254,12 +257,10 @@ net_run_guest() {
 			net_reply go
 			sleep 0.5
 			net_set_link down
-			NET_RES[$boot.link]=down
 			;;
 		"AXTEST link_down="*)
 			sleep 0.5
 			net_set_link up
-			NET_RES[$boot.link]=up
 			;;
 		"AXTEST phase=end")
 			if [ "$reboot" = 1 ] && [ "$boot" = 1 ]; then net_reply reboot; else net_reply "done"; fi
