@@ -17,6 +17,11 @@
 #                reboot -f (QEMU runs without -no-reboot)
 #   second boot  the device renegotiated: link up, the same features and MTU,
 #                ping both ways, 4 MiB each way with equal md5s, poweroff
+# The link knob: QEMU's monitor (set_link n0 off/on) for both peers. axvm
+# vhost-user-net exposes none of its own: over vhost-user the device's config
+# space (VIRTIO_NET_S_LINK_UP) is QEMU's, so the model's ax_virtio_net_set_link
+# is not reachable from there; what set_link tests in ours is that a link down
+# stops its rings (GET_VRING_BASE) and a link up restarts them.
 # Then the frames and bytes each way as the host's tap counted them against
 # the backend's own counters (axvm's "tx_frames=... rx_dropped=..." line).
 # Prints PASS/FAIL [net] lines and exits non-zero on any FAIL; prints SKIP and
