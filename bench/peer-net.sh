@@ -30,8 +30,9 @@
 # Under TCG the guest's CPU is the bottleneck of both streams, so the MiB/s
 # compare what each device lets one emulated vCPU reach, not the backends' own
 # limits.
-# Each peer runs REPS times, alternating; the best run of each counts for MiB/s,
-# the median for CPU.
+# Each peer runs REPS times, alternating; the best run of each counts for MiB/s;
+# CPU is the ticks of every run summed over the GiB of every run (the kernel
+# counts them in 1/CLK_TCK s, 10 ms: a single run has only some 10-40).
 # Prints: peer op=NAME axdevice=X qemu=Y ratio=R   (R > 1: ours is better;
 # for CPU ratio = qemu / axdevice)
 #   MB=256 REPS=3 bench/peer-net.sh
@@ -86,6 +87,7 @@ fi
 net_setup
 sock=$WORK/net.sock
 declare -A vals=() # "peer op" -> list of values, one per run
+declare -A cpu_ticks=() # peer -> ticks over every run
 collect() { vals["$1 $2"]="${vals["$1 $2"]:-} $3"; }
 
 for ((rep = 1; rep <= REPS; rep++)); do
@@ -115,12 +117,12 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		cpu=$(awk -v t="$((bt + qt))" -v hz="$CLK_TCK" -v m="$MB" 'BEGIN { printf "%.3f", (t / hz) / (2 * m / 1024) }')
 		collect "$p" net_tx_mib_s "$tx"
 		collect "$p" net_rx_mib_s "$rx"
-		collect "$p" net_cpu_s_per_gib "$cpu"
-		echo "# run $rep $p: tx $tx MiB/s, rx $rx MiB/s; CPU ticks: backend $bt, QEMU main thread $qt ($CLK_TCK/s) over $((2 * MB)) MiB" >&2
+		cpu_ticks[$p]=$((${cpu_ticks[$p]:-0} + bt + qt))
+		echo "# run $rep $p: tx $tx MiB/s, rx $rx MiB/s; CPU ticks: backend $bt, QEMU main thread $qt ($CLK_TCK/s) over $((2 * MB)) MiB ($cpu s/GiB)" >&2
 	done
 done
 
-# pick: max of a list (higher is better), or median (CPU)
+# pick: max of a list (higher is better), or median
 pick() { # MODE VALUES...
 	local mode=$1
 	shift
@@ -129,9 +131,12 @@ pick() { # MODE VALUES...
 }
 p1=${PEERS%% *}
 p2=${PEERS##* }
+for p in $PEERS; do
+	collect "$p" net_cpu_s_per_gib "$(awk -v t="${cpu_ticks[$p]}" -v hz="$CLK_TCK" -v m="$MB" -v r="$REPS" \
+		'BEGIN { printf "%.3f", (t / hz) / (r * 2 * m / 1024) }')"
+done
 for op in net_tx_mib_s net_rx_mib_s net_cpu_s_per_gib; do
 	mode=max
-	[ "$op" = net_cpu_s_per_gib ] && mode=median
 	# shellcheck disable=SC2086 # word-split the lists on purpose
 	x=$(pick $mode ${vals["$p1 $op"]})
 	# shellcheck disable=SC2086

@@ -104,7 +104,8 @@ net_start_backend() {
 	rm -f "$sock"
 	# ip netns exec execs the command: $! is axvm's own pid (nsx, a function,
 	# would run in a subshell of its own)
-	ip netns exec "$NET_NS" "$AXVM" vhost-user-net --socket "$sock" --tap "$NET_TAP" --mac "$NET_MAC" >"$log" 2>&1 &
+	# shellcheck disable=SC2086 # NET_AXVM_ARGS: extra options (-v), split on purpose
+	ip netns exec "$NET_NS" "$AXVM" vhost-user-net --socket "$sock" --tap "$NET_TAP" --mac "$NET_MAC" ${NET_AXVM_ARGS:-} >"$log" 2>&1 &
 	BACKEND_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		[ -S "$sock" ] && return 0
