@@ -57,7 +57,7 @@ FDT_LIBS = -lfdt
 
 .PHONY: all test bench freestanding install run clean deps-test check-format format cppcheck \
         test-unit test-asan test-tsan test-configs test-vm test-linux test-linux-axvm guest \
-        deps-run bench-peer fuzz guest-arm64 test-linux-arm64
+        deps-run bench-peer fuzz guest-arm64 test-linux-arm64 test-linux-net
 all: $(BUILD)/libaxdevice.a $(BUILD)/libaxdevice.so $(BUILD)/axdevice.pc
 	@tools/install-deps.sh $(BUILD_DEPS)
 	@$(MAKE) --no-print-directory $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK) $(ARM_GUEST_IMG) \
@@ -178,6 +178,12 @@ test-vm: deps-test $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK) $(ARM_GUEST_IMG) $(AR
 test-linux: $(BUILD)/axvm $(BUILD)/tests/test_bzimage
 	@AXVM=$(BUILD)/axvm BZIMAGE_TEST=$(BUILD)/tests/test_bzimage tests/linux/run.sh
 
+# The same Debian Linux's virtio_net (QEMU TCG) on our virtio-net over vhost-user, on a tap
+# in a network namespace of its own: ping, 64 MiB each way, offloads, link down/up, reboot,
+# counters (PEER=qemu: QEMU's own virtio-net on the same harness).
+test-linux-net: $(BUILD)/axvm
+	@AXVM=$(BUILD)/axvm tests/linux/net.sh
+
 # Debian's unmodified arm64 Linux 6.1 on axvm's software CPU with our GICv2 / GICv3, generic
 # timer and PL011, checked from the kernel's own log and --stats (fetched from Debian's
 # archive by tools/fetch-linux-arm64.sh; about 15 s per boot here).
@@ -189,8 +195,8 @@ test-linux-arm64: $(BUILD)/axvm
 test-linux-axvm: $(BUILD)/axvm
 	@AXVM=$(BUILD)/axvm tests/linux/axvm.sh
 
-test: test-unit test-asan test-tsan test-configs test-vm test-linux test-linux-arm64 freestanding \
-      cppcheck check-format
+test: test-unit test-asan test-tsan test-configs test-vm test-linux test-linux-net test-linux-arm64 \
+      freestanding cppcheck check-format
 	@echo "make test: all passed"
 
 cppcheck: deps-test
@@ -248,11 +254,12 @@ bench: $(BENCH_BINS) $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@echo "== bench/vmexit.sh"; AXVM=$(BUILD)/axvm bench/vmexit.sh
 	@echo "== bench/peer-tcg.sh"; AXVM=$(BUILD)/axvm bench/peer-tcg.sh
 
-# Side by side with peers: qemu-storage-daemon (vhost-user-blk), QEMU's exit path, and
-# QEMU TCG booting the same arm64 Linux.
+# Side by side with peers: qemu-storage-daemon (vhost-user-blk), QEMU's exit path, QEMU's
+# own virtio-net, and QEMU TCG booting the same arm64 Linux.
 bench-peer: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@AXVM=$(BUILD)/axvm bench/peer-blk.sh
 	@AXVM=$(BUILD)/axvm bench/peer-exit.sh
+	@AXVM=$(BUILD)/axvm bench/peer-net.sh
 	@AXVM=$(BUILD)/axvm bench/peer-linux-arm64.sh
 
 # --- demo guest (guest/x86/): freestanding 32-bit x86, multiboot v1 --------
