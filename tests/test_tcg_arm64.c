@@ -57,6 +57,132 @@
 /* ---- guest code ---- */
 
 /*
+ * Shared guest-code fragments: each expands to a comma-separated run of machine-code
+ * words (no trailing comma), so that a guest lists `FRAGMENT,` among its own words.
+ * The encodings with an immediate are built by the A64_* helpers below.
+ */
+/* mov xN, #imm16 */
+#define A64_MOVZ_X(rd, imm16) (0xd2800000u | ((uint32_t)(imm16) << 5) | (rd))
+/* ldr w17, [x20, #off], str w17, [x20, #off], str w2, [x20, #off] */
+#define A64_LDR_W17_X20(off) (0xb9400291u | ((uint32_t)(off) / 4u) << 10)
+#define A64_STR_W17_X20(off) (0xb9000291u | ((uint32_t)(off) / 4u) << 10)
+#define A64_STR_W2_X20(off)  (0xb9000282u | ((uint32_t)(off) / 4u) << 10)
+
+/* PSCI SYSTEM_OFF with X1 = status, then hang: b hang */
+#define G_SYSTEM_OFF(status)                                                                       \
+	0x52800100,		       /* mov w0, #0x8 */                                          \
+		0x72b08000,	       /* movk w0, #0x8400, lsl #16 */                             \
+		A64_MOVZ_X(1, status), /* mov x1, #status */                                       \
+		0xd4000002,	       /* hvc #0x0 */                                              \
+		0x14000000	       /* hang: b hang */
+
+/* PSCI AFFINITY_INFO(1): X0 = 0 ON, 1 OFF */
+#define G_PSCI_AFFINITY_INFO_1                                                                     \
+	0x52800080,	    /* mov w0, #0x4 */                                                     \
+		0x72b88000, /* movk w0, #0xc400, lsl #16 */                                        \
+		0xd2800021, /* mov x1, #0x1 */                                                     \
+		0xd2800002, /* mov x2, #0x0 */                                                     \
+		0xd4000002  /* hvc #0x0 */
+
+/* the arguments of PSCI CPU_ON(1, IMAGE + at, ...): the guest sets X3 and calls */
+#define G_PSCI_CPU_ON_1_AT(at)                                                                     \
+	0x52800060,		   /* mov w0, #0x3 */                                              \
+		0x72b88000,	   /* movk w0, #0xc400, lsl #16 */                                 \
+		0xd2800021,	   /* mov x1, #0x1 */                                              \
+		A64_MOVZ_X(2, at), /* mov x2, #at */                                               \
+		0xf2a80002	   /* movk x2, #0x4000, lsl #16 */
+
+/* PSCI CPU_OFF (must not return) */
+#define G_PSCI_CPU_OFF                                                                             \
+	0x52800040,	    /* mov w0, #0x2 */                                                     \
+		0x72b08000, /* movk w0, #0x8400, lsl #16 */                                        \
+		0xd4000002  /* hvc #0x0 */
+
+/* a flag for the other vCPU: DATA + off = 1 */
+#define G_SET_FLAG(off)                                                                            \
+	0x52800022,		    /* mov w2, #0x1 */                                             \
+		A64_STR_W2_X20(off) /* str w2, [x20, #off] */
+
+/* park: wfi; b park */
+#define G_PARK                                                                                     \
+	0xd503207f,	   /* park: wfi */                                                         \
+		0x17ffffff /* b park */
+
+/* DATA + off += 1 (through w17) */
+#define G_COUNT(off)                                                                               \
+	A64_LDR_W17_X20(off),	     /* ldr w17, [x20, #off] */                                    \
+		0x11000631,	     /* add w17, w17, #0x1 */                                      \
+		A64_STR_W17_X20(off) /* str w17, [x20, #off] */
+
+/* x20 = DATA, x21 = GICD, x22 = GICC (GICv2) */
+#define G_GICV2_BASES                                                                              \
+	0xd2a80214,	    /* mov x20, #0x40100000 */                                             \
+		0xd2a10015, /* mov x21, #0x8000000 */                                              \
+		0xd2a10036  /* mov x22, #0x8010000 */
+
+/* VBAR_EL1 = IMAGE + VBAR_AT */
+#define G_SET_VBAR                                                                                 \
+	0xd2810000,	    /* mov x0, #0x800 */                                                   \
+		0xf2a80000, /* movk x0, #0x4000, lsl #16 */                                        \
+		0xd518c000, /* msr vbar_el1, x0 */                                                 \
+		0xd5033fdf  /* isb */
+
+/* GICD_CTLR = 1, PPI 27 in GICD_ISENABLER0, GICC_PMR = 0xff, GICC_CTLR = 1 */
+#define G_GICV2_ENABLE_PPI27                                                                       \
+	0x52800020,	    /* mov w0, #0x1 */                                                     \
+		0xb90002a0, /* str w0, [x21] */                                                    \
+		0x52a10000, /* mov w0, #0x8000000 */                                               \
+		0xb90102a0, /* str w0, [x21, #256] */                                              \
+		0x52801fe0, /* mov w0, #0xff */                                                    \
+		0xb90006c0, /* str w0, [x22, #4] */                                                \
+		0x52800020, /* mov w0, #0x1 */                                                     \
+		0xb90002c0  /* str w0, [x22] */
+
+/* the virtual timer: CNTV_TVAL_EL0 = tval, CNTV_CTL_EL0 = ENABLE */
+#define G_TIMER_START(tval)                                                                        \
+	A64_MOVZ_X(0, tval), /* mov x0, #tval */                                                   \
+		0xd51be300,  /* msr cntv_tval_el0, x0 */                                           \
+		0xd2800020,  /* mov x0, #0x1 */                                                    \
+		0xd51be320   /* msr cntv_ctl_el0, x0 */
+
+/* x10 = x11 = x12 = 0, then PSTATE.I clear */
+#define G_SUMS_ZERO_UNMASK                                                                         \
+	0xd280000a,	    /* mov x10, #0x0 */                                                    \
+		0xd280000b, /* mov x11, #0x0 */                                                    \
+		0xd280000c, /* mov x12, #0x0 */                                                    \
+		0xd50342ff  /* msr daifclr, #0x2 */
+
+/* loop: one step of the busy loop (x10, x11 both sum x12), w0 = the interrupt count */
+#define G_SUMS_STEP                                                                                \
+	0x9100058c,	    /* loop: add x12, x12, #0x1 */                                         \
+		0x8b0c014a, /* add x10, x10, x12 */                                                \
+		0x8b0c016b, /* add x11, x11, x12 */                                                \
+		0xb9400280  /* ldr w0, [x20] */
+
+/* x12, x10, x11 to DATA + 0x40, 0x48, 0x50 */
+#define G_SUMS_STORE                                                                               \
+	0xf900228c,	    /* str x12, [x20, #64] */                                              \
+		0xf900268a, /* str x10, [x20, #72] */                                              \
+		0xf9002a8b  /* str x11, [x20, #80] */
+
+/* GICv2 IRQ entry: ELR, SPSR, DAIF and GICC_IAR (w16) to DATA + 0x18/0x20/0x28/0x30 */
+#define G_GICV2_IRQ_RECORD                                                                         \
+	0xd538402d,	    /* mrs x13, elr_el1 */                                                 \
+		0xd538400e, /* mrs x14, spsr_el1 */                                                \
+		0xd53b422f, /* mrs x15, daif */                                                    \
+		0xb9400ed0, /* ldr w16, [x22, #12] */                                              \
+		0xf9000e8d, /* str x13, [x20, #24] */                                              \
+		0xf900128e, /* str x14, [x20, #32] */                                              \
+		0xf900168f, /* str x15, [x20, #40] */                                              \
+		0xb9003290  /* str w16, [x20, #48] */
+
+/* GICv2 IRQ exit: GICC_EOIR = w16, DATA + count += 1, eret */
+#define G_GICV2_IRQ_EOI_COUNT_ERET(count)                                                          \
+	0xb90012d0,		/* str w16, [x22, #16] */                                          \
+		G_COUNT(count), /* DATA + count += 1 */                                            \
+		0xd69f03e0	/* eret */
+
+/*
  * PSCI and MPIDR_EL1 (two vCPUs). vCPU 0 records X0 at entry (the DTB), its
  * MPIDR_EL1, PSCI_VERSION, an unknown function id (0x840000ff),
  * AFFINITY_INFO(1) before CPU_ON, CPU_ON(1, IMAGE + 0x400, context
@@ -67,67 +193,45 @@
  */
 /* at IMAGE + 0x40 */
 static const uint32_t psci_main[] = {
-	0xaa0003f3, /* mov x19, x0 */
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xf9001a93, /* str x19, [x20, #48] */
-	0xd53800a1, /* mrs x1, mpidr_el1 */
-	0xf9000281, /* str x1, [x20] */
-	0x52b08000, /* mov w0, #0x84000000 */
-	0xd4000002, /* hvc #0x0 */
-	0xf9000680, /* str x0, [x20, #8] */
-	0x52801fe0, /* mov w0, #0xff */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd4000002, /* hvc #0x0 */
-	0xf9000a80, /* str x0, [x20, #16] */
-	0x52800080, /* mov w0, #0x4 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd2800002, /* mov x2, #0x0 */
-	0xd4000002, /* hvc #0x0 */
-	0xf9000e80, /* str x0, [x20, #24] */
-	0x52800060, /* mov w0, #0x3 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd2808002, /* mov x2, #0x400 */
-	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
-	0xd28ef103, /* mov x3, #0x7788 */
-	0xf2aaacc3, /* movk x3, #0x5566, lsl #16 */
-	0xf2c66883, /* movk x3, #0x3344, lsl #32 */
-	0xf2e22443, /* movk x3, #0x1122, lsl #48 */
-	0xd4000002, /* hvc #0x0 */
-	0xf9001280, /* str x0, [x20, #32] */
-	0xb9410284, /* wait: ldr w4, [x20, #256] */
-	0x34ffffe4, /* cbz w4, wait */
-	0x52800080, /* mov w0, #0x4 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd2800002, /* mov x2, #0x0 */
-	0xd4000002, /* hvc #0x0 */
-	0xf9001680, /* str x0, [x20, #40] */
-	0x52800060, /* mov w0, #0x3 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd2808002, /* mov x2, #0x400 */
-	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
-	0xd2800003, /* mov x3, #0x0 */
-	0xd4000002, /* hvc #0x0 */
-	0xf9001e80, /* str x0, [x20, #56] */
-	0x52800100, /* mov w0, #0x8 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd28000e1, /* mov x1, #0x7 */
-	0xd4000002, /* hvc #0x0 */
-	0x14000000, /* hang: b hang */
+	0xaa0003f3,		   /* mov x19, x0 */
+	0xd2a80214,		   /* mov x20, #0x40100000 */
+	0xf9001a93,		   /* str x19, [x20, #48] */
+	0xd53800a1,		   /* mrs x1, mpidr_el1 */
+	0xf9000281,		   /* str x1, [x20] */
+	0x52b08000,		   /* mov w0, #0x84000000 */
+	0xd4000002,		   /* hvc #0x0 */
+	0xf9000680,		   /* str x0, [x20, #8] */
+	0x52801fe0,		   /* mov w0, #0xff */
+	0x72b08000,		   /* movk w0, #0x8400, lsl #16 */
+	0xd4000002,		   /* hvc #0x0 */
+	0xf9000a80,		   /* str x0, [x20, #16] */
+	G_PSCI_AFFINITY_INFO_1,	   /* PSCI AFFINITY_INFO(1) */
+	0xf9000e80,		   /* str x0, [x20, #24] */
+	G_PSCI_CPU_ON_1_AT(AP_AT), /* PSCI CPU_ON(1, ...) arguments */
+	0xd28ef103,		   /* mov x3, #0x7788 */
+	0xf2aaacc3,		   /* movk x3, #0x5566, lsl #16 */
+	0xf2c66883,		   /* movk x3, #0x3344, lsl #32 */
+	0xf2e22443,		   /* movk x3, #0x1122, lsl #48 */
+	0xd4000002,		   /* hvc #0x0 */
+	0xf9001280,		   /* str x0, [x20, #32] */
+	0xb9410284,		   /* wait: ldr w4, [x20, #256] */
+	0x34ffffe4,		   /* cbz w4, wait */
+	G_PSCI_AFFINITY_INFO_1,	   /* PSCI AFFINITY_INFO(1) */
+	0xf9001680,		   /* str x0, [x20, #40] */
+	G_PSCI_CPU_ON_1_AT(AP_AT), /* PSCI CPU_ON(1, ...) arguments */
+	0xd2800003,		   /* mov x3, #0x0 */
+	0xd4000002,		   /* hvc #0x0 */
+	0xf9001e80,		   /* str x0, [x20, #56] */
+	G_SYSTEM_OFF(7),	   /* PSCI SYSTEM_OFF */
 };
 /* at IMAGE + 0x400 */
 static const uint32_t psci_ap[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xf9008680, /* str x0, [x20, #264] */
-	0xd53800a1, /* mrs x1, mpidr_el1 */
-	0xf9008a81, /* str x1, [x20, #272] */
-	0x52800022, /* mov w2, #0x1 */
-	0xb9010282, /* str w2, [x20, #256] */
-	0xd503207f, /* park: wfi */
-	0x17ffffff, /* b park */
+	0xd2a80214,	 /* mov x20, #0x40100000 */
+	0xf9008680,	 /* str x0, [x20, #264] */
+	0xd53800a1,	 /* mrs x1, mpidr_el1 */
+	0xf9008a81,	 /* str x1, [x20, #272] */
+	G_SET_FLAG(256), /* flag = 1 */
+	G_PARK,		 /* wfi loop */
 };
 
 /*
@@ -139,46 +243,42 @@ static const uint32_t psci_ap[] = {
  */
 /* at IMAGE + 0x40 */
 static const uint32_t sysregs_main[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xd2800009, /* mov x9, #0x0 */
-	0xd53be001, /* mrs x1, cntfrq_el0 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xf9000281, /* str x1, [x20] */
-	0xd28acf02, /* mov x2, #0x5678 */
-	0xf2a24682, /* movk x2, #0x1234, lsl #16 */
-	0xf2d579a2, /* movk x2, #0xabcd, lsl #32 */
-	0xd51be342, /* msr cntv_cval_el0, x2 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xd53be343, /* mrs x3, cntv_cval_el0 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xf9000683, /* str x3, [x20, #8] */
-	0xd297dde4, /* mov x4, #0xbeef */
-	0xf2bbd5a4, /* movk x4, #0xdead, lsl #16 */
-	0xf2f95fc4, /* movk x4, #0xcafe, lsl #48 */
-	0xd518d084, /* msr tpidr_el1, x4 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xd538d085, /* mrs x5, tpidr_el1 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xf9000a85, /* str x5, [x20, #16] */
-	0xd53be01f, /* mrs xzr, cntfrq_el0 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xd2800c8a, /* mov x10, #0x64 */
-	0xd53be006, /* loop: mrs x6, cntfrq_el0 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xf100054a, /* subs x10, x10, #0x1 */
-	0x54ffffa1, /* b.ne loop */
-	0xd53be347, /* mrs x7, cntv_cval_el0 */
-	0x14000002, /* b skip */
-	0x91019129, /* add x9, x9, #0x64 */
-	0x91000529, /* skip: add x9, x9, #0x1 */
-	0xf9000e89, /* str x9, [x20, #24] */
-	0xf9001286, /* str x6, [x20, #32] */
-	0xf9001687, /* str x7, [x20, #40] */
-	0x52800100, /* mov w0, #0x8 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd2800001, /* mov x1, #0x0 */
-	0xd4000002, /* hvc #0x0 */
-	0x14000000, /* hang: b hang */
+	0xd2a80214,	 /* mov x20, #0x40100000 */
+	0xd2800009,	 /* mov x9, #0x0 */
+	0xd53be001,	 /* mrs x1, cntfrq_el0 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xf9000281,	 /* str x1, [x20] */
+	0xd28acf02,	 /* mov x2, #0x5678 */
+	0xf2a24682,	 /* movk x2, #0x1234, lsl #16 */
+	0xf2d579a2,	 /* movk x2, #0xabcd, lsl #32 */
+	0xd51be342,	 /* msr cntv_cval_el0, x2 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xd53be343,	 /* mrs x3, cntv_cval_el0 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xf9000683,	 /* str x3, [x20, #8] */
+	0xd297dde4,	 /* mov x4, #0xbeef */
+	0xf2bbd5a4,	 /* movk x4, #0xdead, lsl #16 */
+	0xf2f95fc4,	 /* movk x4, #0xcafe, lsl #48 */
+	0xd518d084,	 /* msr tpidr_el1, x4 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xd538d085,	 /* mrs x5, tpidr_el1 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xf9000a85,	 /* str x5, [x20, #16] */
+	0xd53be01f,	 /* mrs xzr, cntfrq_el0 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xd2800c8a,	 /* mov x10, #0x64 */
+	0xd53be006,	 /* loop: mrs x6, cntfrq_el0 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xf100054a,	 /* subs x10, x10, #0x1 */
+	0x54ffffa1,	 /* b.ne loop */
+	0xd53be347,	 /* mrs x7, cntv_cval_el0 */
+	0x14000002,	 /* b skip */
+	0x91019129,	 /* add x9, x9, #0x64 */
+	0x91000529,	 /* skip: add x9, x9, #0x1 */
+	0xf9000e89,	 /* str x9, [x20, #24] */
+	0xf9001286,	 /* str x6, [x20, #32] */
+	0xf9001687,	 /* str x7, [x20, #40] */
+	G_SYSTEM_OFF(0), /* PSCI SYSTEM_OFF */
 };
 
 /*
@@ -193,85 +293,39 @@ static const uint32_t sysregs_main[] = {
  */
 /* at IMAGE + 0x40 */
 static const uint32_t irq_main[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xd2a10015, /* mov x21, #0x8000000 */
-	0xd2a10036, /* mov x22, #0x8010000 */
-	0xd2810000, /* mov x0, #0x800 */
-	0xf2a80000, /* movk x0, #0x4000, lsl #16 */
-	0xd518c000, /* msr vbar_el1, x0 */
-	0xd5033fdf, /* isb */
-	0x52800020, /* mov w0, #0x1 */
-	0xb90002a0, /* str w0, [x21] */
-	0x52a10000, /* mov w0, #0x8000000 */
-	0xb90102a0, /* str w0, [x21, #256] */
-	0x52801fe0, /* mov w0, #0xff */
-	0xb90006c0, /* str w0, [x22, #4] */
-	0x52800020, /* mov w0, #0x1 */
-	0xb90002c0, /* str w0, [x22] */
-	0xd2830d40, /* mov x0, #0x186a */
-	0xd51be300, /* msr cntv_tval_el0, x0 */
-	0xd2800020, /* mov x0, #0x1 */
-	0xd51be320, /* msr cntv_ctl_el0, x0 */
-	0xd280000a, /* mov x10, #0x0 */
-	0xd280000b, /* mov x11, #0x0 */
-	0xd280000c, /* mov x12, #0x0 */
-	0xd50342ff, /* msr daifclr, #0x2 */
-	0x9100058c, /* loop: add x12, x12, #0x1 */
-	0x8b0c014a, /* add x10, x10, x12 */
-	0x8b0c016b, /* add x11, x11, x12 */
-	0xb9400280, /* ldr w0, [x20] */
-	0x7103201f, /* cmp w0, #0xc8 */
-	0x54ffff63, /* b.cc loop */
-	0xd50342df, /* done: msr daifset, #0x2 */
-	0xd51be33f, /* msr cntv_ctl_el0, xzr */
-	0xf900228c, /* str x12, [x20, #64] */
-	0xf900268a, /* str x10, [x20, #72] */
-	0xf9002a8b, /* str x11, [x20, #80] */
-	0x52800100, /* mov w0, #0x8 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd2800001, /* mov x1, #0x0 */
-	0xd4000002, /* hvc #0x0 */
-	0x14000000, /* hang: b hang */
+	G_GICV2_BASES,	      /* x20 DATA, x21 GICD, x22 GICC */
+	G_SET_VBAR,	      /* VBAR_EL1 */
+	G_GICV2_ENABLE_PPI27, /* GIC on, PPI 27 enabled */
+	G_TIMER_START(6250),  /* timer on */
+	G_SUMS_ZERO_UNMASK,   /* x10 = x11 = x12 = 0, unmask */
+	G_SUMS_STEP,	      /* loop: x12++, x10 += x12, x11 += x12 */
+	0x7103201f,	      /* cmp w0, #0xc8 */
+	0x54ffff63,	      /* b.cc loop */
+	0xd50342df,	      /* done: msr daifset, #0x2 */
+	0xd51be33f,	      /* msr cntv_ctl_el0, xzr */
+	G_SUMS_STORE,	      /* x12, x10, x11 out */
+	G_SYSTEM_OFF(0),      /* PSCI SYSTEM_OFF */
 };
 /* at IMAGE + 0xa80 */
 static const uint32_t irq_irq[] = {
-	0xd538402d, /* mrs x13, elr_el1 */
-	0xd538400e, /* mrs x14, spsr_el1 */
-	0xd53b422f, /* mrs x15, daif */
-	0xb9400ed0, /* ldr w16, [x22, #12] */
-	0xf9000e8d, /* str x13, [x20, #24] */
-	0xf900128e, /* str x14, [x20, #32] */
-	0xf900168f, /* str x15, [x20, #40] */
-	0xb9003290, /* str w16, [x20, #48] */
-	0x10ffaff1, /* adr x17, loop */
-	0xeb1101bf, /* cmp x13, x17 */
-	0x54000083, /* b.cc bad_elr */
-	0x10ffb051, /* adr x17, done */
-	0xeb1101bf, /* cmp x13, x17 */
-	0x54000089, /* b.ls elr_ok */
-	0xb9400a91, /* bad_elr: ldr w17, [x20, #8] */
-	0x11000631, /* add w17, w17, #0x1 */
-	0xb9000a91, /* str w17, [x20, #8] */
-	0x3638008e, /* elr_ok: tbz w14, #7, spsr_ok */
-	0xb9400e91, /* ldr w17, [x20, #12] */
-	0x11000631, /* add w17, w17, #0x1 */
-	0xb9000e91, /* str w17, [x20, #12] */
-	0x3738008f, /* spsr_ok: tbnz w15, #7, daif_ok */
-	0xb9401291, /* ldr w17, [x20, #16] */
-	0x11000631, /* add w17, w17, #0x1 */
-	0xb9001291, /* str w17, [x20, #16] */
-	0x71006e1f, /* daif_ok: cmp w16, #0x1b */
-	0x54000080, /* b.eq intid_ok */
-	0xb9401691, /* ldr w17, [x20, #20] */
-	0x11000631, /* add w17, w17, #0x1 */
-	0xb9001691, /* str w17, [x20, #20] */
-	0xd2830d51, /* intid_ok: mov x17, #0x186a */
-	0xd51be311, /* msr cntv_tval_el0, x17 */
-	0xb90012d0, /* str w16, [x22, #16] */
-	0xb9400291, /* ldr w17, [x20] */
-	0x11000631, /* add w17, w17, #0x1 */
-	0xb9000291, /* str w17, [x20] */
-	0xd69f03e0, /* eret */
+	G_GICV2_IRQ_RECORD,	       /* ELR, SPSR, DAIF, IAR out */
+	0x10ffaff1,		       /* adr x17, loop */
+	0xeb1101bf,		       /* cmp x13, x17 */
+	0x54000083,		       /* b.cc bad_elr */
+	0x10ffb051,		       /* adr x17, done */
+	0xeb1101bf,		       /* cmp x13, x17 */
+	0x54000089,		       /* b.ls elr_ok */
+	G_COUNT(8),		       /* bad_elr: count += 1 */
+	0x3638008e,		       /* elr_ok: tbz w14, #7, spsr_ok */
+	G_COUNT(12),		       /* count += 1 */
+	0x3738008f,		       /* spsr_ok: tbnz w15, #7, daif_ok */
+	G_COUNT(16),		       /* count += 1 */
+	0x71006e1f,		       /* daif_ok: cmp w16, #0x1b */
+	0x54000080,		       /* b.eq intid_ok */
+	G_COUNT(20),		       /* count += 1 */
+	0xd2830d51,		       /* intid_ok: mov x17, #0x186a */
+	0xd51be311,		       /* msr cntv_tval_el0, x17 */
+	G_GICV2_IRQ_EOI_COUNT_ERET(0), /* EOI, count, eret */
 };
 #define IRQ_LOOP 23 /* word index of `loop` in irq_main */
 #define IRQ_DONE 29 /* ... of `done` */
@@ -286,59 +340,29 @@ static const uint32_t irq_irq[] = {
  */
 /* at IMAGE + 0x40 */
 static const uint32_t wfi_main[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xd2a10015, /* mov x21, #0x8000000 */
-	0xd2a10036, /* mov x22, #0x8010000 */
-	0xd2810000, /* mov x0, #0x800 */
-	0xf2a80000, /* movk x0, #0x4000, lsl #16 */
-	0xd518c000, /* msr vbar_el1, x0 */
-	0xd5033fdf, /* isb */
-	0x52800020, /* mov w0, #0x1 */
-	0xb90002a0, /* str w0, [x21] */
-	0x52a10000, /* mov w0, #0x8000000 */
-	0xb90102a0, /* str w0, [x21, #256] */
-	0x52801fe0, /* mov w0, #0xff */
-	0xb90006c0, /* str w0, [x22, #4] */
-	0x52800020, /* mov w0, #0x1 */
-	0xb90002c0, /* str w0, [x22] */
-	0xd29e8480, /* mov x0, #0xf424 */
-	0xd51be300, /* msr cntv_tval_el0, x0 */
-	0xd2800020, /* mov x0, #0x1 */
-	0xd51be320, /* msr cntv_ctl_el0, x0 */
-	0xd503207f, /* wfi */
-	0xb9400281, /* ldr w1, [x20] */
-	0xb9004281, /* str w1, [x20, #64] */
-	0xd53be322, /* mrs x2, cntv_ctl_el0 */
-	0xf9002682, /* str x2, [x20, #72] */
-	0xd2800003, /* mov x3, #0x0 */
-	0xd50342ff, /* msr daifclr, #0x2 */
-	0x91000463, /* poll: add x3, x3, #0x1 */
-	0xb9400281, /* ldr w1, [x20] */
-	0x34ffffc1, /* cbz w1, poll */
-	0xd50342df, /* msr daifset, #0x2 */
-	0xf9002a83, /* str x3, [x20, #80] */
-	0x52800100, /* mov w0, #0x8 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd2800001, /* mov x1, #0x0 */
-	0xd4000002, /* hvc #0x0 */
-	0x14000000, /* hang: b hang */
+	G_GICV2_BASES,	      /* x20 DATA, x21 GICD, x22 GICC */
+	G_SET_VBAR,	      /* VBAR_EL1 */
+	G_GICV2_ENABLE_PPI27, /* GIC on, PPI 27 enabled */
+	G_TIMER_START(62500), /* timer on */
+	0xd503207f,	      /* wfi */
+	0xb9400281,	      /* ldr w1, [x20] */
+	0xb9004281,	      /* str w1, [x20, #64] */
+	0xd53be322,	      /* mrs x2, cntv_ctl_el0 */
+	0xf9002682,	      /* str x2, [x20, #72] */
+	0xd2800003,	      /* mov x3, #0x0 */
+	0xd50342ff,	      /* msr daifclr, #0x2 */
+	0x91000463,	      /* poll: add x3, x3, #0x1 */
+	0xb9400281,	      /* ldr w1, [x20] */
+	0x34ffffc1,	      /* cbz w1, poll */
+	0xd50342df,	      /* msr daifset, #0x2 */
+	0xf9002a83,	      /* str x3, [x20, #80] */
+	G_SYSTEM_OFF(0),      /* PSCI SYSTEM_OFF */
 };
 /* at IMAGE + 0xa80 */
 static const uint32_t wfi_irq[] = {
-	0xd538402d, /* mrs x13, elr_el1 */
-	0xd538400e, /* mrs x14, spsr_el1 */
-	0xd53b422f, /* mrs x15, daif */
-	0xb9400ed0, /* ldr w16, [x22, #12] */
-	0xf9000e8d, /* str x13, [x20, #24] */
-	0xf900128e, /* str x14, [x20, #32] */
-	0xf900168f, /* str x15, [x20, #40] */
-	0xb9003290, /* str w16, [x20, #48] */
-	0xd51be33f, /* msr cntv_ctl_el0, xzr */
-	0xb90012d0, /* str w16, [x22, #16] */
-	0xb9400291, /* ldr w17, [x20] */
-	0x11000631, /* add w17, w17, #0x1 */
-	0xb9000291, /* str w17, [x20] */
-	0xd69f03e0, /* eret */
+	G_GICV2_IRQ_RECORD,	       /* ELR, SPSR, DAIF, IAR out */
+	0xd51be33f,		       /* msr cntv_ctl_el0, xzr */
+	G_GICV2_IRQ_EOI_COUNT_ERET(0), /* EOI, count, eret */
 };
 #define WFI_POLL 26 /* word index of `poll` in wfi_main */
 
@@ -377,28 +401,16 @@ static const uint32_t exc_svc[] = {
  */
 /* at IMAGE + 0x40 */
 static const uint32_t el1t_main[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xd2a10015, /* mov x21, #0x8000000 */
-	0xd2a10036, /* mov x22, #0x8010000 */
-	0xd2810000, /* mov x0, #0x800 */
-	0xf2a80000, /* movk x0, #0x4000, lsl #16 */
-	0xd518c000, /* msr vbar_el1, x0 */
-	0xd5033fdf, /* isb */
-	0x52800020, /* mov w0, #0x1 */
-	0xb90002a0, /* str w0, [x21] */
-	0x52a10000, /* mov w0, #0x8000000 */
-	0xb90102a0, /* str w0, [x21, #256] */
-	0x52801fe0, /* mov w0, #0xff */
-	0xb90006c0, /* str w0, [x22, #4] */
-	0x52800020, /* mov w0, #0x1 */
-	0xb90002c0, /* str w0, [x22] */
-	0xd2800020, /* mov x0, #0x1 */
-	0xd51be300, /* msr cntv_tval_el0, x0 */
-	0xd51be320, /* msr cntv_ctl_el0, x0 */
-	0xd50040bf, /* msr spsel, #0x0 */
-	0xd50342ff, /* msr daifclr, #0x2 */
-	0x9100058c, /* spin: add x12, x12, #0x1 */
-	0x17ffffff, /* b spin */
+	G_GICV2_BASES,	      /* x20 DATA, x21 GICD, x22 GICC */
+	G_SET_VBAR,	      /* VBAR_EL1 */
+	G_GICV2_ENABLE_PPI27, /* GIC on, PPI 27 enabled */
+	0xd2800020,	      /* mov x0, #0x1 */
+	0xd51be300,	      /* msr cntv_tval_el0, x0 */
+	0xd51be320,	      /* msr cntv_ctl_el0, x0 */
+	0xd50040bf,	      /* msr spsel, #0x0 */
+	0xd50342ff,	      /* msr daifclr, #0x2 */
+	0x9100058c,	      /* spin: add x12, x12, #0x1 */
+	0x17ffffff,	      /* b spin */
 };
 /* at IMAGE + 0x880 */
 static const uint32_t el1t_irq_sp0[] = {
@@ -422,64 +434,60 @@ static const uint32_t el1t_irq_sp0[] = {
  */
 /* at IMAGE + 0x40 */
 static const uint32_t gicv3_sysregs_main[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xd2a80400, /* mov x0, #0x40200000 */
-	0x9100001f, /* mov sp, x0 */
-	0xd2800009, /* mov x9, #0x0 */
-	0xd28000e0, /* mov x0, #0x7 */
-	0xd518cca0, /* msr icc_sre_el1, x0 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xd538cca1, /* mrs x1, icc_sre_el1 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xf9000281, /* str x1, [x20] */
-	0xd2801e00, /* mov x0, #0xf0 */
-	0xd5184600, /* msr icc_pmr_el1, x0 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xd5384602, /* mrs x2, icc_pmr_el1 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xf9000682, /* str x2, [x20, #8] */
-	0xd2800020, /* mov x0, #0x1 */
-	0xd518cce0, /* msr icc_igrpen1_el1, x0 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xd538cce3, /* mrs x3, icc_igrpen1_el1 */
-	0xd5384604, /* mrs x4, icc_pmr_el1 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xf9000a83, /* str x3, [x20, #16] */
-	0xf9000e84, /* str x4, [x20, #24] */
-	0xd538461f, /* mrs xzr, icc_pmr_el1 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xd538ccbf, /* mrs xzr, icc_sre_el1 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0x910003eb, /* mov x11, sp */
-	0xf900268b, /* str x11, [x20, #72] */
-	0x14000002, /* b target */
-	0x91019129, /* add x9, x9, #0x64 */
-	0xd538cca5, /* target: mrs x5, icc_sre_el1 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xf9001285, /* str x5, [x20, #32] */
-	0xd2800c8a, /* mov x10, #0x64 */
-	0xd2800006, /* mov x6, #0x0 */
-	0x910004c6, /* loop: add x6, x6, #0x1 */
-	0xd5384607, /* mrs x7, icc_pmr_el1 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xd5184607, /* msr icc_pmr_el1, x7 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xf100054a, /* subs x10, x10, #0x1 */
-	0x54ffff41, /* b.ne loop */
-	0xf9001686, /* str x6, [x20, #40] */
-	0xf9001a87, /* str x7, [x20, #48] */
-	0xd538cce8, /* mrs x8, icc_igrpen1_el1 */
-	0x14000002, /* b skip */
-	0x91019129, /* add x9, x9, #0x64 */
-	0x91000529, /* skip: add x9, x9, #0x1 */
-	0xf9001e88, /* str x8, [x20, #56] */
-	0xf9002289, /* str x9, [x20, #64] */
-	0x52800100, /* mov w0, #0x8 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd2800001, /* mov x1, #0x0 */
-	0xd4000002, /* hvc #0x0 */
-	0x14000000, /* hang: b hang */
+	0xd2a80214,	 /* mov x20, #0x40100000 */
+	0xd2a80400,	 /* mov x0, #0x40200000 */
+	0x9100001f,	 /* mov sp, x0 */
+	0xd2800009,	 /* mov x9, #0x0 */
+	0xd28000e0,	 /* mov x0, #0x7 */
+	0xd518cca0,	 /* msr icc_sre_el1, x0 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xd538cca1,	 /* mrs x1, icc_sre_el1 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xf9000281,	 /* str x1, [x20] */
+	0xd2801e00,	 /* mov x0, #0xf0 */
+	0xd5184600,	 /* msr icc_pmr_el1, x0 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xd5384602,	 /* mrs x2, icc_pmr_el1 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xf9000682,	 /* str x2, [x20, #8] */
+	0xd2800020,	 /* mov x0, #0x1 */
+	0xd518cce0,	 /* msr icc_igrpen1_el1, x0 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xd538cce3,	 /* mrs x3, icc_igrpen1_el1 */
+	0xd5384604,	 /* mrs x4, icc_pmr_el1 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xf9000a83,	 /* str x3, [x20, #16] */
+	0xf9000e84,	 /* str x4, [x20, #24] */
+	0xd538461f,	 /* mrs xzr, icc_pmr_el1 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xd538ccbf,	 /* mrs xzr, icc_sre_el1 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0x910003eb,	 /* mov x11, sp */
+	0xf900268b,	 /* str x11, [x20, #72] */
+	0x14000002,	 /* b target */
+	0x91019129,	 /* add x9, x9, #0x64 */
+	0xd538cca5,	 /* target: mrs x5, icc_sre_el1 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xf9001285,	 /* str x5, [x20, #32] */
+	0xd2800c8a,	 /* mov x10, #0x64 */
+	0xd2800006,	 /* mov x6, #0x0 */
+	0x910004c6,	 /* loop: add x6, x6, #0x1 */
+	0xd5384607,	 /* mrs x7, icc_pmr_el1 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xd5184607,	 /* msr icc_pmr_el1, x7 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xf100054a,	 /* subs x10, x10, #0x1 */
+	0x54ffff41,	 /* b.ne loop */
+	0xf9001686,	 /* str x6, [x20, #40] */
+	0xf9001a87,	 /* str x7, [x20, #48] */
+	0xd538cce8,	 /* mrs x8, icc_igrpen1_el1 */
+	0x14000002,	 /* b skip */
+	0x91019129,	 /* add x9, x9, #0x64 */
+	0x91000529,	 /* skip: add x9, x9, #0x1 */
+	0xf9001e88,	 /* str x8, [x20, #56] */
+	0xf9002289,	 /* str x9, [x20, #64] */
+	G_SYSTEM_OFF(0), /* PSCI SYSTEM_OFF */
 };
 
 /*
@@ -499,121 +507,93 @@ static const uint32_t gicv3_sysregs_main[] = {
 #define GICV3_IRQS 100 /* the `cmp w17, #0x64` below and `cmp w0, #0x64` above */
 /* at IMAGE + 0x40 */
 static const uint32_t gicv3_irq_main[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xd2a10015, /* mov x21, #0x8000000 */
-	0xd2a10156, /* mov x22, #0x80a0000 */
-	0x914042d7, /* add x23, x22, #0x10, lsl #12 */
-	0xd2810000, /* mov x0, #0x800 */
-	0xf2a80000, /* movk x0, #0x4000, lsl #16 */
-	0xd518c000, /* msr vbar_el1, x0 */
-	0xd5033fdf, /* isb */
-	0xb94016c0, /* ldr w0, [x22, #20] */
-	0xb9006280, /* str w0, [x20, #96] */
-	0x121e7800, /* and w0, w0, #0xfffffffd */
-	0xb90016c0, /* str w0, [x22, #20] */
-	0xb94016c0, /* wake: ldr w0, [x22, #20] */
-	0x3717ffe0, /* tbnz w0, #2, wake */
-	0xb9006680, /* str w0, [x20, #100] */
-	0x52800240, /* mov w0, #0x12 */
-	0xb90002a0, /* str w0, [x21] */
-	0xb94002a0, /* ldr w0, [x21] */
-	0xb9006a80, /* str w0, [x20, #104] */
-	0x52a10000, /* mov w0, #0x8000000 */
-	0x321b0000, /* orr w0, w0, #0x20 */
-	0xb90082e0, /* str w0, [x23, #128] */
-	0xb90102e0, /* str w0, [x23, #256] */
-	0xd28000e0, /* mov x0, #0x7 */
-	0xd518cca0, /* msr icc_sre_el1, x0 */
-	0xd5033fdf, /* isb */
-	0xd2801e00, /* mov x0, #0xf0 */
-	0xd5184600, /* msr icc_pmr_el1, x0 */
-	0xd2800020, /* mov x0, #0x1 */
-	0xd518cce0, /* msr icc_igrpen1_el1, x0 */
-	0xd5033fdf, /* isb */
-	0xd2830d40, /* mov x0, #0x186a */
-	0xd51be300, /* msr cntv_tval_el0, x0 */
-	0xd2800020, /* mov x0, #0x1 */
-	0xd51be320, /* msr cntv_ctl_el0, x0 */
-	0xd280000a, /* mov x10, #0x0 */
-	0xd280000b, /* mov x11, #0x0 */
-	0xd280000c, /* mov x12, #0x0 */
-	0xd50342ff, /* msr daifclr, #0x2 */
-	0x9100058c, /* loop: add x12, x12, #0x1 */
-	0x8b0c014a, /* add x10, x10, x12 */
-	0x8b0c016b, /* add x11, x11, x12 */
-	0xb9400280, /* ldr w0, [x20] */
-	0x7101901f, /* cmp w0, #0x64 */
-	0x54ffff63, /* b.cc loop */
-	0xd50342df, /* done: msr daifset, #0x2 */
-	0xf900228c, /* str x12, [x20, #64] */
-	0xf900268a, /* str x10, [x20, #72] */
-	0xf9002a8b, /* str x11, [x20, #80] */
-	0xd2a0a000, /* mov x0, #0x5000000 */
-	0xb2400000, /* orr x0, x0, #0x1 */
-	0xd518cba0, /* msr icc_sgi1r_el1, x0 */
-	0xd5033fdf, /* isb */
-	0xd2800001, /* mov x1, #0x0 */
-	0xd50342ff, /* msr daifclr, #0x2 */
-	0x91000421, /* poll: add x1, x1, #0x1 */
-	0xb9400680, /* ldr w0, [x20, #4] */
-	0x34ffffc0, /* cbz w0, poll */
-	0xd50342df, /* msr daifset, #0x2 */
-	0xf9002e81, /* str x1, [x20, #88] */
-	0xd538cb62, /* mrs x2, icc_rpr_el1 */
-	0xb9007282, /* str w2, [x20, #112] */
-	0xd53be323, /* mrs x3, cntv_ctl_el0 */
-	0xb9007683, /* str w3, [x20, #116] */
-	0x52800100, /* mov w0, #0x8 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd2800001, /* mov x1, #0x0 */
-	0xd4000002, /* hvc #0x0 */
-	0x14000000, /* hang: b hang */
+	0xd2a80214,	     /* mov x20, #0x40100000 */
+	0xd2a10015,	     /* mov x21, #0x8000000 */
+	0xd2a10156,	     /* mov x22, #0x80a0000 */
+	0x914042d7,	     /* add x23, x22, #0x10, lsl #12 */
+	G_SET_VBAR,	     /* VBAR_EL1 */
+	0xb94016c0,	     /* ldr w0, [x22, #20] */
+	0xb9006280,	     /* str w0, [x20, #96] */
+	0x121e7800,	     /* and w0, w0, #0xfffffffd */
+	0xb90016c0,	     /* str w0, [x22, #20] */
+	0xb94016c0,	     /* wake: ldr w0, [x22, #20] */
+	0x3717ffe0,	     /* tbnz w0, #2, wake */
+	0xb9006680,	     /* str w0, [x20, #100] */
+	0x52800240,	     /* mov w0, #0x12 */
+	0xb90002a0,	     /* str w0, [x21] */
+	0xb94002a0,	     /* ldr w0, [x21] */
+	0xb9006a80,	     /* str w0, [x20, #104] */
+	0x52a10000,	     /* mov w0, #0x8000000 */
+	0x321b0000,	     /* orr w0, w0, #0x20 */
+	0xb90082e0,	     /* str w0, [x23, #128] */
+	0xb90102e0,	     /* str w0, [x23, #256] */
+	0xd28000e0,	     /* mov x0, #0x7 */
+	0xd518cca0,	     /* msr icc_sre_el1, x0 */
+	0xd5033fdf,	     /* isb */
+	0xd2801e00,	     /* mov x0, #0xf0 */
+	0xd5184600,	     /* msr icc_pmr_el1, x0 */
+	0xd2800020,	     /* mov x0, #0x1 */
+	0xd518cce0,	     /* msr icc_igrpen1_el1, x0 */
+	0xd5033fdf,	     /* isb */
+	G_TIMER_START(6250), /* timer on */
+	G_SUMS_ZERO_UNMASK,  /* x10 = x11 = x12 = 0, unmask */
+	G_SUMS_STEP,	     /* loop: x12++, x10 += x12, x11 += x12 */
+	0x7101901f,	     /* cmp w0, #0x64 */
+	0x54ffff63,	     /* b.cc loop */
+	0xd50342df,	     /* done: msr daifset, #0x2 */
+	G_SUMS_STORE,	     /* x12, x10, x11 out */
+	0xd2a0a000,	     /* mov x0, #0x5000000 */
+	0xb2400000,	     /* orr x0, x0, #0x1 */
+	0xd518cba0,	     /* msr icc_sgi1r_el1, x0 */
+	0xd5033fdf,	     /* isb */
+	0xd2800001,	     /* mov x1, #0x0 */
+	0xd50342ff,	     /* msr daifclr, #0x2 */
+	0x91000421,	     /* poll: add x1, x1, #0x1 */
+	0xb9400680,	     /* ldr w0, [x20, #4] */
+	0x34ffffc0,	     /* cbz w0, poll */
+	0xd50342df,	     /* msr daifset, #0x2 */
+	0xf9002e81,	     /* str x1, [x20, #88] */
+	0xd538cb62,	     /* mrs x2, icc_rpr_el1 */
+	0xb9007282,	     /* str w2, [x20, #112] */
+	0xd53be323,	     /* mrs x3, cntv_ctl_el0 */
+	0xb9007683,	     /* str w3, [x20, #116] */
+	G_SYSTEM_OFF(0),     /* PSCI SYSTEM_OFF */
 };
 /* at IMAGE + 0xa80 */
 static const uint32_t gicv3_irq_irq[] = {
-	0xd538402d, /* mrs x13, elr_el1 */
-	0xd538400e, /* mrs x14, spsr_el1 */
-	0xd538cc10, /* mrs x16, icc_iar1_el1 */
-	0xf9000e8d, /* str x13, [x20, #24] */
-	0xf900128e, /* str x14, [x20, #32] */
-	0xb9003290, /* str w16, [x20, #48] */
-	0x3638008e, /* tbz w14, #7, spsr_ok */
-	0xb9400e91, /* ldr w17, [x20, #12] */
-	0x11000631, /* add w17, w17, #0x1 */
-	0xb9000e91, /* str w17, [x20, #12] */
-	0x71006e1f, /* spsr_ok: cmp w16, #0x1b */
-	0x54000281, /* b.ne not_timer */
-	0x10ffb171, /* adr x17, loop */
-	0xeb1101bf, /* cmp x13, x17 */
-	0x54000083, /* b.cc bad_elr */
-	0x10ffb1d1, /* adr x17, done */
-	0xeb1101bf, /* cmp x13, x17 */
-	0x54000089, /* b.ls elr_ok */
-	0xb9400a91, /* bad_elr: ldr w17, [x20, #8] */
-	0x11000631, /* add w17, w17, #0x1 */
-	0xb9000a91, /* str w17, [x20, #8] */
-	0xb9400291, /* elr_ok: ldr w17, [x20] */
-	0x11000631, /* add w17, w17, #0x1 */
-	0xb9000291, /* str w17, [x20] */
-	0x7101923f, /* cmp w17, #0x64 */
-	0x54000082, /* b.cs last */
-	0xd2830d51, /* mov x17, #0x186a */
-	0xd51be311, /* msr cntv_tval_el0, x17 */
-	0x1400000d, /* b eoi */
-	0xd51be33f, /* last: msr cntv_ctl_el0, xzr */
-	0x1400000b, /* b eoi */
-	0x7100161f, /* not_timer: cmp w16, #0x5 */
-	0x540000c1, /* b.ne bad_iar */
-	0xf9001e8d, /* str x13, [x20, #56] */
-	0xb9400691, /* ldr w17, [x20, #4] */
-	0x11000631, /* add w17, w17, #0x1 */
-	0xb9000691, /* str w17, [x20, #4] */
-	0x14000004, /* b eoi */
-	0xb9401291, /* bad_iar: ldr w17, [x20, #16] */
-	0x11000631, /* add w17, w17, #0x1 */
-	0xb9001291, /* str w17, [x20, #16] */
-	0xd518cc30, /* eoi: msr icc_eoir1_el1, x16 */
-	0xd69f03e0, /* eret */
+	0xd538402d,  /* mrs x13, elr_el1 */
+	0xd538400e,  /* mrs x14, spsr_el1 */
+	0xd538cc10,  /* mrs x16, icc_iar1_el1 */
+	0xf9000e8d,  /* str x13, [x20, #24] */
+	0xf900128e,  /* str x14, [x20, #32] */
+	0xb9003290,  /* str w16, [x20, #48] */
+	0x3638008e,  /* tbz w14, #7, spsr_ok */
+	G_COUNT(12), /* count += 1 */
+	0x71006e1f,  /* spsr_ok: cmp w16, #0x1b */
+	0x54000281,  /* b.ne not_timer */
+	0x10ffb171,  /* adr x17, loop */
+	0xeb1101bf,  /* cmp x13, x17 */
+	0x54000083,  /* b.cc bad_elr */
+	0x10ffb1d1,  /* adr x17, done */
+	0xeb1101bf,  /* cmp x13, x17 */
+	0x54000089,  /* b.ls elr_ok */
+	G_COUNT(8),  /* bad_elr: count += 1 */
+	G_COUNT(0),  /* elr_ok: count += 1 */
+	0x7101923f,  /* cmp w17, #0x64 */
+	0x54000082,  /* b.cs last */
+	0xd2830d51,  /* mov x17, #0x186a */
+	0xd51be311,  /* msr cntv_tval_el0, x17 */
+	0x1400000d,  /* b eoi */
+	0xd51be33f,  /* last: msr cntv_ctl_el0, xzr */
+	0x1400000b,  /* b eoi */
+	0x7100161f,  /* not_timer: cmp w16, #0x5 */
+	0x540000c1,  /* b.ne bad_iar */
+	0xf9001e8d,  /* str x13, [x20, #56] */
+	G_COUNT(4),  /* count += 1 */
+	0x14000004,  /* b eoi */
+	G_COUNT(16), /* bad_iar: count += 1 */
+	0xd518cc30,  /* eoi: msr icc_eoir1_el1, x16 */
+	0xd69f03e0,  /* eret */
 };
 #define GICV3_POLL 55 /* word index of `poll` in gicv3_irq_main */
 
@@ -634,105 +614,78 @@ static const uint32_t gicv3_irq_irq[] = {
  */
 /* at IMAGE + 0x40 */
 static const uint32_t off_main[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0x52800060, /* mov w0, #0x3 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd2808002, /* mov x2, #0x400 */
-	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
-	0xd2943423, /* mov x3, #0xa1a1 */
-	0xf2b45443, /* movk x3, #0xa2a2, lsl #16 */
-	0xf2d47463, /* movk x3, #0xa3a3, lsl #32 */
-	0xf2f49483, /* movk x3, #0xa4a4, lsl #48 */
-	0xd4000002, /* hvc #0 */
-	0xf9000280, /* str x0, [x20] */
-	0xb9410284, /* wait1: ldr w4, [x20, #256] */
-	0x34ffffe4, /* cbz w4, wait1 */
-	0x52800080, /* aff: mov w0, #0x4 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd2800002, /* mov x2, #0x0 */
-	0xd4000002, /* hvc #0 */
-	0xf100041f, /* cmp x0, #0x1 */
-	0x54ffff41, /* b.ne aff */
-	0xf9000680, /* str x0, [x20, #8] */
-	0x52800060, /* mov w0, #0x3 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd280c002, /* mov x2, #0x600 */
-	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
-	0xd2963623, /* mov x3, #0xb1b1 */
-	0xf2b65643, /* movk x3, #0xb2b2, lsl #16 */
-	0xf2d67663, /* movk x3, #0xb3b3, lsl #32 */
-	0xf2f69683, /* movk x3, #0xb4b4, lsl #48 */
-	0xd4000002, /* hvc #0 */
-	0xf9000a80, /* str x0, [x20, #16] */
-	0xb9420284, /* wait2: ldr w4, [x20, #512] */
-	0x34ffffe4, /* cbz w4, wait2 */
-	0x52800080, /* mov w0, #0x4 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd2800002, /* mov x2, #0x0 */
-	0xd4000002, /* hvc #0 */
-	0xf9000e80, /* str x0, [x20, #24] */
-	0x52800100, /* mov w0, #0x8 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd28000a1, /* mov x1, #0x5 */
-	0xd4000002, /* hvc #0 */
-	0x14000000, /* hang: b hang */
+	0xd2a80214,		    /* mov x20, #0x40100000 */
+	G_PSCI_CPU_ON_1_AT(AP_AT),  /* PSCI CPU_ON(1, ...) arguments */
+	0xd2943423,		    /* mov x3, #0xa1a1 */
+	0xf2b45443,		    /* movk x3, #0xa2a2, lsl #16 */
+	0xf2d47463,		    /* movk x3, #0xa3a3, lsl #32 */
+	0xf2f49483,		    /* movk x3, #0xa4a4, lsl #48 */
+	0xd4000002,		    /* hvc #0 */
+	0xf9000280,		    /* str x0, [x20] */
+	0xb9410284,		    /* wait1: ldr w4, [x20, #256] */
+	0x34ffffe4,		    /* cbz w4, wait1 */
+	G_PSCI_AFFINITY_INFO_1,	    /* aff: PSCI AFFINITY_INFO(1) */
+	0xf100041f,		    /* cmp x0, #0x1 */
+	0x54ffff41,		    /* b.ne aff */
+	0xf9000680,		    /* str x0, [x20, #8] */
+	G_PSCI_CPU_ON_1_AT(AP2_AT), /* PSCI CPU_ON(1, ...) arguments */
+	0xd2963623,		    /* mov x3, #0xb1b1 */
+	0xf2b65643,		    /* movk x3, #0xb2b2, lsl #16 */
+	0xf2d67663,		    /* movk x3, #0xb3b3, lsl #32 */
+	0xf2f69683,		    /* movk x3, #0xb4b4, lsl #48 */
+	0xd4000002,		    /* hvc #0 */
+	0xf9000a80,		    /* str x0, [x20, #16] */
+	0xb9420284,		    /* wait2: ldr w4, [x20, #512] */
+	0x34ffffe4,		    /* cbz w4, wait2 */
+	G_PSCI_AFFINITY_INFO_1,	    /* PSCI AFFINITY_INFO(1) */
+	0xf9000e80,		    /* str x0, [x20, #24] */
+	G_SYSTEM_OFF(5),	    /* PSCI SYSTEM_OFF */
 };
 /* at IMAGE + 0x400 */
 static const uint32_t off_ap1[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xf9008680, /* str x0, [x20, #264] */
-	0xd53800a1, /* mrs x1, mpidr_el1 */
-	0xf9008a81, /* str x1, [x20, #272] */
-	0xd5381001, /* mrs x1, sctlr_el1 */
-	0xf9008e81, /* str x1, [x20, #280] */
-	0xb2720021, /* orr x1, x1, #0x4000 */
-	0xd5181001, /* msr sctlr_el1, x1 */
-	0xd5033fdf, /* isb */
-	0xd28aaaa5, /* mov x5, #0x5555 */
-	0xd2832333, /* mov x19, #0x1919 */
-	0xd5034fff, /* msr daifclr, #0xf */
-	0xd50040bf, /* msr spsel, #0 */
-	0xd53b4221, /* mrs x1, daif */
-	0xf9009a81, /* str x1, [x20, #304] */
-	0xd5384201, /* mrs x1, spsel */
-	0xf9009e81, /* str x1, [x20, #312] */
-	0xd5381001, /* mrs x1, sctlr_el1 */
-	0xf900a281, /* str x1, [x20, #320] */
-	0x52800022, /* mov w2, #0x1 */
-	0xb9010282, /* str w2, [x20, #256] */
-	0x52800040, /* mov w0, #0x2 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd4000002, /* hvc #0 */
-	0x52800022, /* mov w2, #0x1 */
-	0xb9012282, /* str w2, [x20, #288] */
-	0xf9009680, /* str x0, [x20, #296] */
-	0xd503207f, /* park: wfi */
-	0x17ffffff, /* b park */
+	0xd2a80214,	 /* mov x20, #0x40100000 */
+	0xf9008680,	 /* str x0, [x20, #264] */
+	0xd53800a1,	 /* mrs x1, mpidr_el1 */
+	0xf9008a81,	 /* str x1, [x20, #272] */
+	0xd5381001,	 /* mrs x1, sctlr_el1 */
+	0xf9008e81,	 /* str x1, [x20, #280] */
+	0xb2720021,	 /* orr x1, x1, #0x4000 */
+	0xd5181001,	 /* msr sctlr_el1, x1 */
+	0xd5033fdf,	 /* isb */
+	0xd28aaaa5,	 /* mov x5, #0x5555 */
+	0xd2832333,	 /* mov x19, #0x1919 */
+	0xd5034fff,	 /* msr daifclr, #0xf */
+	0xd50040bf,	 /* msr spsel, #0 */
+	0xd53b4221,	 /* mrs x1, daif */
+	0xf9009a81,	 /* str x1, [x20, #304] */
+	0xd5384201,	 /* mrs x1, spsel */
+	0xf9009e81,	 /* str x1, [x20, #312] */
+	0xd5381001,	 /* mrs x1, sctlr_el1 */
+	0xf900a281,	 /* str x1, [x20, #320] */
+	G_SET_FLAG(256), /* flag = 1 */
+	G_PSCI_CPU_OFF,	 /* PSCI CPU_OFF */
+	G_SET_FLAG(288), /* flag = 1 */
+	0xf9009680,	 /* str x0, [x20, #296] */
+	G_PARK,		 /* wfi loop */
 };
 /* at IMAGE + 0x600 */
 static const uint32_t off_ap2[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xf9011e85, /* str x5, [x20, #568] */
-	0xf9012293, /* str x19, [x20, #576] */
-	0xf9010680, /* str x0, [x20, #520] */
-	0xd53800a1, /* mrs x1, mpidr_el1 */
-	0xf9010a81, /* str x1, [x20, #528] */
-	0xd5381001, /* mrs x1, sctlr_el1 */
-	0xf9010e81, /* str x1, [x20, #536] */
-	0xd53b4221, /* mrs x1, daif */
-	0xf9011281, /* str x1, [x20, #544] */
-	0xd5384241, /* mrs x1, currentel */
-	0xf9011681, /* str x1, [x20, #552] */
-	0xd5384201, /* mrs x1, spsel */
-	0xf9011a81, /* str x1, [x20, #560] */
-	0x52800022, /* mov w2, #0x1 */
-	0xb9020282, /* str w2, [x20, #512] */
-	0xd503207f, /* park2: wfi */
-	0x17ffffff, /* b park2 */
+	0xd2a80214,	 /* mov x20, #0x40100000 */
+	0xf9011e85,	 /* str x5, [x20, #568] */
+	0xf9012293,	 /* str x19, [x20, #576] */
+	0xf9010680,	 /* str x0, [x20, #520] */
+	0xd53800a1,	 /* mrs x1, mpidr_el1 */
+	0xf9010a81,	 /* str x1, [x20, #528] */
+	0xd5381001,	 /* mrs x1, sctlr_el1 */
+	0xf9010e81,	 /* str x1, [x20, #536] */
+	0xd53b4221,	 /* mrs x1, daif */
+	0xf9011281,	 /* str x1, [x20, #544] */
+	0xd5384241,	 /* mrs x1, currentel */
+	0xf9011681,	 /* str x1, [x20, #552] */
+	0xd5384201,	 /* mrs x1, spsel */
+	0xf9011a81,	 /* str x1, [x20, #560] */
+	G_SET_FLAG(512), /* flag = 1 */
+	G_PARK,		 /* park2: wfi loop */
 };
 
 /*
@@ -748,57 +701,42 @@ static const uint32_t off_ap2[] = {
  */
 /* at IMAGE + 0x40 */
 static const uint32_t race_main[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xd2800015, /* mov x21, #0x0 */
-	0x52800060, /* round: mov w0, #0x3 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd2808002, /* mov x2, #0x400 */
-	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
-	0xaa1503e3, /* mov x3, x21 */
-	0xd4000002, /* hvc #0 */
-	0xb40000a0, /* cbz x0, on_ok */
-	0xb9400684, /* ldr w4, [x20, #4] */
-	0x11000484, /* add w4, w4, #0x1 */
-	0xb9000684, /* str w4, [x20, #4] */
-	0xf9000680, /* str x0, [x20, #8] */
-	0x52800080, /* on_ok: mov w0, #0x4 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd2800002, /* mov x2, #0x0 */
-	0xd4000002, /* hvc #0 */
-	0xf100041f, /* cmp x0, #0x1 */
-	0x54ffff41, /* b.ne on_ok */
-	0x910006b5, /* add x21, x21, #0x1 */
-	0xf100cabf, /* cmp x21, #0x32 */
-	0x54fffd61, /* b.ne round */
-	0xf9000a95, /* str x21, [x20, #16] */
-	0x52800100, /* mov w0, #0x8 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd2800001, /* mov x1, #0x0 */
-	0xd4000002, /* hvc #0 */
-	0x14000000, /* hang: b hang */
+	0xd2a80214,		   /* mov x20, #0x40100000 */
+	0xd2800015,		   /* mov x21, #0x0 */
+	G_PSCI_CPU_ON_1_AT(AP_AT), /* round: PSCI CPU_ON(1, ...) arguments */
+	0xaa1503e3,		   /* mov x3, x21 */
+	0xd4000002,		   /* hvc #0 */
+	0xb40000a0,		   /* cbz x0, on_ok */
+	0xb9400684,		   /* ldr w4, [x20, #4] */
+	0x11000484,		   /* add w4, w4, #0x1 */
+	0xb9000684,		   /* str w4, [x20, #4] */
+	0xf9000680,		   /* str x0, [x20, #8] */
+	G_PSCI_AFFINITY_INFO_1,	   /* on_ok: PSCI AFFINITY_INFO(1) */
+	0xf100041f,		   /* cmp x0, #0x1 */
+	0x54ffff41,		   /* b.ne on_ok */
+	0x910006b5,		   /* add x21, x21, #0x1 */
+	0xf100cabf,		   /* cmp x21, #0x32 */
+	0x54fffd61,		   /* b.ne round */
+	0xf9000a95,		   /* str x21, [x20, #16] */
+	G_SYSTEM_OFF(0),	   /* PSCI SYSTEM_OFF */
 };
 /* at IMAGE + 0x400 */
 static const uint32_t race_ap[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xb9410281, /* ldr w1, [x20, #256] */
-	0xeb01001f, /* cmp x0, x1 */
-	0x54000080, /* b.eq ctx_ok */
-	0xb9410682, /* ldr w2, [x20, #260] */
-	0x11000442, /* add w2, w2, #0x1 */
-	0xb9010682, /* str w2, [x20, #260] */
-	0x11000421, /* ctx_ok: add w1, w1, #0x1 */
-	0xb9010281, /* str w1, [x20, #256] */
-	0x52800040, /* mov w0, #0x2 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd4000002, /* hvc #0 */
-	0xb9410a82, /* ldr w2, [x20, #264] */
-	0x11000442, /* add w2, w2, #0x1 */
-	0xb9010a82, /* str w2, [x20, #264] */
-	0xf9008a80, /* str x0, [x20, #272] */
-	0xd503207f, /* park: wfi */
-	0x17ffffff, /* b park */
+	0xd2a80214,	/* mov x20, #0x40100000 */
+	0xb9410281,	/* ldr w1, [x20, #256] */
+	0xeb01001f,	/* cmp x0, x1 */
+	0x54000080,	/* b.eq ctx_ok */
+	0xb9410682,	/* ldr w2, [x20, #260] */
+	0x11000442,	/* add w2, w2, #0x1 */
+	0xb9010682,	/* str w2, [x20, #260] */
+	0x11000421,	/* ctx_ok: add w1, w1, #0x1 */
+	0xb9010281,	/* str w1, [x20, #256] */
+	G_PSCI_CPU_OFF, /* PSCI CPU_OFF */
+	0xb9410a82,	/* ldr w2, [x20, #264] */
+	0x11000442,	/* add w2, w2, #0x1 */
+	0xb9010a82,	/* str w2, [x20, #264] */
+	0xf9008a80,	/* str x0, [x20, #272] */
+	G_PARK,		/* wfi loop */
 };
 
 /*
@@ -817,106 +755,67 @@ static const uint32_t race_ap[] = {
  */
 /* at IMAGE + 0x40 */
 static const uint32_t pend_main[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0x52800060, /* mov w0, #0x3 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd2808002, /* mov x2, #0x400 */
-	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
-	0xd2800003, /* mov x3, #0x0 */
-	0xd4000002, /* hvc #0 */
-	0xf9000280, /* str x0, [x20] */
-	0x52800080, /* aff: mov w0, #0x4 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd2800002, /* mov x2, #0x0 */
-	0xd4000002, /* hvc #0 */
-	0xf100041f, /* cmp x0, #0x1 */
-	0x54ffff41, /* b.ne aff */
-	0x52800060, /* mov w0, #0x3 */
-	0x72b88000, /* movk w0, #0xc400, lsl #16 */
-	0xd2800021, /* mov x1, #0x1 */
-	0xd280c002, /* mov x2, #0x600 */
-	0xf2a80002, /* movk x2, #0x4000, lsl #16 */
-	0xd2800003, /* mov x3, #0x0 */
-	0xd4000002, /* hvc #0 */
-	0xf9000680, /* str x0, [x20, #8] */
-	0xb9420284, /* wait: ldr w4, [x20, #512] */
-	0x34ffffe4, /* cbz w4, wait */
-	0x52800100, /* mov w0, #0x8 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd2800001, /* mov x1, #0x0 */
-	0xd4000002, /* hvc #0 */
-	0x14000000, /* hang: b hang */
+	0xd2a80214,		    /* mov x20, #0x40100000 */
+	G_PSCI_CPU_ON_1_AT(AP_AT),  /* PSCI CPU_ON(1, ...) arguments */
+	0xd2800003,		    /* mov x3, #0x0 */
+	0xd4000002,		    /* hvc #0 */
+	0xf9000280,		    /* str x0, [x20] */
+	G_PSCI_AFFINITY_INFO_1,	    /* aff: PSCI AFFINITY_INFO(1) */
+	0xf100041f,		    /* cmp x0, #0x1 */
+	0x54ffff41,		    /* b.ne aff */
+	G_PSCI_CPU_ON_1_AT(AP2_AT), /* PSCI CPU_ON(1, ...) arguments */
+	0xd2800003,		    /* mov x3, #0x0 */
+	0xd4000002,		    /* hvc #0 */
+	0xf9000680,		    /* str x0, [x20, #8] */
+	0xb9420284,		    /* wait: ldr w4, [x20, #512] */
+	0x34ffffe4,		    /* cbz w4, wait */
+	G_SYSTEM_OFF(0),	    /* PSCI SYSTEM_OFF */
 };
 /* at IMAGE + 0x400 */
 static const uint32_t pend_ap1[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xd2a10015, /* mov x21, #0x8000000 */
-	0xd2a10036, /* mov x22, #0x8010000 */
-	0x52800020, /* mov w0, #0x1 */
-	0xb90002a0, /* str w0, [x21] */
-	0x52a10000, /* mov w0, #0x8000000 */
-	0xb90102a0, /* str w0, [x21, #256] */
-	0x52801fe0, /* mov w0, #0xff */
-	0xb90006c0, /* str w0, [x22, #4] */
-	0x52800020, /* mov w0, #0x1 */
-	0xb90002c0, /* str w0, [x22] */
-	0xd51be35f, /* msr cntv_cval_el0, xzr */
-	0xd2800020, /* mov x0, #0x1 */
-	0xd51be320, /* msr cntv_ctl_el0, x0 */
-	0xd53be321, /* mrs x1, cntv_ctl_el0 */
-	0xf9008681, /* str x1, [x20, #264] */
-	0x52800022, /* mov w2, #0x1 */
-	0xb9010282, /* str w2, [x20, #256] */
-	0x52800040, /* mov w0, #0x2 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd4000002, /* hvc #0 */
-	0x52800022, /* mov w2, #0x1 */
-	0xb9011282, /* str w2, [x20, #272] */
-	0xd503207f, /* park: wfi */
-	0x17ffffff, /* b park */
+	G_GICV2_BASES,	      /* x20 DATA, x21 GICD, x22 GICC */
+	G_GICV2_ENABLE_PPI27, /* GIC on, PPI 27 enabled */
+	0xd51be35f,	      /* msr cntv_cval_el0, xzr */
+	0xd2800020,	      /* mov x0, #0x1 */
+	0xd51be320,	      /* msr cntv_ctl_el0, x0 */
+	0xd53be321,	      /* mrs x1, cntv_ctl_el0 */
+	0xf9008681,	      /* str x1, [x20, #264] */
+	G_SET_FLAG(256),      /* flag = 1 */
+	G_PSCI_CPU_OFF,	      /* PSCI CPU_OFF */
+	G_SET_FLAG(272),      /* flag = 1 */
+	G_PARK,		      /* wfi loop */
 };
 /* at IMAGE + 0x600 */
 static const uint32_t pend_ap2[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xd2a10036, /* mov x22, #0x8010000 */
-	0xd2810000, /* mov x0, #0x800 */
-	0xf2a80000, /* movk x0, #0x4000, lsl #16 */
-	0xd518c000, /* msr vbar_el1, x0 */
-	0xd5033fdf, /* isb */
-	0xd53be321, /* mrs x1, cntv_ctl_el0 */
-	0xf9010681, /* str x1, [x20, #520] */
-	0xd53b4221, /* mrs x1, daif */
-	0xf9010a81, /* str x1, [x20, #528] */
-	0xd2800003, /* mov x3, #0x0 */
-	0xd50342ff, /* msr daifclr, #0x2 */
-	0x91000463, /* poll: add x3, x3, #0x1 */
-	0xb9430281, /* ldr w1, [x20, #768] */
-	0x35000061, /* cbnz w1, got */
-	0xf10fa07f, /* cmp x3, #0x3e8 */
-	0x54ffff83, /* b.lo poll */
-	0xd50342df, /* got: msr daifset, #0x2 */
-	0xf9010e83, /* str x3, [x20, #536] */
-	0x52800022, /* mov w2, #0x1 */
-	0xb9020282, /* str w2, [x20, #512] */
-	0xd503207f, /* park2: wfi */
-	0x17ffffff, /* b park2 */
+	0xd2a80214,	 /* mov x20, #0x40100000 */
+	0xd2a10036,	 /* mov x22, #0x8010000 */
+	G_SET_VBAR,	 /* VBAR_EL1 */
+	0xd53be321,	 /* mrs x1, cntv_ctl_el0 */
+	0xf9010681,	 /* str x1, [x20, #520] */
+	0xd53b4221,	 /* mrs x1, daif */
+	0xf9010a81,	 /* str x1, [x20, #528] */
+	0xd2800003,	 /* mov x3, #0x0 */
+	0xd50342ff,	 /* msr daifclr, #0x2 */
+	0x91000463,	 /* poll: add x3, x3, #0x1 */
+	0xb9430281,	 /* ldr w1, [x20, #768] */
+	0x35000061,	 /* cbnz w1, got */
+	0xf10fa07f,	 /* cmp x3, #0x3e8 */
+	0x54ffff83,	 /* b.lo poll */
+	0xd50342df,	 /* got: msr daifset, #0x2 */
+	0xf9010e83,	 /* str x3, [x20, #536] */
+	G_SET_FLAG(512), /* flag = 1 */
+	G_PARK,		 /* park2: wfi loop */
 };
 /* at IMAGE + 0xa80 */
 static const uint32_t pend_irq[] = {
-	0xd538402d, /* mrs x13, elr_el1 */
-	0xd538400e, /* mrs x14, spsr_el1 */
-	0xb9400ed0, /* ldr w16, [x22, #12] */
-	0xf901868d, /* str x13, [x20, #776] */
-	0xf9018a8e, /* str x14, [x20, #784] */
-	0xb9031a90, /* str w16, [x20, #792] */
-	0xd51be33f, /* msr cntv_ctl_el0, xzr */
-	0xb90012d0, /* str w16, [x22, #16] */
-	0xb9430291, /* ldr w17, [x20, #768] */
-	0x11000631, /* add w17, w17, #0x1 */
-	0xb9030291, /* str w17, [x20, #768] */
-	0xd69f03e0, /* eret */
+	0xd538402d,			 /* mrs x13, elr_el1 */
+	0xd538400e,			 /* mrs x14, spsr_el1 */
+	0xb9400ed0,			 /* ldr w16, [x22, #12] */
+	0xf901868d,			 /* str x13, [x20, #776] */
+	0xf9018a8e,			 /* str x14, [x20, #784] */
+	0xb9031a90,			 /* str w16, [x20, #792] */
+	0xd51be33f,			 /* msr cntv_ctl_el0, xzr */
+	G_GICV2_IRQ_EOI_COUNT_ERET(768), /* EOI, count, eret */
 };
 #define PEND_POLL 12 /* word index of `poll` in pend_ap2 */
 
@@ -931,75 +830,60 @@ static const uint32_t pend_irq[] = {
  */
 /* at IMAGE + 0x40 */
 static const uint32_t undef_main[] = {
-	0xd2a80214, /* mov x20, #0x40100000 */
-	0xd2800009, /* mov x9, #0x0 */
-	0xd2824680, /* mov x0, #0x1234 */
-	0xd28acf02, /* mov x2, #0x5678 */
-	0xd53be060, /* fault_r: mrs x0, S3_3_C14_C0_3 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xf9000280, /* str x0, [x20] */
-	0xd2800ee1, /* mov x1, #0x77 */
-	0xd51be121, /* fault_w: msr S3_3_C14_C1_1, x1 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xd53be122, /* mrs x2, S3_3_C14_C1_1 */
-	0x91000529, /* add x9, x9, #0x1 */
-	0xf9000682, /* str x2, [x20, #8] */
-	0xf9000a89, /* str x9, [x20, #16] */
-	0x52800100, /* mov w0, #0x8 */
-	0x72b08000, /* movk w0, #0x8400, lsl #16 */
-	0xd2800001, /* mov x1, #0x0 */
-	0xd4000002, /* hvc #0 */
-	0x14000000, /* hang: b hang */
+	0xd2a80214,	 /* mov x20, #0x40100000 */
+	0xd2800009,	 /* mov x9, #0x0 */
+	0xd2824680,	 /* mov x0, #0x1234 */
+	0xd28acf02,	 /* mov x2, #0x5678 */
+	0xd53be060,	 /* fault_r: mrs x0, S3_3_C14_C0_3 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xf9000280,	 /* str x0, [x20] */
+	0xd2800ee1,	 /* mov x1, #0x77 */
+	0xd51be121,	 /* fault_w: msr S3_3_C14_C1_1, x1 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xd53be122,	 /* mrs x2, S3_3_C14_C1_1 */
+	0x91000529,	 /* add x9, x9, #0x1 */
+	0xf9000682,	 /* str x2, [x20, #8] */
+	0xf9000a89,	 /* str x9, [x20, #16] */
+	G_SYSTEM_OFF(0), /* PSCI SYSTEM_OFF */
 };
 #define UNDEF_MRS 4 /* word index of the MRS in undef_main */
 #define UNDEF_MSR 8 /* ... of the MSR */
 
 /* ---- the VM ---- */
 
-static const char config_fmt[] =
-	"[base]\n"
-	"id = 1\n"
-	"name = \"tcg-arm64\"\n"
-	"vm_type = 1\n"
-	"cpu_num = %u\n"
-	"[kernel]\n"
-	"kernel_path = \"t.img\"\n"
-	"kernel_load_addr = 0x4000_0000\n"
-	"entry_point = 0x4000_0000\n"
-	"image_location = \"fs\"\n"
-	"cmdline = \"\"\n"
-	"memory_regions = [[0x4000_0000, 0x100_0000, 0x7, 0]]\n"
-	"[devices]\n"
-	"interrupt_mode = \"emulated\"\n"
-	"passthrough_devices = []\n"
+/* The [base], [kernel] and [devices] head both machines share; then their emu_devices. */
+#define CONFIG_HEAD(name)                                                                          \
+	"[base]\n"                                                                                 \
+	"id = 1\n"                                                                                 \
+	"name = \"" name "\"\n"                                                                    \
+	"vm_type = 1\n"                                                                            \
+	"cpu_num = %u\n"                                                                           \
+	"[kernel]\n"                                                                               \
+	"kernel_path = \"t.img\"\n"                                                                \
+	"kernel_load_addr = 0x4000_0000\n"                                                         \
+	"entry_point = 0x4000_0000\n"                                                              \
+	"image_location = \"fs\"\n"                                                                \
+	"cmdline = \"\"\n"                                                                         \
+	"memory_regions = [[0x4000_0000, 0x100_0000, 0x7, 0]]\n"                                   \
+	"[devices]\n"                                                                              \
+	"interrupt_mode = \"emulated\"\n"                                                          \
+	"passthrough_devices = []\n"                                                               \
 	"emu_devices = [\n"
-	"  [\"gicd\", 0x0800_0000, 0x1_0000, 0, \"gicd-v2\", [128, 2, 0x0801_0000, 0x1_0000]],\n"
-	"  [\"timer\", 0xdf00, 0x1b, 0, \"arm-timer\", []],\n"
-	"]\n";
+#define CONFIG_TIMER_TAIL                                                                          \
+	"  [\"timer\", 0xdf00, 0x1b, 0, \"arm-timer\", []],\n"                                     \
+	"]\n"
 
+#define CONFIG_GICV2                                                                               \
+	"  [\"gicd\", 0x0800_0000, 0x1_0000, 0, \"gicd-v2\", [128, 2, 0x0801_0000, 0x1_0000]],\n"
 /* configs/demo-arm64-gicv3.toml's GIC: GICD, two redistributor frames, the ICC set. */
-static const char config_gicv3_fmt[] =
-	"[base]\n"
-	"id = 1\n"
-	"name = \"tcg-arm64-gicv3\"\n"
-	"vm_type = 1\n"
-	"cpu_num = %u\n"
-	"[kernel]\n"
-	"kernel_path = \"t.img\"\n"
-	"kernel_load_addr = 0x4000_0000\n"
-	"entry_point = 0x4000_0000\n"
-	"image_location = \"fs\"\n"
-	"cmdline = \"\"\n"
-	"memory_regions = [[0x4000_0000, 0x100_0000, 0x7, 0]]\n"
-	"[devices]\n"
-	"interrupt_mode = \"emulated\"\n"
-	"passthrough_devices = []\n"
-	"emu_devices = [\n"
-	"  [\"gicd\", 0x0800_0000, 0x1_0000, 0, \"gicd-v3\", [128]],\n"
-	"  [\"gicr\", 0x080a_0000, 0x4_0000, 0, \"gicr\", []],\n"
+#define CONFIG_GICV3                                                                               \
+	"  [\"gicd\", 0x0800_0000, 0x1_0000, 0, \"gicd-v3\", [128]],\n"                            \
+	"  [\"gicr\", 0x080a_0000, 0x4_0000, 0, \"gicr\", []],\n"                                  \
 	"  [\"icc\", 0xc640, 0x28, 0, \"icc\", []],\n"
-	"  [\"timer\", 0xdf00, 0x1b, 0, \"arm-timer\", []],\n"
-	"]\n";
+
+static const char config_fmt[] = CONFIG_HEAD("tcg-arm64") CONFIG_GICV2 CONFIG_TIMER_TAIL;
+static const char config_gicv3_fmt[] =
+	CONFIG_HEAD("tcg-arm64-gicv3") CONFIG_GICV3 CONFIG_TIMER_TAIL;
 
 #define GICV3_CPUS 2 /* the redistributor range is two frames; vCPU 1 stays off */
 #define GICR_BASE  0x080a0000u
@@ -1098,11 +982,6 @@ static void vm_create_from(const char *fmt, unsigned cpus, const struct piece *p
 			fail_msg("set_waiting: %s", err);
 }
 
-static void vm_create(unsigned cpus, const struct piece *pieces, size_t n)
-{
-	vm_create_from(config_fmt, cpus, pieces, n);
-}
-
 #define WATCHDOG_SECONDS 10
 
 /* A guest that never stops is a failure, not a hang. */
@@ -1173,6 +1052,71 @@ static void expect_reason(const char *want)
 		fail_msg("stop reason \"%s\" lacks \"%s\"", fx->vm.stop_reason, want);
 }
 
+#define SYSTEM_OFF_REASON(status) "vCPU 0: guest powered off (PSCI SYSTEM_OFF), status " #status
+
+/* The VM from the config with the pieces loaded, run under the watchdog: its exit status
+ * and stop reason as expected. */
+static void run_guest(const char *fmt, unsigned cpus, const struct piece *pieces, size_t n,
+		      int status, const char *reason)
+{
+	vm_create_from(fmt, cpus, pieces, n);
+	assert_int_equal(vm_run(), status);
+	expect_reason(reason);
+}
+
+/* run_guest() with the pieces listed in place: RUN_GUEST(fmt, cpus, status, reason, PIECE...) */
+#define RUN_GUEST(fmt, cpus, status, reason, ...)                                                  \
+	do {                                                                                       \
+		const struct piece pieces_[] = { __VA_ARGS__ };                                    \
+		run_guest(fmt, cpus, pieces_, sizeof(pieces_) / sizeof(pieces_[0]), status,        \
+			  reason);                                                                 \
+	} while (0)
+
+/* An interrupted state as saved in SPSR_EL1 at DATA + off: EL1h, D, A, F masked, I clear
+ * (NZCV aside). */
+static void expect_irq_spsr(uint32_t off)
+{
+	assert_int_equal(data64(off) & ~(uint64_t)ARM64_PSTATE_NZCV,
+			 ARM64_PSTATE_EL1h | ARM64_PSTATE_D | ARM64_PSTATE_A | ARM64_PSTATE_F);
+}
+
+/* The busy loop's x12 (DATA + 0x40), with x10 and x11 (+0x48, +0x50) both its sum
+ * n(n+1)/2: no lost or replayed instruction. */
+static uint64_t expect_loop_sums(void)
+{
+	uint64_t n = data64(0x40);
+
+	assert_int_equal(data64(0x48), n * (n + 1) / 2);
+	assert_int_equal(data64(0x50), n * (n + 1) / 2);
+	return n;
+}
+
+static uint64_t host_mmio_read32(uint64_t gpa)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(ax_devices_handle_mmio_read(fx->vm.devices, 0, gpa, 4, &v), AX_OK);
+	return v;
+}
+
+static uint64_t host_sysreg_read(uint32_t vcpu, ax_sysreg_t reg)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(ax_devices_handle_sysreg_read(fx->vm.devices, vcpu, reg, 8, &v), AX_OK);
+	return v;
+}
+
+/* The CPU interface's acknowledge counters of a vCPU. */
+static struct ax_irq_ack_stats ack_stats(uint32_t vcpu)
+{
+	struct ax_irq_ack_stats st;
+
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(ax_devices_irq_ack_stats(fx->vm.devices, vcpu, &st), AX_OK);
+	return st;
+}
+
 static int setup(void **state)
 {
 	/* also links tcg_vm.o ahead of accel.c's weak "not built" stand-in */
@@ -1203,12 +1147,9 @@ static int teardown(void **state)
 
 static void test_psci_and_mpidr(void **state)
 {
-	const struct piece p[] = { PIECE(MAIN_AT, psci_main), PIECE(AP_AT, psci_ap) };
-
 	(void)state;
-	vm_create(2, p, 2);
-	assert_int_equal(vm_run(), 7);
-	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 7");
+	RUN_GUEST(config_fmt, 2, 7, SYSTEM_OFF_REASON(7), PIECE(MAIN_AT, psci_main),
+		  PIECE(AP_AT, psci_ap));
 	/* vCPU 0: X0 = the DTB at entry, its own affinity */
 	assert_int_equal(data64(0x30), fx->vm.arm64_boot.x[0]);
 	assert_int_not_equal(data64(0x30), 0);
@@ -1233,13 +1174,8 @@ static void test_psci_and_mpidr(void **state)
 
 static void test_sysreg_bus(void **state)
 {
-	const struct piece p[] = { PIECE(MAIN_AT, sysregs_main) };
-	uint64_t cval = 0;
-
 	(void)state;
-	vm_create(1, p, 1);
-	assert_int_equal(vm_run(), 0);
-	expect_reason("status 0");
+	RUN_GUEST(config_fmt, 1, 0, "status 0", PIECE(MAIN_AT, sysregs_main));
 	assert_int_equal(data64(0x00), TIMER_HZ);	       /* CNTFRQ_EL0 */
 	assert_int_equal(data64(0x08), 0xabcd12345678ull);     /* CNTV_CVAL_EL0 read back */
 	assert_int_equal(data64(0x10), 0xcafe0000deadbeefull); /* TPIDR_EL1 in the engine */
@@ -1247,10 +1183,7 @@ static void test_sysreg_bus(void **state)
 	assert_int_equal(data64(0x20), TIMER_HZ);
 	assert_int_equal(data64(0x28), 0xabcd12345678ull);
 	/* the write reached the model, not just the engine's own copy */
-	assert_int_equal(ax_devices_handle_sysreg_read(fx->vm.devices, 0,
-						       AX_SYSREG_ARM64(3, 3, 14, 3, 2), 8, &cval),
-			 AX_OK);
-	assert_int_equal(cval, 0xabcd12345678ull);
+	assert_int_equal(host_sysreg_read(0, AX_SYSREG_ARM64(3, 3, 14, 3, 2)), 0xabcd12345678ull);
 	/* CNTFRQ x 102 (one to XZR), CVAL write + 2 reads; not TPIDR_EL1 */
 	assert_int_equal(stat(&tcg(0)->stats.sysreg), 102 + 3);
 	assert_int_equal(stat(&tcg(0)->stats.hypercalls), 1);
@@ -1258,14 +1191,12 @@ static void test_sysreg_bus(void **state)
 
 static void test_irq_entry_into_busy_loop(void **state)
 {
-	const struct piece p[] = { PIECE(MAIN_AT, irq_main), PIECE(VBAR_AT + 0x280, irq_irq) };
 	const uint64_t loop = INSN_ADDR(MAIN_AT, IRQ_LOOP), done = INSN_ADDR(MAIN_AT, IRQ_DONE);
 	uint64_t n;
 
 	(void)state;
-	vm_create(1, p, 2);
-	assert_int_equal(vm_run(), 0);
-	expect_reason("status 0");
+	RUN_GUEST(config_fmt, 1, 0, "status 0", PIECE(MAIN_AT, irq_main),
+		  PIECE(VBAR_AT + 0x280, irq_irq));
 	assert_true(data32(0x00) >= 200);
 	assert_int_equal(data32(0x08), 0); /* every ELR_EL1 inside the loop */
 	assert_int_equal(data32(0x0c), 0); /* every SPSR_EL1 with I clear */
@@ -1273,26 +1204,20 @@ static void test_irq_entry_into_busy_loop(void **state)
 	assert_int_equal(data32(0x14), 0); /* every acknowledge was INTID 27 */
 	assert_true(data64(0x18) >= loop && data64(0x18) <= done);
 	/* the interrupted state: EL1h, D, A, F still masked, I clear (NZCV aside) */
-	assert_int_equal(data64(0x20) & ~(uint64_t)ARM64_PSTATE_NZCV,
-			 ARM64_PSTATE_EL1h | ARM64_PSTATE_D | ARM64_PSTATE_A | ARM64_PSTATE_F);
+	expect_irq_spsr(0x20);
 	assert_int_equal(data64(0x28), ARM64_PSTATE_DAIF); /* DAIF in the handler */
 	assert_int_equal(data32(0x30), 27);
 	/* no lost or replayed instruction across 200 entries and ERETs */
-	n = data64(0x40);
+	n = expect_loop_sums();
 	assert_true(n > 200);
-	assert_int_equal(data64(0x48), n * (n + 1) / 2);
-	assert_int_equal(data64(0x50), n * (n + 1) / 2);
 	assert_int_equal(stat(&tcg(0)->stats.irqs), data32(0x00));
 }
 
 static void test_wfi_masked_wakes(void **state)
 {
-	const struct piece p[] = { PIECE(MAIN_AT, wfi_main), PIECE(VBAR_AT + 0x280, wfi_irq) };
-
 	(void)state;
-	vm_create(1, p, 2);
-	assert_int_equal(vm_run(), 0);
-	expect_reason("status 0");
+	RUN_GUEST(config_fmt, 1, 0, "status 0", PIECE(MAIN_AT, wfi_main),
+		  PIECE(VBAR_AT + 0x280, wfi_irq));
 	assert_int_equal(data32(0x40), 0); /* WFI returned without taking it */
 	assert_int_equal(data64(0x48), 5); /* CNTV_CTL_EL0: ENABLE | ISTATUS */
 	assert_int_equal(data32(0x00), 1);
@@ -1300,48 +1225,39 @@ static void test_wfi_masked_wakes(void **state)
 	/* taken at the first instruction after the unmask */
 	assert_int_equal(data64(0x18), INSN_ADDR(MAIN_AT, WFI_POLL));
 	assert_int_equal(data64(0x50), 1);
-	assert_int_equal(data64(0x20) & ~(uint64_t)ARM64_PSTATE_NZCV,
-			 ARM64_PSTATE_EL1h | ARM64_PSTATE_D | ARM64_PSTATE_A | ARM64_PSTATE_F);
+	expect_irq_spsr(0x20);
 	assert_int_equal(stat(&tcg(0)->stats.irqs), 1);
 	assert_true(stat(&tcg(0)->stats.hlt_sleeps) > 0); /* slept, did not spin */
 }
 
 static void test_guest_exceptions_stop_vm(void **state)
 {
-	const struct piece udf[] = { PIECE(MAIN_AT, exc_udf) };
-	const struct piece svc[] = { PIECE(MAIN_AT, exc_svc) };
 	char want[128];
 
 	(void)state;
-	vm_create(1, udf, 1);
-	assert_int_equal(vm_run(), AXVM_STATUS_VCPU);
 	snprintf(want, sizeof(want),
 		 "vCPU 0: TCG: guest exception undefined instruction (1) at pc 0x%x, instruction "
 		 "0x00000000",
 		 INSN_ADDR(MAIN_AT, EXC_UDF));
-	expect_reason(want);
+	RUN_GUEST(config_fmt, 1, AXVM_STATUS_VCPU, want, PIECE(MAIN_AT, exc_udf));
 	expect_reason("does not deliver exceptions");
 	assert_int_equal(data32(0x00), 1); /* ran up to the UDF, not past it */
 	vm_destroy();
 
-	vm_create(1, svc, 1);
-	assert_int_equal(vm_run(), AXVM_STATUS_VCPU);
 	snprintf(want, sizeof(want), "vCPU 0: TCG: guest exception SVC (2) at pc 0x%x",
 		 INSN_ADDR(MAIN_AT, EXC_SVC));
-	expect_reason(want);
+	RUN_GUEST(config_fmt, 1, AXVM_STATUS_VCPU, want, PIECE(MAIN_AT, exc_svc));
 	assert_int_equal(data32(0x00), 1);
 }
 
 static void test_interrupt_at_el1t_stops_vm(void **state)
 {
-	const struct piece p[] = { PIECE(MAIN_AT, el1t_main),
-				   PIECE(VBAR_AT + 0x080, el1t_irq_sp0) };
 	char want[128];
 
 	(void)state;
-	vm_create(1, p, 2);
-	assert_int_equal(vm_run(), AXVM_STATUS_VCPU);
-	expect_reason("only EL1h (kernel with SP_EL1) takes interrupts on the software CPU");
+	RUN_GUEST(config_fmt, 1, AXVM_STATUS_VCPU,
+		  "only EL1h (kernel with SP_EL1) takes interrupts on the software CPU",
+		  PIECE(MAIN_AT, el1t_main), PIECE(VBAR_AT + 0x080, el1t_irq_sp0));
 	/* in the spin loop, at EL1t with D, A, F masked and I clear */
 	snprintf(want, sizeof(want), "an interrupt at pc 0x%x in PSTATE 0x%x",
 		 INSN_ADDR(MAIN_AT, EL1T_SPIN),
@@ -1351,31 +1267,13 @@ static void test_interrupt_at_el1t_stops_vm(void **state)
 	assert_int_equal(stat(&tcg(0)->stats.irqs), 0);
 }
 
-static uint64_t host_mmio_read32(uint64_t gpa)
-{
-	uint64_t v = 0;
-
-	assert_int_equal(ax_devices_handle_mmio_read(fx->vm.devices, 0, gpa, 4, &v), AX_OK);
-	return v;
-}
-
-static uint64_t host_sysreg_read(uint32_t vcpu, ax_sysreg_t reg)
-{
-	uint64_t v = 0;
-
-	assert_int_equal(ax_devices_handle_sysreg_read(fx->vm.devices, vcpu, reg, 8, &v), AX_OK);
-	return v;
-}
-
 static void test_gicv3_sysregs(void **state)
 {
-	const struct piece p[] = { PIECE(MAIN_AT, gicv3_sysregs_main) };
 	struct ax_irq_ack_stats st;
 
 	(void)state;
-	vm_create_from(config_gicv3_fmt, GICV3_CPUS, p, 1);
-	assert_int_equal(vm_run(), 0);
-	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 0");
+	RUN_GUEST(config_gicv3_fmt, GICV3_CPUS, 0, SYSTEM_OFF_REASON(0),
+		  PIECE(MAIN_AT, gicv3_sysregs_main));
 	assert_int_equal(data64(0x00), 7);    /* ICC_SRE_EL1: SRE, DFB, DIB */
 	assert_int_equal(data64(0x08), 0xf0); /* ICC_PMR_EL1 read back */
 	assert_int_equal(data64(0x10), 1);    /* ICC_IGRPEN1_EL1, back to back with ... */
@@ -1398,21 +1296,18 @@ static void test_gicv3_sysregs(void **state)
 	assert_int_equal(stat(&tcg(0)->stats.irqs), 0);
 	assert_int_equal(tcg(0)->sysreg_undef.pending, false);
 	/* no IAR read, so nothing acknowledged */
-	assert_int_equal(ax_devices_irq_ack_stats(fx->vm.devices, 0, &st), AX_OK);
+	st = ack_stats(0);
 	assert_int_equal(st.sgi + st.ppi + st.spi + st.spurious, 0);
 }
 
 static void test_gicv3_timer_and_sgi(void **state)
 {
-	const struct piece p[] = { PIECE(MAIN_AT, gicv3_irq_main),
-				   PIECE(VBAR_AT + 0x280, gicv3_irq_irq) };
 	struct ax_irq_ack_stats st;
 	uint64_t n;
 
 	(void)state;
-	vm_create_from(config_gicv3_fmt, GICV3_CPUS, p, 2);
-	assert_int_equal(vm_run(), 0);
-	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 0");
+	RUN_GUEST(config_gicv3_fmt, GICV3_CPUS, 0, SYSTEM_OFF_REASON(0),
+		  PIECE(MAIN_AT, gicv3_irq_main), PIECE(VBAR_AT + 0x280, gicv3_irq_irq));
 	/* the redistributor started asleep and woke */
 	assert_int_equal(data32(0x60), 0x6); /* ProcessorSleep | ChildrenAsleep */
 	assert_int_equal(data32(0x64), 0);
@@ -1425,27 +1320,24 @@ static void test_gicv3_timer_and_sgi(void **state)
 	assert_int_equal(data32(0x0c), 0); /* every SPSR_EL1 with I clear */
 	assert_int_equal(data32(0x10), 0); /* every IAR was 27 or 5 */
 	assert_int_equal(data32(0x30), 5); /* the last one: the SGI */
-	assert_int_equal(data64(0x20) & ~(uint64_t)ARM64_PSTATE_NZCV,
-			 ARM64_PSTATE_EL1h | ARM64_PSTATE_D | ARM64_PSTATE_A | ARM64_PSTATE_F);
+	expect_irq_spsr(0x20);
 	/* the SGI was pending when unmasked: taken at the first instruction after */
 	assert_int_equal(data64(0x38), INSN_ADDR(MAIN_AT, GICV3_POLL));
 	assert_int_equal(data64(0x58), 1);
 	assert_int_equal(data64(0x18), INSN_ADDR(MAIN_AT, GICV3_POLL)); /* the last entry's */
 	/* no lost or replayed instruction across the entries and ERETs */
-	n = data64(0x40);
+	n = expect_loop_sums();
 	assert_true(n >= GICV3_IRQS);
-	assert_int_equal(data64(0x48), n * (n + 1) / 2);
-	assert_int_equal(data64(0x50), n * (n + 1) / 2);
 	/* every acknowledge was ended: idle running priority; the timer off */
 	assert_int_equal(data32(0x70), 0xff);
 	assert_int_equal(data32(0x74), 0);
 	/* the --stats counters of the CPU interface: exact */
-	assert_int_equal(ax_devices_irq_ack_stats(fx->vm.devices, 0, &st), AX_OK);
+	st = ack_stats(0);
 	assert_int_equal(st.ppi, GICV3_IRQS);
 	assert_int_equal(st.sgi, 1);
 	assert_int_equal(st.spi, 0);
 	assert_int_equal(st.spurious, 0);
-	assert_int_equal(ax_devices_irq_ack_stats(fx->vm.devices, 1, &st), AX_OK);
+	st = ack_stats(1);
 	assert_int_equal(st.sgi + st.ppi + st.spi + st.spurious, 0);
 	assert_int_equal(stat(&tcg(0)->stats.irqs), GICV3_IRQS + 1);
 	/* 5 set-up MSRs, IAR + timer + EOIR per timer interrupt, SGI1R, IAR + EOIR,
@@ -1461,14 +1353,11 @@ static void test_gicv3_timer_and_sgi(void **state)
 
 static void test_cpu_off_then_on(void **state)
 {
-	const struct piece p[] = { PIECE(MAIN_AT, off_main), PIECE(AP_AT, off_ap1),
-				   PIECE(AP2_AT, off_ap2) };
 	uint64_t sctlr_reset;
 
 	(void)state;
-	vm_create(2, p, 3);
-	assert_int_equal(vm_run(), 5);
-	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 5");
+	RUN_GUEST(config_fmt, 2, 5, SYSTEM_OFF_REASON(5), PIECE(MAIN_AT, off_main),
+		  PIECE(AP_AT, off_ap1), PIECE(AP2_AT, off_ap2));
 	sctlr_reset = tcg(1)->arm64_sctlr_reset;
 	assert_int_equal(sctlr_reset & ARM64_SCTLR_M, 0);
 	assert_int_equal(sctlr_reset & 0x4000u, 0); /* DZE clear at reset */
@@ -1512,12 +1401,9 @@ static void test_cpu_off_then_on(void **state)
 
 static void test_cpu_on_right_after_off(void **state)
 {
-	const struct piece p[] = { PIECE(MAIN_AT, race_main), PIECE(AP_AT, race_ap) };
-
 	(void)state;
-	vm_create(2, p, 2);
-	assert_int_equal(vm_run(), 0);
-	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 0");
+	RUN_GUEST(config_fmt, 2, 0, SYSTEM_OFF_REASON(0), PIECE(MAIN_AT, race_main),
+		  PIECE(AP_AT, race_ap));
 	assert_int_equal(data64(0x10), RACE_ROUNDS); /* vCPU 0 went through every round */
 	assert_int_equal(data32(0x04), 0);	     /* every CPU_ON succeeded */
 	assert_int_equal(data64(0x08), 0);
@@ -1531,13 +1417,10 @@ static void test_cpu_on_right_after_off(void **state)
 
 static void test_irq_pending_across_cpu_off_on(void **state)
 {
-	const struct piece p[] = { PIECE(MAIN_AT, pend_main), PIECE(AP_AT, pend_ap1),
-				   PIECE(AP2_AT, pend_ap2), PIECE(VBAR_AT + 0x280, pend_irq) };
-
 	(void)state;
-	vm_create(2, p, 4);
-	assert_int_equal(vm_run(), 0);
-	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 0");
+	RUN_GUEST(config_fmt, 2, 0, SYSTEM_OFF_REASON(0), PIECE(MAIN_AT, pend_main),
+		  PIECE(AP_AT, pend_ap1), PIECE(AP2_AT, pend_ap2),
+		  PIECE(VBAR_AT + 0x280, pend_irq));
 	assert_int_equal(data64(0x00), 0); /* both CPU_ONs succeeded */
 	assert_int_equal(data64(0x08), 0);
 	/* first start: the timer fired at once (ENABLE | ISTATUS); CPU_OFF did not return */
@@ -1552,8 +1435,7 @@ static void test_irq_pending_across_cpu_off_on(void **state)
 	assert_int_equal(data32(0x300), 1);
 	assert_int_equal(data32(0x318), 27);
 	assert_int_equal(data64(0x308), INSN_ADDR(AP2_AT, PEND_POLL));
-	assert_int_equal(data64(0x310) & ~(uint64_t)ARM64_PSTATE_NZCV,
-			 ARM64_PSTATE_EL1h | ARM64_PSTATE_D | ARM64_PSTATE_A | ARM64_PSTATE_F);
+	expect_irq_spsr(0x310);
 	assert_true(data64(0x218) < 1000);
 	assert_int_equal(data64(0x218), 1);
 	assert_int_equal(stat(&tcg(1)->stats.irqs), 1);
@@ -1562,12 +1444,8 @@ static void test_irq_pending_across_cpu_off_on(void **state)
 
 static void test_unallocated_sysreg_in_claimed_range(void **state)
 {
-	const struct piece p[] = { PIECE(MAIN_AT, undef_main) };
-
 	(void)state;
-	vm_create(1, p, 1);
-	assert_int_equal(vm_run(), 0);
-	expect_reason("vCPU 0: guest powered off (PSCI SYSTEM_OFF), status 0");
+	RUN_GUEST(config_fmt, 1, 0, SYSTEM_OFF_REASON(0), PIECE(MAIN_AT, undef_main));
 	assert_int_equal(data64(0x00), 0); /* MRS: the device's zero in X0 */
 	assert_int_equal(data64(0x08), 0); /* the write was ignored, the read back is zero */
 	assert_int_equal(data64(0x10), 3); /* every add after an access ran exactly once */
