@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -1089,4 +1091,78 @@ int vu_wait_for_front_end(int listen_fd, int sig_fd)
 				return fd;
 		}
 	}
+}
+
+int vu_common_option(int argc, char **argv, int *i, const char *usage, const char **sock)
+{
+	const char *a = argv[*i];
+
+	if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		fputs(usage, stdout);
+		exit(0);
+	}
+	if (strcmp(a, "-v") == 0 || strcmp(a, "-vv") == 0) {
+		axvm_log_level += (int)strlen(a) - 1;
+		return 1;
+	}
+	if (strcmp(a, "--socket") == 0 && *i + 1 < argc) {
+		*sock = argv[++*i];
+		return 1;
+	}
+	return 0;
+}
+
+int vu_stop_signals(const char *who)
+{
+	sigset_t stop;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	fd = signalfd(-1, &stop, SFD_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "axvm: %s: signalfd: %s\n", who, strerror(errno));
+	return fd;
+}
+
+int vu_serve_socket(struct vu_server *vu, const char *sock, int sig_fd,
+		    const struct vu_serve_ops *ops)
+{
+	int listen_fd = vu_listen(sock, ops->who), status = 0;
+	char stats[320];
+
+	if (listen_fd < 0)
+		return -1;
+	ops->serving(ops->arg, sock);
+	for (;;) {
+		enum vu_step_result r;
+		int fd = vu_wait_for_front_end(listen_fd, sig_fd);
+
+		if (fd == -2)
+			break;
+		if (fd < 0) {
+			fprintf(stderr, "axvm: %s: accept: %s\n", ops->who, strerror(errno));
+			status = 1;
+			break;
+		}
+		axvm_info("%s: front end connected", ops->who);
+		if (vu_server_connect(vu, fd) != 0)
+			continue;
+		do
+			r = vu_server_step(vu, -1);
+		while (r == VU_CONNECTED);
+		if (r == VU_STOP)
+			break;
+		ops->session_stats(ops->arg, stats, sizeof(stats));
+		/* always printed: the Linux tests check what arrived */
+		fprintf(stderr,
+			"axvm: %s: front end disconnected (%lu messages, %lu refused): %s\n",
+			ops->who, vu->messages, vu->refused, stats);
+	}
+	close(listen_fd);
+	unlink(sock);
+	return status;
 }

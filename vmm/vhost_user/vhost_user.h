@@ -149,4 +149,42 @@ int vu_listen(const char *path, const char *who);
 /* Waits for a front end: the connected fd, -2 when sig_fd is readable, -1 on error. */
 int vu_wait_for_front_end(int listen_fd, int sig_fd);
 
+/*
+ * Serving one device over a socket until a signal: what the vhost-user
+ * commands (axvm vhost-user-blk, vhost-user-net) share. `who` ("vhost-user-
+ * blk") prefixes every message.
+ */
+
+/*
+ * One of the options every command takes: --help/-h (prints `usage` to
+ * stdout and exits 0), -v/-vv, --socket PATH. 1 when argv[*i] was one (*i
+ * then past its value), 0 when it is the command's own to look at.
+ */
+int vu_common_option(int argc, char **argv, int *i, const char *usage, const char **sock);
+
+/*
+ * Ignores SIGPIPE and blocks SIGINT and SIGTERM (call it before any thread
+ * starts: threads inherit the mask); a signalfd for the two, or -1 after a
+ * message.
+ */
+int vu_stop_signals(const char *who);
+
+struct vu_serve_ops {
+	const char *who;
+	/* listening: says what is served on `sock` */
+	void (*serving)(void *arg, const char *sock);
+	/* a session ended: the device's counters, after the server's own */
+	void (*session_stats)(void *arg, char *buf, size_t len);
+	void *arg;
+};
+
+/*
+ * Listens on `sock` and serves `vu` to one front end at a time until sig_fd
+ * (or the server's stop_fd) is readable; then closes and removes the
+ * socket. 0 after a stop signal, 1 when accepting fails, -1 when the socket
+ * could not be listened on (after a message).
+ */
+int vu_serve_socket(struct vu_server *vu, const char *sock, int sig_fd,
+		    const struct vu_serve_ops *ops);
+
 #endif

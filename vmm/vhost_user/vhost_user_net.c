@@ -13,11 +13,9 @@
 #include "vhost_user/vhost_user_net.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "axvm.h"
@@ -74,14 +72,9 @@ void vhost_user_net_close(struct vhost_user_net *n)
 static int parse(int argc, char **argv, const char **sock, const char **tap, const char **mac)
 {
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
-			exit(0);
-		} else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "-vv") == 0) {
-			axvm_log_level += (int)strlen(argv[i]) - 1;
-		} else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
-			*sock = argv[++i];
-		} else if (strcmp(argv[i], "--tap") == 0 && i + 1 < argc) {
+		if (vu_common_option(argc, argv, &i, usage, sock))
+			continue;
+		if (strcmp(argv[i], "--tap") == 0 && i + 1 < argc) {
 			*tap = argv[++i];
 		} else if (strcmp(argv[i], "--mac") == 0 && i + 1 < argc) {
 			*mac = argv[++i];
@@ -98,15 +91,30 @@ static int parse(int argc, char **argv, const char **sock, const char **tap, con
 	return 0;
 }
 
+static void serving(void *arg, const char *sock)
+{
+	struct axvm_tap *tap = arg;
+	const uint8_t *m = axvm_tap_backend(tap)->mac;
+
+	fprintf(stderr,
+		"axvm: vhost-user-net: serving tap %s (mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u) "
+		"on %s\n",
+		axvm_tap_ifname(tap), m[0], m[1], m[2], m[3], m[4], m[5],
+		axvm_tap_backend(tap)->mtu, sock);
+}
+
+static void session_stats(void *arg, char *buf, size_t len)
+{
+	axvm_tap_format_stats(arg, buf, len);
+}
+
 int vhost_user_net_main(int argc, char **argv)
 {
 	static struct vhost_user_net net; /* large: keep it off the stack */
 	const char *sock = NULL, *tap_name = NULL, *mac = NULL;
 	char err[AXVM_ERR_MAX], args[128], stats[320];
-	const uint8_t *m;
 	struct axvm_tap *tap;
-	sigset_t stop;
-	int sig_fd, listen_fd, status = 0;
+	int sig_fd, status;
 
 	if (parse(argc, argv, &sock, &tap_name, &mac) != 0)
 		return AXVM_STATUS_CONFIG;
@@ -115,65 +123,24 @@ int vhost_user_net_main(int argc, char **argv)
 		fprintf(stderr, "axvm: vhost-user-net: --tap or --mac too long\n");
 		return AXVM_STATUS_CONFIG;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	/* blocked before the tap's thread starts: it inherits the mask */
-	sigprocmask(SIG_BLOCK, &stop, NULL);
-	sig_fd = signalfd(-1, &stop, SFD_CLOEXEC);
-	if (sig_fd < 0) {
-		fprintf(stderr, "axvm: vhost-user-net: signalfd: %s\n", strerror(errno));
+	/* before the tap's thread starts: it inherits the mask */
+	sig_fd = vu_stop_signals("vhost-user-net");
+	if (sig_fd < 0)
 		return AXVM_STATUS_CONFIG;
-	}
 	tap = axvm_tap_open(args, VHOST_USER_NET_NAME, err, sizeof(err));
 	if (!tap || vhost_user_net_open(&net, tap, sig_fd, err, sizeof(err)) != 0) {
 		fprintf(stderr, "axvm: vhost-user-net: %s\n", err);
 		close(sig_fd);
 		return AXVM_STATUS_CONFIG;
 	}
-	listen_fd = vu_listen(sock, "vhost-user-net");
-	if (listen_fd < 0) {
-		vhost_user_net_close(&net);
-		close(sig_fd);
-		return AXVM_STATUS_CONFIG;
-	}
-	m = axvm_tap_backend(tap)->mac;
-	fprintf(stderr,
-		"axvm: vhost-user-net: serving tap %s (mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u) "
-		"on %s\n",
-		axvm_tap_ifname(tap), m[0], m[1], m[2], m[3], m[4], m[5],
-		axvm_tap_backend(tap)->mtu, sock);
-	for (;;) {
-		enum vu_step_result r;
-		int fd = vu_wait_for_front_end(listen_fd, sig_fd);
+	const struct vu_serve_ops ops = { "vhost-user-net", serving, session_stats, tap };
 
-		if (fd == -2)
-			break;
-		if (fd < 0) {
-			fprintf(stderr, "axvm: vhost-user-net: accept: %s\n", strerror(errno));
-			status = 1;
-			break;
-		}
-		axvm_info("vhost-user-net: front end connected");
-		if (vu_server_connect(&net.vu, fd) != 0)
-			continue;
-		do
-			r = vu_server_step(&net.vu, -1);
-		while (r == VU_CONNECTED);
-		if (r == VU_STOP)
-			break;
+	status = vu_serve_socket(&net.vu, sock, sig_fd, &ops);
+	if (status >= 0) {
 		axvm_tap_format_stats(tap, stats, sizeof(stats));
-		fprintf(stderr,
-			"axvm: vhost-user-net: front end disconnected (%lu messages, %lu refused): "
-			"%s\n",
-			net.vu.messages, net.vu.refused, stats);
+		fprintf(stderr, "axvm: vhost-user-net: stopped: %s\n", stats);
 	}
-	axvm_tap_format_stats(tap, stats, sizeof(stats));
-	fprintf(stderr, "axvm: vhost-user-net: stopped: %s\n", stats);
 	vhost_user_net_close(&net);
-	close(listen_fd);
-	unlink(sock);
 	close(sig_fd);
-	return status;
+	return status < 0 ? AXVM_STATUS_CONFIG : status;
 }
