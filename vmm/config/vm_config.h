@@ -18,7 +18,8 @@
  *              names mean ours either way)
  *   [backends] DEVICE_NAME = "SPEC", an axvm extension binding a backend to a
  *              device: "file:PATH" (block image, or char output file),
- *              "file:PATH,ro" (read-only image), "stdio", "null"
+ *              "file:PATH,ro" (read-only image), "stdio", "null", "tap:NAME[,mac=MAC]"
+ *              (virtio-net; the tap checks its own options)
  *
  * Anything else - an unknown table or key, a wrong type, a bad value - is an
  * error naming file:line:col and what was expected.
