@@ -132,6 +132,34 @@ done
 if ! grep -qx kvm <<<"$accels"; then
 	echo "SKIP [kvm] demo, hostile, sigterm, timeout, valgrind, acpi-s5, crash, net: /dev/kvm not available (all ran on tcg)"
 fi
+# Without KVM, --accel kvm says so (121) before the kernel is read (120): kvm_usable's
+# probe relies on that order. /dev/kvm is hidden by a bind mount in a mount namespace
+# (where there is no /dev/kvm the mount fails and the check holds all the same).
+cat >"$tmp/probe.toml" <<'TOML'
+[base]
+cpu_num = 1
+[kernel]
+kernel_path = "/nonexistent/axvm-order-probe"
+memory_regions = [[0x0, 0x200000, 0x7, 0]]
+[devices]
+emu_devices = []
+TOML
+if unshare -m true 2>/dev/null; then
+	unshare -m sh -c "mount --bind /dev/null /dev/kvm 2>/dev/null; \"$AXVM\" run --accel kvm \"$tmp/probe.toml\"" >"$tmp/order.out" 2>&1
+	st_kvm=$?
+	"$AXVM" run --accel tcg "$tmp/probe.toml" >"$tmp/order-tcg.out" 2>&1
+	st_tcg=$?
+	if [ "$st_kvm" -eq 121 ] && [ "$st_tcg" -eq 120 ]; then
+		echo "PASS accel order: no KVM is 121 before an unreadable kernel's 120"
+	else
+		echo "FAIL accel order: --accel kvm without KVM gave $st_kvm (want 121), tcg $st_tcg (want 120)"
+		cat "$tmp/order.out" "$tmp/order-tcg.out"
+		fail=1
+	fi
+else
+	echo "SKIP accel order: no mount namespaces here (unshare -m refused) to hide /dev/kvm"
+fi
+
 # arm64 guests: the Arm demo guest on TCG (KVM here runs x86-64 guests only)
 AXVM=$AXVM tests/vm/arm64.sh || fail=1
 # axvm's handling of KVM emulation failures (SKIP without KVM)
