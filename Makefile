@@ -251,6 +251,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIBS:%.c=$(BUILD)/obj/%.o) $(pl
 
 bench: $(BENCH_BINS) $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	@echo "== bench/icount.sh"; BENCH_ICOUNT=$(BUILD)/bench/bench_icount bench/icount.sh
 	@echo "== bench/vmexit.sh"; AXVM=$(BUILD)/axvm bench/vmexit.sh
 	@echo "== bench/peer-tcg.sh"; AXVM=$(BUILD)/axvm bench/peer-tcg.sh
 
