@@ -6,8 +6,8 @@
 #include "format.h"
 #include "string.h"
 #include "tap.h"
-#include "timer.h"
 #include "virtio_blk.h"
+#include "virtio_blk_recovery.h"
 #include "virtio_checks.h"
 
 #define NEEDS_RESET_TIMEOUT_MS 1000u
@@ -18,47 +18,6 @@
 static struct virtio_blk disk;
 static uintptr_t disk_base;
 static uint8_t sector_buffer[VIRTIO_BLK_SECTOR_SIZE] __attribute__((aligned(512)));
-
-static uint32_t wait_for_needs_reset(void)
-{
-	uint64_t deadline = timer_deadline_ms(NEEDS_RESET_TIMEOUT_MS);
-	uint32_t s;
-
-	while (!((s = virtio_blk_device_status(&disk)) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) &&
-	       !timer_expired(deadline))
-		cpu_relax();
-	return s;
-}
-
-static void check_needs_reset(const char *provocation)
-{
-	char what[128];
-	uint32_t s = wait_for_needs_reset();
-	uint32_t isr = virtio_mmio_read(&disk.mmio, VIRTIO_MMIO_INTERRUPT_STATUS);
-
-	snprintf(what, sizeof(what), "%s: Status has DEVICE_NEEDS_RESET (0x40)", provocation);
-	check(s & VIRTIO_STATUS_DEVICE_NEEDS_RESET, what, "Status 0x%x", s);
-	snprintf(what, sizeof(what), "%s: InterruptStatus has the config-change bit", provocation);
-	check(isr & VIRTIO_MMIO_INT_CONFIG_CHANGE, what, "InterruptStatus 0x%x", isr);
-}
-
-static bool reset_and_reinit(const char *after)
-{
-	char what[128];
-	uint32_t isr, ready;
-
-	snprintf(what, sizeof(what), "after %s: reset (Status=0) reads back 0", after);
-	if (!check(virtio_mmio_reset(&disk.mmio), what, "%s", disk.mmio.error))
-		return false;
-	isr = virtio_mmio_read(&disk.mmio, VIRTIO_MMIO_INTERRUPT_STATUS);
-	virtio_mmio_write(&disk.mmio, VIRTIO_MMIO_QUEUE_SEL, VIRTIO_BLK_REQUEST_QUEUE);
-	ready = virtio_mmio_read(&disk.mmio, VIRTIO_MMIO_QUEUE_READY);
-	snprintf(what, sizeof(what), "after %s: reset cleared InterruptStatus and QueueReady",
-		 after);
-	check(isr == 0 && ready == 0, what, "InterruptStatus 0x%x, QueueReady %u", isr, ready);
-	snprintf(what, sizeof(what), "after %s: device re-initialised", after);
-	return check(virtio_blk_init(&disk, disk_base), what, "%s", disk.mmio.error);
-}
 
 void virtio_hostile_check_device(const char *when)
 {
@@ -92,8 +51,8 @@ static void looping_chain(void)
 	d[1].next = 0;
 	virtqueue_publish(&disk.vq, 0);
 	virtio_mmio_notify(&disk.mmio, VIRTIO_BLK_REQUEST_QUEUE);
-	check_needs_reset("looping chain");
-	if (reset_and_reinit("the looping chain"))
+	virtio_blk_check_needs_reset(&disk, NEEDS_RESET_TIMEOUT_MS, "looping chain");
+	if (virtio_blk_reset_and_reinit(&disk, disk_base, "the looping chain"))
 		virtio_hostile_check_device("after the looping chain");
 }
 
@@ -101,15 +60,17 @@ static void buffer_outside_ram(void)
 {
 	virtio_blk_submit(&disk, VIRTIO_BLK_T_IN, 0,
 			  (volatile void *)(uintptr_t)ADDRESS_OUTSIDE_RAM, VIRTIO_BLK_SECTOR_SIZE);
-	check_needs_reset("buffer at 0xf0000000 (outside RAM)");
-	reset_and_reinit("the buffer outside RAM");
+	virtio_blk_check_needs_reset(&disk, NEEDS_RESET_TIMEOUT_MS,
+				     "buffer at 0xf0000000 (outside RAM)");
+	virtio_blk_reset_and_reinit(&disk, disk_base, "the buffer outside RAM");
 }
 
 static void notify_unready_queue(void)
 {
 	virtio_mmio_notify(&disk.mmio, UNREADY_QUEUE);
-	check_needs_reset("notify of queue 1 (not ready)");
-	reset_and_reinit("the notify of queue 1");
+	virtio_blk_check_needs_reset(&disk, NEEDS_RESET_TIMEOUT_MS,
+				     "notify of queue 1 (not ready)");
+	virtio_blk_reset_and_reinit(&disk, disk_base, "the notify of queue 1");
 }
 
 /* QueueNum above QueueNumMax, then QueueReady: the device must not use such a queue. */
@@ -133,7 +94,7 @@ static void oversized_queue(void)
 	check(ready == 0 || (s & VIRTIO_STATUS_DEVICE_NEEDS_RESET),
 	      "a queue size beyond QueueNumMax is refused (QueueReady 0 or NEEDS_RESET)",
 	      "QueueReady %u, Status 0x%x", ready, s);
-	reset_and_reinit("the oversized queue");
+	virtio_blk_reset_and_reinit(&disk, disk_base, "the oversized queue");
 }
 
 static void read_only_registers(void)
@@ -157,7 +118,7 @@ static void read_only_registers(void)
 		check_eq32(virtio_mmio_read(&disk.mmio, regs[i].reg), before, what);
 	}
 	if (virtio_blk_device_status(&disk) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
-		reset_and_reinit("the read-only writes");
+		virtio_blk_reset_and_reinit(&disk, disk_base, "the read-only writes");
 }
 
 bool virtio_hostile_run(void)

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "hostile.h"
 
-#include "clock.h"
 #include "console.h"
 #include "cpu.h"
 #include "demo_disk.h"
@@ -11,6 +10,7 @@
 #include "string.h"
 #include "tap.h"
 #include "virtio_blk.h"
+#include "virtio_blk_recovery.h"
 
 #define NEEDS_RESET_TIMEOUT_MS 1000u
 #define MISSING_QUEUE	       7u
@@ -23,50 +23,6 @@
 static struct virtio_blk disk;
 static uintptr_t disk_base;
 static uint8_t sector_buffer[VIRTIO_BLK_SECTOR_SIZE] __attribute__((aligned(512)));
-
-/* Waits (bounded) for the device to ask for a reset; returns the last Status read. */
-static uint32_t wait_for_needs_reset(void)
-{
-	uint64_t deadline = clock_deadline_ms(NEEDS_RESET_TIMEOUT_MS);
-	uint32_t s;
-
-	while (!((s = virtio_blk_device_status(&disk)) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) &&
-	       !clock_expired(deadline))
-		cpu_relax();
-	return s;
-}
-
-/* The device must now be in NEEDS_RESET with a configuration-change interrupt pending. */
-static void check_needs_reset(const char *provocation)
-{
-	char what[128];
-	uint32_t s = wait_for_needs_reset();
-	uint32_t isr = virtio_mmio_read(&disk.mmio, VIRTIO_MMIO_INTERRUPT_STATUS);
-
-	snprintf(what, sizeof(what), "%s: Status has DEVICE_NEEDS_RESET", provocation);
-	check(s & VIRTIO_STATUS_DEVICE_NEEDS_RESET, what, "Status 0x%x", s);
-	snprintf(what, sizeof(what), "%s: InterruptStatus has the config-change bit", provocation);
-	check(isr & VIRTIO_MMIO_INT_CONFIG_CHANGE, what, "InterruptStatus 0x%x", isr);
-}
-
-/* Resets the device, checks what §4.2.2.1 requires of a reset, and brings it back up. */
-static bool reset_and_reinit(const char *after)
-{
-	char what[128];
-	uint32_t isr, ready;
-
-	snprintf(what, sizeof(what), "after %s: reset (Status=0) reads back 0", after);
-	if (!check(virtio_mmio_reset(&disk.mmio), what, "%s", disk.mmio.error))
-		return false;
-	isr = virtio_mmio_read(&disk.mmio, VIRTIO_MMIO_INTERRUPT_STATUS);
-	virtio_mmio_write(&disk.mmio, VIRTIO_MMIO_QUEUE_SEL, VIRTIO_BLK_REQUEST_QUEUE);
-	ready = virtio_mmio_read(&disk.mmio, VIRTIO_MMIO_QUEUE_READY);
-	snprintf(what, sizeof(what), "after %s: reset cleared InterruptStatus and QueueReady",
-		 after);
-	check(isr == 0 && ready == 0, what, "InterruptStatus 0x%x, QueueReady %u", isr, ready);
-	snprintf(what, sizeof(what), "after %s: device re-initialised", after);
-	return check(virtio_blk_init(&disk, disk_base), what, "%s", disk.mmio.error);
-}
 
 static void check_device_serves_reads(const char *when)
 {
@@ -106,8 +62,8 @@ static void looping_chain(void)
 	d[1].next = 0;
 	virtqueue_publish(&disk.vq, 0);
 	virtio_mmio_notify(&disk.mmio, VIRTIO_BLK_REQUEST_QUEUE);
-	check_needs_reset("looping chain");
-	if (reset_and_reinit("the looping chain"))
+	virtio_blk_check_needs_reset(&disk, NEEDS_RESET_TIMEOUT_MS, "looping chain");
+	if (virtio_blk_reset_and_reinit(&disk, disk_base, "the looping chain"))
 		check_device_serves_reads("after the looping chain");
 }
 
@@ -117,8 +73,8 @@ static void buffer_outside_ram(void)
 	tap_section("(b) data buffer outside guest RAM (0xf0000000)");
 	virtio_blk_submit(&disk, VIRTIO_BLK_T_IN, 0, (volatile void *)ADDRESS_OUTSIDE_RAM,
 			  VIRTIO_BLK_SECTOR_SIZE);
-	check_needs_reset("buffer outside RAM");
-	reset_and_reinit("the buffer outside RAM");
+	virtio_blk_check_needs_reset(&disk, NEEDS_RESET_TIMEOUT_MS, "buffer outside RAM");
+	virtio_blk_reset_and_reinit(&disk, disk_base, "the buffer outside RAM");
 }
 
 /* (c) QueueNotify names a queue the device does not have. */
@@ -126,8 +82,8 @@ static void notify_missing_queue(void)
 {
 	tap_section("(c) QueueNotify of nonexistent queue 7");
 	virtio_mmio_notify(&disk.mmio, MISSING_QUEUE);
-	check_needs_reset("notify of queue 7");
-	reset_and_reinit("the notify of queue 7");
+	virtio_blk_check_needs_reset(&disk, NEEDS_RESET_TIMEOUT_MS, "notify of queue 7");
+	virtio_blk_reset_and_reinit(&disk, disk_base, "the notify of queue 7");
 }
 
 /* (d) identification registers are read-only. */
@@ -157,7 +113,7 @@ static void write_read_only_registers(void)
 	}
 	tap_note("Status after the writes: 0x%x", virtio_blk_device_status(&disk));
 	if (virtio_blk_device_status(&disk) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
-		reset_and_reinit("the read-only writes");
+		virtio_blk_reset_and_reinit(&disk, disk_base, "the read-only writes");
 	check_device_serves_reads("after the read-only writes");
 }
 
@@ -186,14 +142,14 @@ static void observations(void)
 	tap_note("read of sector %llu (= capacity): completed %d, request status %u, Status 0x%x",
 		 (unsigned long long)disk.capacity, c.completed, c.status, s);
 	if (s & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
-		reset_and_reinit("the read past capacity");
+		virtio_blk_reset_and_reinit(&disk, disk_base, "the read past capacity");
 
 	virtqueue_publish(&disk.vq, HEAD_OUT_OF_RANGE);
 	virtio_mmio_notify(&disk.mmio, VIRTIO_BLK_REQUEST_QUEUE);
-	s = wait_for_needs_reset();
+	s = virtio_blk_wait_needs_reset(&disk, NEEDS_RESET_TIMEOUT_MS);
 	tap_note("available head %u (queue size %u): Status 0x%x", HEAD_OUT_OF_RANGE, disk.vq.size,
 		 s);
-	reset_and_reinit("the out-of-range head");
+	virtio_blk_reset_and_reinit(&disk, disk_base, "the out-of-range head");
 }
 
 /* (f) the console still works after all of the above. */
