@@ -35,17 +35,7 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
-set +e
-lib_build_guest
-st=$?
-set -e
-if [ "$st" = 77 ]; then
-	echo "SKIP: a Debian package for the Linux guest could not be installed"
-	exit 0
-elif [ "$st" != 0 ]; then
-	echo "peer-blk: building the Linux guest failed" >&2
-	exit 1
-fi
+lib_require_guest peer-blk
 if [[ " $BACKENDS " == *" axdevice "* ]] && ! lib_axvm_has_vhost; then
 	echo "peer-blk: $AXVM vhost-user-blk is not available" >&2
 	exit 1

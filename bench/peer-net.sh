@@ -68,17 +68,7 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
-set +e
-lib_build_guest
-st=$?
-set -e
-if [ "$st" = 77 ]; then
-	echo "SKIP: a Debian package for the Linux guest could not be installed"
-	exit 0
-elif [ "$st" != 0 ]; then
-	echo "peer-net: building the Linux guest failed" >&2
-	exit 1
-fi
+lib_require_guest peer-net
 if [[ " $PEERS " == *" axdevice "* ]] && ! net_axvm_has_vhost; then
 	echo "peer-net: $AXVM vhost-user-net is not available" >&2
 	exit 1

@@ -25,6 +25,21 @@ lib_build_guest() {
 	tools/build-linux-guest.sh "$LINUX_DIR"
 }
 
+# lib_require_guest WHO: lib_build_guest for a benchmark: on 77 prints SKIP and
+# exits 0, on another failure says so (as WHO) and exits 1.
+lib_require_guest() {
+	local st=0
+
+	lib_build_guest || st=$?
+	if [ "$st" = 77 ]; then
+		echo "SKIP: a Debian package for the Linux guest could not be installed"
+		exit 0
+	elif [ "$st" != 0 ]; then
+		echo "$1: building the Linux guest failed" >&2
+		exit 1
+	fi
+}
+
 # Builds the guest or ends the test: PASS build-guest, else SKIP (exit 0)
 # when a Debian package is missing, FAIL (exit 1) on any other error.
 lib_guest_ready() {
