@@ -190,6 +190,7 @@ struct fixture {
 	uint8_t *ram;
 	struct probe port80, port82, mmio;
 	bool ipi_storm; /* run_vm_from: another CPU's APIC sends IPIs to vCPU 0 meanwhile */
+	_Atomic uint32_t storm_bursts;
 };
 
 static struct fixture *fx; /* for the host hooks */
@@ -342,13 +343,33 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* As vCPU 1's local APIC (no vCPU runs it): fixed IPIs, vector 0x41, to APIC ID 0. */
+/*
+ * As vCPU 1's local APIC (no vCPU runs it): fixed IPIs, vector 0x41, to APIC ID 0,
+ * in bursts. After each burst it waits (up to 20 ms) until vCPU 0 has gone to sleep
+ * on HLT, so the next burst's first IPI notifies a sleeping vCPU: a storm that never
+ * pauses leaves an interrupt pending at every HLT and the sleep path untested on a
+ * slow host (ASan, a loaded machine).
+ */
 static void *ipi_storm(void *arg)
 {
 	(void)arg;
 	while (!atomic_load(&fx->vm.stop)) {
-		ax_devices_handle_mmio_write(fx->vm.devices, 1, 0xfee00310, 4, 0);
-		ax_devices_handle_mmio_write(fx->vm.devices, 1, 0xfee00300, 4, 0x41);
+		uint64_t slept =
+			atomic_load(&((struct tcg_vcpu *)fx->vcpus[0].accel)->stats.hlt_sleeps);
+		struct timespec us = { 0, 50000 };
+
+		for (int i = 0; i < 64; i++) {
+			ax_devices_handle_mmio_write(fx->vm.devices, 1, 0xfee00310, 4, 0);
+			ax_devices_handle_mmio_write(fx->vm.devices, 1, 0xfee00300, 4, 0x41);
+		}
+		for (int i = 0; i < 400 && !atomic_load(&fx->vm.stop); i++) {
+			if (atomic_load(
+				    &((struct tcg_vcpu *)fx->vcpus[0].accel)->stats.hlt_sleeps) !=
+			    slept)
+				break;
+			nanosleep(&us, NULL);
+		}
+		atomic_fetch_add(&fx->storm_bursts, 1);
 	}
 	return NULL;
 }
@@ -473,6 +494,8 @@ static void test_ipis_and_timer_wake_hlt_sleeps(void **state)
 		fail_msg("stop reason: %s", fx->vm.stop_reason);
 	assert_true(get32(0x110) >= 2000);
 	assert_int_equal(atomic_load(&tcg(0)->stats.irqs), get32(0x110));
+	/* every burst but the one the stop cut short ended with vCPU 0 asleep */
+	assert_true(atomic_load(&fx->storm_bursts) >= 2);
 	assert_true(atomic_load(&tcg(0)->stats.hlt_sleeps) >= 1);
 }
 
