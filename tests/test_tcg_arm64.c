@@ -63,6 +63,8 @@
  */
 /* mov xN, #imm16 */
 #define A64_MOVZ_X(rd, imm16) (0xd2800000u | ((uint32_t)(imm16) << 5) | (rd))
+/* mov xRD, #(imm16 << 16) */
+#define A64_MOVZ_X_LSL16(rd, imm16) (0xd2a00000u | ((uint32_t)(imm16) << 5) | (rd))
 /* ldr w17, [x20, #off], str w17, [x20, #off], str w2, [x20, #off] */
 #define A64_LDR_W17_X20(off) (0xb9400291u | ((uint32_t)(off) / 4u) << 10)
 #define A64_STR_W17_X20(off) (0xb9000291u | ((uint32_t)(off) / 4u) << 10)
@@ -144,6 +146,12 @@
 		0xd51be300,  /* msr cntv_tval_el0, x0 */                                           \
 		0xd2800020,  /* mov x0, #0x1 */                                                    \
 		0xd51be320   /* msr cntv_ctl_el0, x0 */
+/* the same with tval = tval64k << 16 ticks (65536 ticks: 1.05 ms at 62.5 MHz) */
+#define G_TIMER_START_LSL16(tval64k)                                                               \
+	A64_MOVZ_X_LSL16(0, tval64k), /* mov x0, #(tval64k << 16) */                               \
+		0xd51be300,	      /* msr cntv_tval_el0, x0 */                                  \
+		0xd2800020,	      /* mov x0, #0x1 */                                           \
+		0xd51be320	      /* msr cntv_ctl_el0, x0 */
 
 /* x10 = x11 = x12 = 0, then PSTATE.I clear */
 #define G_SUMS_ZERO_UNMASK                                                                         \
@@ -331,32 +339,34 @@ static const uint32_t irq_irq[] = {
 #define IRQ_DONE 29 /* ... of `done` */
 
 /*
- * WFI with PSTATE.I set (as the vCPU starts): the virtual timer fires after 1 ms,
- * WFI returns (pending interrupts wake it even when masked) without the interrupt
- * being taken; the guest records the count (+0x40, 0) and CNTV_CTL_EL0 (+0x48:
+ * WFI with PSTATE.I set (as the vCPU starts): the virtual timer fires after 50 ms
+ * (long enough that a vCPU thread descheduled on a loaded host still reaches the
+ * WFI first, so the WFI does sleep); WFI returns (pending interrupts wake it even
+ * when masked) without the interrupt being taken; the guest records the count
+ * (+0x40, 0) and CNTV_CTL_EL0 (+0x48:
  * ENABLE | ISTATUS, the timer did fire), then unmasks: the interrupt is taken at the
  * first instruction after `msr daifclr` (ELR = poll, x3 = 1 at +0x50). The handler
  * turns the timer off and counts.
  */
 /* at IMAGE + 0x40 */
 static const uint32_t wfi_main[] = {
-	G_GICV2_BASES,	      /* x20 DATA, x21 GICD, x22 GICC */
-	G_SET_VBAR,	      /* VBAR_EL1 */
-	G_GICV2_ENABLE_PPI27, /* GIC on, PPI 27 enabled */
-	G_TIMER_START(62500), /* timer on */
-	0xd503207f,	      /* wfi */
-	0xb9400281,	      /* ldr w1, [x20] */
-	0xb9004281,	      /* str w1, [x20, #64] */
-	0xd53be322,	      /* mrs x2, cntv_ctl_el0 */
-	0xf9002682,	      /* str x2, [x20, #72] */
-	0xd2800003,	      /* mov x3, #0x0 */
-	0xd50342ff,	      /* msr daifclr, #0x2 */
-	0x91000463,	      /* poll: add x3, x3, #0x1 */
-	0xb9400281,	      /* ldr w1, [x20] */
-	0x34ffffc1,	      /* cbz w1, poll */
-	0xd50342df,	      /* msr daifset, #0x2 */
-	0xf9002a83,	      /* str x3, [x20, #80] */
-	G_SYSTEM_OFF(0),      /* PSCI SYSTEM_OFF */
+	G_GICV2_BASES,		 /* x20 DATA, x21 GICD, x22 GICC */
+	G_SET_VBAR,		 /* VBAR_EL1 */
+	G_GICV2_ENABLE_PPI27,	 /* GIC on, PPI 27 enabled */
+	G_TIMER_START_LSL16(48), /* timer on: 48 << 16 ticks, 50.3 ms */
+	0xd503207f,		 /* wfi */
+	0xb9400281,		 /* ldr w1, [x20] */
+	0xb9004281,		 /* str w1, [x20, #64] */
+	0xd53be322,		 /* mrs x2, cntv_ctl_el0 */
+	0xf9002682,		 /* str x2, [x20, #72] */
+	0xd2800003,		 /* mov x3, #0x0 */
+	0xd50342ff,		 /* msr daifclr, #0x2 */
+	0x91000463,		 /* poll: add x3, x3, #0x1 */
+	0xb9400281,		 /* ldr w1, [x20] */
+	0x34ffffc1,		 /* cbz w1, poll */
+	0xd50342df,		 /* msr daifset, #0x2 */
+	0xf9002a83,		 /* str x3, [x20, #80] */
+	G_SYSTEM_OFF(0),	 /* PSCI SYSTEM_OFF */
 };
 /* at IMAGE + 0xa80 */
 static const uint32_t wfi_irq[] = {
