@@ -62,6 +62,8 @@ static void fe_connect(struct vuf *f, uint64_t extra_features)
 	assert_true(feat & BIT(F_VERSION_1));
 	assert_true(feat & BIT(NET_F_MAC));
 	assert_true(feat & BIT(NET_F_MRG_RXBUF));
+	/* vhost-user MQ stays for virtio-blk: net's queues are not queue pairs here */
+	assert_false(f->protocol_features & PF_MQ);
 }
 
 static size_t make_frame(uint8_t *fr, unsigned seq, size_t len)

@@ -50,7 +50,7 @@ _Static_assert(VU_MAX_REGIONS <= AXVM_MAX_MEM_REGIONS, "guest_ram holds the memo
 
 #define VIRTIO_F_VERSION_1 32 /* virtio 1.2 §6: a modern (non-legacy) driver */
 
-#define OFFERED_PROTOCOL_FEATURES                                                                  \
+#define BASE_PROTOCOL_FEATURES                                                                     \
 	((UINT64_C(1) << VU_PROTOCOL_F_REPLY_ACK) | (UINT64_C(1) << VU_PROTOCOL_F_CONFIG))
 #define F_PROTOCOL (UINT64_C(1) << VU_F_PROTOCOL_FEATURES)
 
@@ -493,23 +493,27 @@ static enum vu_result h_reset_owner(struct vu_server *vu, struct vu_msg *m, stru
 	return RES_OK;
 }
 
+static uint64_t offered_protocol_features(const struct vu_server *vu)
+{
+	return BASE_PROTOCOL_FEATURES | (vu->offer_mq ? UINT64_C(1) << VU_PROTOCOL_F_MQ : 0);
+}
+
 static enum vu_result h_get_protocol_features(struct vu_server *vu, struct vu_msg *m,
 					      struct vu_reply *rep)
 {
-	(void)vu;
 	(void)m;
-	return reply_u64(rep, OFFERED_PROTOCOL_FEATURES);
+	return reply_u64(rep, offered_protocol_features(vu));
 }
 
 static enum vu_result h_set_protocol_features(struct vu_server *vu, struct vu_msg *m,
 					      struct vu_reply *rep)
 {
-	uint64_t f = get_u64(m->payload);
+	uint64_t f = get_u64(m->payload), offered = offered_protocol_features(vu);
 
 	(void)rep;
-	if (f & ~OFFERED_PROTOCOL_FEATURES)
+	if (f & ~offered)
 		return refuse(m, "protocol features 0x%llx were not offered",
-			      (unsigned long long)(f & ~OFFERED_PROTOCOL_FEATURES));
+			      (unsigned long long)(f & ~offered));
 	vu->protocol_features = f;
 	return RES_OK;
 }
