@@ -422,6 +422,8 @@ static void test_mq_requests(void **state)
 			assert_int_equal(vuf_used_idx(&f, o), o >= q ? 1 : 0);
 		assert_no_calls(&f);
 	}
+	for (uint32_t q = 0; q < MQ_QUEUES; q++)
+		assert_true(blk_mq.vu.kicks[q] >= 1); /* the per-ring counter the logs show */
 	/* a write on ring 3, read back on ring 1 */
 	for (uint32_t i = 0; i < 1024; i++)
 		f.mem[DATA_AT(3) + i] = (uint8_t)(0x5a ^ i);

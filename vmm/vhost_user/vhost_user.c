@@ -1000,6 +1000,7 @@ static void handle_kick(struct vu_server *vu, unsigned i)
 		unwatch(vu, r->kick_fd);
 		return;
 	}
+	vu->kicks[i]++;
 	ring_process(vu, i);
 }
 
@@ -1132,11 +1133,31 @@ int vu_stop_signals(const char *who)
 	return fd;
 }
 
+/* " q0=N q1=M ...": the kicks of every ring that had one, so far */
+static void format_kicks(const struct vu_server *vu, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < AX_VIRTIO_QUEUES_MAX && at < len; i++) {
+		int n;
+
+		if (!vu->kicks[i])
+			continue;
+		n = snprintf(buf + at, len - at, " q%u=%lu", i, vu->kicks[i]);
+		if (n < 0)
+			break;
+		at += (size_t)n;
+	}
+	if (!buf[0])
+		snprintf(buf, len, " none");
+}
+
 int vu_serve_socket(struct vu_server *vu, const char *sock, int sig_fd,
 		    const struct vu_serve_ops *ops)
 {
 	int listen_fd = vu_listen(sock, ops->who), status = 0;
-	char stats[320];
+	char stats[320], kicks[160];
 
 	if (listen_fd < 0)
 		return -1;
@@ -1161,10 +1182,12 @@ int vu_serve_socket(struct vu_server *vu, const char *sock, int sig_fd,
 		if (r == VU_STOP)
 			break;
 		ops->session_stats(ops->arg, stats, sizeof(stats));
+		format_kicks(vu, kicks, sizeof(kicks));
 		/* always printed: the Linux tests check what arrived */
 		fprintf(stderr,
-			"axvm: %s: front end disconnected (%lu messages, %lu refused): %s\n",
-			ops->who, vu->messages, vu->refused, stats);
+			"axvm: %s: front end disconnected (%lu messages, %lu refused, kicks%s): "
+			"%s\n",
+			ops->who, vu->messages, vu->refused, kicks, stats);
 	}
 	close(listen_fd);
 	unlink(sock);

@@ -116,6 +116,7 @@ struct vu_server {
 
 	/* counters, for tests and logs */
 	unsigned long messages, refused;
+	unsigned long kicks[AX_VIRTIO_QUEUES_MAX]; /* per ring */
 };
 
 enum vu_step_result {
