@@ -97,6 +97,7 @@ enum req_state {
 };
 
 struct ax_virtio_blk;
+struct blk_queue;
 
 struct blk_req {
 	struct ax_block_request br;
@@ -104,16 +105,18 @@ struct blk_req {
 	atomic_int state;
 	enum ax_err result;
 	uint16_t head;
-	uint16_t queue;	  /* the request queue it came from */
-	uint8_t *status;  /* the status byte, in guest memory */
-	uint32_t written; /* used length on success: data bytes + status */
+	struct blk_queue *bq; /* the request queue it came from */
+	uint8_t *status;      /* the status byte, in guest memory */
+	uint32_t written;     /* used length on success: data bytes + status */
 	struct blk_req *next_free;
 	struct ax_iovec iov[CHAIN_MAX];
 };
 
-/* One request queue's slots. */
+/* One request queue and its slots. */
 struct blk_queue {
+	struct ax_vq *vq; /* dev.queues[index] */
 	struct blk_req *free_reqs;
+	uint16_t index;
 	bool starved; /* the queue waits for a free slot */
 };
 
@@ -135,14 +138,15 @@ static struct ax_virtio_blk *to_blk(struct ax_virtio_dev *dev)
 /* Returns a request's chain with its status, frees the slot. Locked. */
 static void blk_finish(struct ax_virtio_blk *b, struct blk_req *r, uint8_t status)
 {
-	struct ax_vq *q = &b->dev.queues[r->queue];
+	struct blk_queue *bq = r->bq;
+	struct ax_vq *q = bq->vq;
 
 	if (b->dev.running) {
 		*r->status = status;
 		ax_vq_push(q, r->head, status == VIRTIO_BLK_S_OK ? r->written : 1);
 	}
-	r->next_free = b->rq[r->queue].free_reqs;
-	b->rq[r->queue].free_reqs = r;
+	r->next_free = bq->free_reqs;
+	bq->free_reqs = r;
 }
 
 static uint8_t status_of(enum ax_err err)
@@ -150,7 +154,7 @@ static uint8_t status_of(enum ax_err err)
 	return err == AX_OK ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
 }
 
-static void blk_process(struct ax_virtio_blk *b, uint16_t qi);
+static void blk_process(struct ax_virtio_blk *b, struct blk_queue *bq);
 
 /* Backend completion: publish now unless the submitter is still inside submit. */
 static void blk_complete(struct ax_block_request *br, enum ax_err err)
@@ -166,9 +170,9 @@ static void blk_complete(struct ax_block_request *br, enum ax_err err)
 	blk_finish(b, r, status_of(err));
 	atomic_fetch_sub_explicit(&b->dev.inflight, 1, memory_order_release);
 	if (b->dev.running) {
-		ax_virtio_dev_signal_used(&b->dev, &b->dev.queues[r->queue], r->queue);
-		if (b->rq[r->queue].starved)
-			blk_process(b, r->queue);
+		ax_virtio_dev_signal_used(&b->dev, r->bq->vq, r->bq->index);
+		if (r->bq->starved)
+			blk_process(b, r->bq);
 	}
 	ax_spin_unlock(&b->dev.lock);
 }
@@ -302,9 +306,9 @@ static uint8_t *status_byte(const struct ax_vq_chain *c)
 }
 
 /* Handles one popped chain; false on a protocol error (the device is stopped). */
-static bool blk_handle(struct ax_virtio_blk *b, uint16_t qi, const struct ax_vq_chain *c)
+static bool blk_handle(struct ax_virtio_blk *b, struct blk_queue *bq, const struct ax_vq_chain *c)
 {
-	struct blk_req *r = b->rq[qi].free_reqs;
+	struct blk_req *r = bq->free_reqs;
 	uint8_t header[HEADER_LEN];
 	uint32_t type;
 	uint64_t sector;
@@ -315,7 +319,7 @@ static bool blk_handle(struct ax_virtio_blk *b, uint16_t qi, const struct ax_vq_
 				   c->head);
 		return false;
 	}
-	b->rq[qi].free_reqs = r->next_free;
+	bq->free_reqs = r->next_free;
 	r->head = c->head;
 	r->status = status_byte(c);
 	r->written = 1;
@@ -337,28 +341,29 @@ static bool blk_handle(struct ax_virtio_blk *b, uint16_t qi, const struct ax_vq_
 }
 
 /* Takes every available request, then signals the driver once. Locked. */
-static void blk_process(struct ax_virtio_blk *b, uint16_t qi)
+static void blk_process(struct ax_virtio_blk *b, struct blk_queue *bq)
 {
-	struct ax_vq *q = &b->dev.queues[qi];
+	struct ax_vq *q = bq->vq;
 	uint16_t used_before = q->used_idx;
 	struct ax_vq_fault fault;
 
-	b->rq[qi].starved = false;
+	bq->starved = false;
 	for (;;) {
 		while (b->dev.running) {
 			struct ax_vq_chain c = { .bufs = b->bufs, .cap = CHAIN_MAX };
 			int got;
 
-			if (!b->rq[qi].free_reqs) {
-				b->rq[qi].starved = true;
+			if (!bq->free_reqs) {
+				bq->starved = true;
 				goto out;
 			}
 			got = ax_vq_pop(q, b->dev.hooks, &c, &fault);
 			if (got < 0) {
-				ax_virtio_dev_fail(&b->dev, "requestq %u: %s", qi, fault.msg);
+				ax_virtio_dev_fail(&b->dev, "requestq %u: %s", bq->index,
+						   fault.msg);
 				return;
 			}
-			if (got == 0 || !blk_handle(b, qi, &c))
+			if (got == 0 || !blk_handle(b, bq, &c))
 				break;
 		}
 		if (!b->dev.running || !ax_vq_arm_notify(q))
@@ -366,12 +371,14 @@ static void blk_process(struct ax_virtio_blk *b, uint16_t qi)
 	}
 out:
 	if (b->dev.running && q->used_idx != used_before)
-		ax_virtio_dev_signal_used(&b->dev, q, qi);
+		ax_virtio_dev_signal_used(&b->dev, q, bq->index);
 }
 
 static void blk_queue_notify(struct ax_virtio_dev *dev, uint16_t index)
 {
-	blk_process(to_blk(dev), index);
+	struct ax_virtio_blk *b = to_blk(dev);
+
+	blk_process(b, &b->rq[index]);
 }
 
 static void blk_reset(struct ax_virtio_dev *dev)
@@ -514,12 +521,14 @@ enum ax_err ax_virtio_blk_new_mq(const struct ax_host_hooks *hooks, const char *
 	ax_memcpy(b->id, b->dev.name, ax_strnlen(b->dev.name, ID_LEN));
 	for (uint32_t i = 0; i < slots; i++) {
 		b->reqs[i].blk = b;
-		b->reqs[i].queue = (uint16_t)(i / queue_size);
+		b->reqs[i].bq = &b->rq[i / queue_size];
 		b->reqs[i].br.opaque = &b->reqs[i];
 		b->reqs[i].next_free = (i + 1) % queue_size ? &b->reqs[i + 1] : NULL;
 	}
 	for (uint32_t q = 0; q < num_queues; q++) {
 		b->dev.queues[q].num_max = (uint16_t)queue_size;
+		b->rq[q].vq = &b->dev.queues[q];
+		b->rq[q].index = (uint16_t)q;
 		b->rq[q].free_reqs = &b->reqs[q * queue_size];
 	}
 	blk_fill_config(b);
