@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "axvm.h"
 #include "log.h"
 #include "vhost_user_frontend.h"
 #include "vhost_user/vhost_user_blk.h"
@@ -396,6 +397,8 @@ static void test_mq_negotiation(void **state)
 	assert_true(feat & BIT(BLK_F_MQ));
 	assert_true(f.protocol_features & PF_MQ);
 	assert_int_equal(vuf_get_u64(&f, GET_QUEUE_NUM), MQ_QUEUES);
+	/* GET_QUEUE_NUM takes no payload: with one, an empty reply, and the session goes on */
+	assert_int_equal(vuf_call(&f, GET_QUEUE_NUM, 0, p, 8, NULL, 0, r, 8), 0);
 	vuf_put32(p + 4, 60);
 	assert_int_equal(vuf_call(&f, GET_CONFIG, 0, p, sizeof(p), NULL, 0, r, sizeof(r)), 12 + 60);
 	assert_int_equal(r[12 + BLK_CFG_NUM_Q] | r[12 + BLK_CFG_NUM_Q + 1] << 8, MQ_QUEUES);
@@ -459,6 +462,20 @@ static void test_mq_requests(void **state)
 	assert_int_equal(vuf_get32(r + 4), 2);
 	vuf_close(&f);
 	vhost_user_blk_close(&blk_mq);
+}
+
+/* --queues on the command line: a count in [1, 16], else a usage error before anything opens. */
+static void test_mq_queues_option(void **state)
+{
+	static const char *const bad[] = { "0", "17", "x", "2x", "-1", "", "99999999999999999999" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "vhost-user-blk", "--socket", "/nonexistent/s", "--disk",
+				 disk_path,	   "--queues", (char *)bad[i],	 NULL };
+
+		assert_int_equal(vhost_user_blk_main(7, argv), AXVM_STATUS_CONFIG);
+	}
 }
 
 /* A bad chain on ring 2 stops the whole device; a reboot (all rings restarted) heals it. */
@@ -541,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_broken_ring_and_reboot),
 		cmocka_unit_test(test_hostile_messages),
 		cmocka_unit_test(test_mq_negotiation),
+		cmocka_unit_test(test_mq_queues_option),
 		cmocka_unit_test(test_mq_requests),
 		cmocka_unit_test(test_mq_broken_ring_and_reboot),
 		cmocka_unit_test(test_mq_reconnect_resumes),
