@@ -435,6 +435,11 @@ static void test_mq_requests(void **state)
 	assert_memory_equal(buf, f.mem + DATA_AT(3), 1024);
 	assert_int_equal(fe_blk_q(&f, 1, BLK_T_IN, 200, 1024), 0);
 	assert_memory_equal(f.mem + DATA_AT(1), f.mem + DATA_AT(3), 1024);
+	/* a new memory table while every ring runs: each is remapped and goes on */
+	vuf_mem_table(&f);
+	for (uint32_t q = 0; q < MQ_QUEUES; q++)
+		assert_int_equal(fe_blk_q(&f, q, BLK_T_IN, 30 + q, 512), 0);
+	assert_int_equal(f.mem[DATA_AT(3) + 5], pattern(33 * 512 + 5));
 
 	/* ring indices at and beyond the count are refused; the session goes on */
 	refused = blk_mq.vu.refused;
@@ -455,11 +460,11 @@ static void test_mq_requests(void **state)
 	vuf_put32(p, 3);
 	assert_int_equal(vuf_call(&f, GET_VRING_BASE, 0, p, 8, NULL, 0, r, 8), 8);
 	assert_int_equal(vuf_get32(r), 3);
-	assert_int_equal(vuf_get32(r + 4), 2);
+	assert_int_equal(vuf_get32(r + 4), 3);			/* its three requests */
 	assert_int_equal(fe_blk_q(&f, 0, BLK_T_IN, 1, 512), 0); /* ring 0 still runs */
 	vuf_put32(p, 1);
 	assert_int_equal(vuf_call(&f, GET_VRING_BASE, 0, p, 8, NULL, 0, r, 8), 8);
-	assert_int_equal(vuf_get32(r + 4), 2);
+	assert_int_equal(vuf_get32(r + 4), 3);
 	vuf_close(&f);
 	vhost_user_blk_close(&blk_mq);
 }
