@@ -7,7 +7,10 @@
  * through indirect tables, indirect tables inside indirect tables, zero and
  * huge lengths, addresses at and past the end of RAM, wrapping addresses),
  * raw avail heads and indices, register writes of any value and width in
- * any order, notifications, InterruptACK, Status writes.
+ * any order, notifications, InterruptACK, Status writes. The first byte's
+ * bit 3 builds a multiqueue device (cfg_list [16, 2], VIRTIO_BLK_F_MQ): the
+ * driver sets up both request queues, requests alternate between them by
+ * slot, raw avail entries go to either, and every check runs per queue.
  *
  * Invariants: no crash or leak (ASan/UBSan); InterruptStatus != 0 exactly
  * when the irq line is high; the used index never runs more than a queue
@@ -41,6 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define BLK_IRQ	  5
 #define DISK_SIZE 0x10000u
 #define NR_SLOTS  4
+#define MAX_Q	  2	  /* request queues of the multiqueue device */
 #define SLOT_DATA 0x1000u /* the driver's slot layout (virtio_driver.h) */
 
 struct req {
@@ -60,6 +64,7 @@ struct state {
 	bool ready;   /* vdrv_init succeeded */
 	bool tainted; /* a hostile operation since the last initialisation */
 	uint16_t qsize;
+	unsigned nq; /* request queues of the device */
 	struct req reqs[NR_SLOTS];
 	struct vstatus vs; /* the device status the spec allows */
 };
@@ -74,12 +79,12 @@ static uint32_t reg_read(uint32_t off)
 	return (uint32_t)v;
 }
 
-static unsigned inflight_descs(void)
+static unsigned inflight_descs(unsigned q)
 {
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < NR_SLOTS; i++)
-		if (st.reqs[i].busy)
+		if (st.reqs[i].busy && st.reqs[i].r.queue == q)
 			n += st.reqs[i].ndesc;
 	return n;
 }
@@ -101,23 +106,20 @@ static void complete_pending(void)
 		FUZZ_CHECK(st.disk.nr_pending == 0);
 }
 
-/* Collects used elements and checks the requests they finish. */
-static void reap(void)
+/* Collects queue q's used elements into done[]; the count. */
+static unsigned reap_queue(unsigned q, struct req **done, unsigned nr_done, bool *wrote)
 {
 	uint32_t id, len;
-	bool wrote = false;
-	struct req *done[NR_SLOTS];
-	unsigned nr_done = 0;
 
-	if (!st.ready || !st.d.q[0].size)
-		return;
-	FUZZ_CHECK((uint16_t)(vdrv_used_idx(&st.d, 0) - st.d.q[0].used_seen) <= st.qsize ||
+	if (!st.d.q[q].size)
+		return nr_done;
+	FUZZ_CHECK((uint16_t)(vdrv_used_idx(&st.d, q) - st.d.q[q].used_seen) <= st.qsize ||
 		   st.tainted);
-	while (nr_done < NR_SLOTS && vdrv_used(&st.d, 0, &id, &len)) {
+	while (nr_done < NR_SLOTS && vdrv_used(&st.d, q, &id, &len)) {
 		struct req *rq = NULL;
 
 		for (unsigned i = 0; i < NR_SLOTS; i++)
-			if (st.reqs[i].busy && st.reqs[i].head == id)
+			if (st.reqs[i].busy && st.reqs[i].r.queue == q && st.reqs[i].head == id)
 				rq = &st.reqs[i];
 		if (!rq) {
 			FUZZ_CHECK(st.tainted);
@@ -127,8 +129,22 @@ static void reap(void)
 		rq->busy = false;
 		if (rq->r.type == VD_BLK_T_OUT || rq->r.type == VD_BLK_T_DISCARD ||
 		    rq->r.type == VD_BLK_T_WRITE_ZEROES)
-			wrote = true;
+			*wrote = true;
 	}
+	return nr_done;
+}
+
+/* Collects used elements and checks the requests they finish. */
+static void reap(void)
+{
+	bool wrote = false;
+	struct req *done[NR_SLOTS];
+	unsigned nr_done = 0;
+
+	if (!st.ready)
+		return;
+	for (unsigned q = 0; q < st.nq; q++)
+		nr_done = reap_queue(q, done, nr_done, &wrote);
 	for (unsigned i = 0; i < nr_done; i++) {
 		struct req *rq = done[i];
 		int status = vdrv_blk_result(&st.d, &rq->r);
@@ -199,10 +215,12 @@ static void do_init(struct fin *in)
 
 	complete_pending(); /* reset waits for the backend */
 	forget_requests();
+	if (st.nq > 1)
+		wanted |= VD_F(VD_BLK_F_MQ);
 	if (b & 0x80)
 		wanted &= fin_u64(in);
 	st.qsize = sizes[b & 3];
-	st.ready = vdrv_init(&st.d, wanted, 1, st.qsize) == 0;
+	st.ready = vdrv_init(&st.d, wanted, st.nq, st.qsize) == 0;
 	st.tainted = false;
 	FUZZ_CHECK(st.ready);
 	vstatus_driver_ready(&st.vs, st.d.features);
@@ -215,7 +233,7 @@ static void do_request(struct fin *in)
 					   VD_BLK_T_DISCARD, VD_BLK_T_WRITE_ZEROES };
 	uint8_t b = fin_u8(in);
 	struct req *rq = NULL;
-	unsigned ndesc;
+	unsigned ndesc, q;
 
 	if (!st.ready || !st.d.q[0].size)
 		return;
@@ -232,6 +250,7 @@ static void do_request(struct fin *in)
 		rq->r.len = 20;
 	rq->r.flags = (b >> 3) & 3;
 	rq->r.slot = (unsigned)(rq - st.reqs);
+	rq->r.queue = q = rq->r.slot % st.nq;
 	rq->r.data = rq->buf;
 	for (uint32_t i = 0; i < rq->r.len; i += 64)
 		rq->buf[i] = fin_u8(in);
@@ -244,19 +263,19 @@ static void do_request(struct fin *in)
 		if (rq->r.flags & VDRV_SPLIT)
 			ndesc = 3 + (rq->r.len + 511) / 512;
 	}
-	if (ndesc + inflight_descs() > st.qsize)
+	if (ndesc + inflight_descs(q) > st.qsize)
 		st.tainted = true; /* the chain overwrites itself or one in flight */
 	/* the driver allocates descriptors round-robin: never reuse a busy one */
 	for (unsigned i = 0; i < NR_SLOTS; i++) {
 		const struct req *o = &st.reqs[i];
 
-		for (unsigned k = 0; o->busy && k < o->ndesc && !st.tainted; k++)
+		for (unsigned k = 0; o->busy && o->r.queue == q && k < o->ndesc && !st.tainted; k++)
 			for (unsigned j = 0; j < ndesc; j++)
 				if ((o->head + k) % st.qsize ==
-				    (st.d.q[0].next_desc + j) % st.qsize)
+				    (st.d.q[q].next_desc + j) % st.qsize)
 					return;
 	}
-	rq->head = st.d.q[0].next_desc;
+	rq->head = st.d.q[q].next_desc;
 	rq->ndesc = ndesc;
 	rq->busy = true;
 	vdrv_blk_start(&st.d, &rq->r);
@@ -290,12 +309,13 @@ static void do_raw_desc(struct fin *in)
 static void do_raw_avail(struct fin *in)
 {
 	uint8_t b = fin_u8(in);
-	struct vdrv_queue *q = &st.d.q[0];
+	unsigned qi = (b & 8) && st.nq > 1 ? 1 : 0;
+	struct vdrv_queue *q = &st.d.q[qi];
 
 	if (!q->size)
 		return;
 	if (b & 1) {
-		vdrv_post_head(&st.d, 0, fin_u16(in) % (q->size + 2));
+		vdrv_post_head(&st.d, qi, fin_u16(in) % (q->size + 2));
 	} else {
 		/* a raw avail index: far ahead, behind, anything */
 		uint16_t idx = (b & 2) ? fin_u16(in) : (uint16_t)(q->avail_idx + fin_u8(in) % 4);
@@ -305,7 +325,7 @@ static void do_raw_avail(struct fin *in)
 	}
 	st.tainted = true;
 	if (b & 4)
-		vdrv_kick(&st.d, 0);
+		vdrv_kick(&st.d, qi);
 }
 
 static void do_reg_write(struct fin *in)
@@ -359,13 +379,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fin in = { data, size };
 	uint8_t cfgb = fin_u8(&in);
-	uint64_t qmax[1] = { 16 };
-	struct ax_emu_config emu = { "vda", BLK_BASE, 0x1000, BLK_IRQ, AX_EMU_VIRTIO_BLK, qmax, 1 };
+	uint64_t qcfg[2] = { 16, MAX_Q };
+	struct ax_emu_config emu = { "vda", BLK_BASE,	     0x1000, BLK_IRQ, AX_EMU_VIRTIO_BLK,
+				     qcfg,  cfgb & 8 ? 2 : 1 };
 	struct ax_vm_device_config vm = { &emu, 1 };
 	struct ax_devices_params params = { .hooks = &st.host.hooks, .max_vcpus = 1 };
 	unsigned steps = 0;
 
 	memset(&st, 0, sizeof(st));
+	st.nq = cfgb & 8 ? MAX_Q : 1;
 	test_host_init(&st.host, false);
 	st.ram = test_host_add_ram(&st.host, RAM_GPA, RAM_SIZE);
 	ram_disk_init(&st.disk, DISK_SIZE, cfgb & 1);

@@ -62,6 +62,10 @@ static void fe_connect(struct vuf *f, uint64_t extra_features)
 	assert_true(feat & BIT(F_VERSION_1));
 	assert_true(feat & BIT(NET_F_MAC));
 	assert_true(feat & BIT(NET_F_MRG_RXBUF));
+	/* vhost-user MQ stays for virtio-blk: net's queues are not queue pairs here */
+	assert_false(f->protocol_features & PF_MQ);
+	assert_int_not_equal(vuf_ack(f, SET_PROTOCOL_FEATURES, (uint64_t[]){ PF_MQ }, 8, NULL, 0),
+			     0);
 }
 
 static size_t make_frame(uint8_t *fr, unsigned seq, size_t len)

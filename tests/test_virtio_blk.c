@@ -4,7 +4,12 @@
  * driver (tests/support/virtio_driver.c) through the device set, against a
  * RAM disk. Includes hostile-guest cases: each must leave the process
  * alive, the device in DEVICE_NEEDS_RESET (protocol errors) and the other
- * device of the set working.
+ * device of the set working. Multiqueue (cfg_list [queue_size, num_queues]):
+ * VIRTIO_BLK_F_MQ and config num_queues, requests and interrupt suppression
+ * per queue, a bad chain on queue 2 resetting the device, a queue beyond the
+ * count refused; and over a transport of the test's own (the public
+ * <axdevice/virtio_transport.h>), which queue each used-buffer interrupt
+ * names.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +24,7 @@
 
 #include <axdevice/axdevice.h>
 #include <axdevice/virtio.h>
+#include <axdevice/virtio_transport.h>
 
 #include "backends.h"
 #include "host_posix.h"
@@ -32,6 +38,7 @@
 #define CON_IRQ	  6
 #define DISK_SIZE (1u << 20)
 #define QSIZE	  16
+#define MQ	  4 /* request queues of the multiqueue fixture */
 
 struct fixture {
 	struct test_host host;
@@ -90,6 +97,17 @@ static int setup_ro(void **state)
 	struct fixture *fx = new_fixture(true);
 
 	if (make_set(fx, NULL, 0) != AX_OK)
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int setup_mq(void **state)
+{
+	struct fixture *fx = new_fixture(false);
+	const uint64_t cfg[] = { QSIZE, MQ };
+
+	if (make_set(fx, cfg, 2) != AX_OK)
 		return -1;
 	*state = fx;
 	return 0;
@@ -376,13 +394,25 @@ static void test_no_backend(void **state)
 static void test_cfg_list(void **state)
 {
 	struct fixture *fx = *state;
-	const uint64_t q8[] = { 8 }, q3[] = { 3 }, two[] = { 8, 8 };
+	const uint64_t q8[] = { 8 }, q3[] = { 3 }, three[] = { 8, 2, 1 }, none[] = { 8, 0 };
+	const uint64_t many[] = { 8, 17 }, huge[] = { 8, UINT64_MAX }, two[] = { 8, 2 };
 
 	ax_devices_destroy(fx->set);
 	fx->set = NULL;
 	assert_int_equal(make_set(fx, q3, 1), AX_ERR_INVALID_INPUT);
 	assert_non_null(strstr(fx->diag.msg, "queue_size"));
-	assert_int_equal(make_set(fx, two, 2), AX_ERR_INVALID_INPUT);
+	assert_int_equal(make_set(fx, three, 3), AX_ERR_INVALID_INPUT);
+	assert_non_null(strstr(fx->diag.msg, "num_queues]"));
+	assert_int_equal(make_set(fx, none, 2), AX_ERR_INVALID_INPUT);
+	assert_non_null(strstr(fx->diag.msg, "num_queues 0"));
+	assert_non_null(strstr(fx->diag.msg, "vda"));
+	assert_int_equal(make_set(fx, many, 2), AX_ERR_INVALID_INPUT);
+	assert_int_equal(make_set(fx, huge, 2), AX_ERR_INVALID_INPUT);
+	assert_int_equal(make_set(fx, two, 2), AX_OK);
+	vdrv_write(&fx->blk, VD_QUEUE_SEL, 1);
+	assert_int_equal(vdrv_read(&fx->blk, VD_QUEUE_NUM_MAX), 8);
+	ax_devices_destroy(fx->set);
+	fx->set = NULL;
 	assert_int_equal(make_set(fx, q8, 1), AX_OK);
 	vdrv_write(&fx->blk, VD_QUEUE_SEL, 0);
 	assert_int_equal(vdrv_read(&fx->blk, VD_QUEUE_NUM_MAX), 8);
@@ -802,6 +832,212 @@ static void test_hostile_rings_outside_ram(void **state)
 	assert_false(fx->host.irq_level[BLK_IRQ]);
 }
 
+/* --- multiqueue ------------------------------------------------------------ */
+
+static void test_mq_features_and_config(void **state)
+{
+	struct fixture *fx = *state;
+	struct vdrv *d = &fx->blk;
+	uint64_t f;
+
+	vdrv_write(d, VD_DEVICE_FEAT_SEL, 0);
+	f = vdrv_read(d, VD_DEVICE_FEATURES);
+	assert_true(f & VD_F(VD_BLK_F_MQ));
+	assert_int_equal(vdrv_config(d, VD_BLK_CFG_NUM_QUEUES, 2), MQ);
+	assert_int_equal(vdrv_config(d, 0, 8), DISK_SIZE / 512);
+	for (unsigned q = 0; q < MQ; q++) {
+		vdrv_write(d, VD_QUEUE_SEL, q);
+		assert_int_equal(vdrv_read(d, VD_QUEUE_NUM_MAX), QSIZE);
+	}
+	vdrv_write(d, VD_QUEUE_SEL, MQ);
+	assert_int_equal(vdrv_read(d, VD_QUEUE_NUM_MAX), 0);
+	assert_int_equal(vdrv_init(d, ALL_FEATURES | VD_F(VD_BLK_F_MQ), MQ, QSIZE), 0);
+	assert_true(d->features & VD_F(VD_BLK_F_MQ));
+	/* a queue beyond the count cannot be set up */
+	assert_int_not_equal(vdrv_setup_queue(d, MQ, QSIZE), 0);
+}
+
+/* A request on queue q completes there and nowhere else. */
+static int mq_request(struct fixture *fx, unsigned q, uint32_t type, uint64_t sector, void *buf,
+		      uint32_t len)
+{
+	struct vdrv_blk_req r = { type, sector, buf, len, 0, q, q };
+	uint16_t before[MQ];
+	uint32_t id, used_len;
+
+	for (unsigned i = 0; i < MQ; i++)
+		before[i] = vdrv_used_idx(&fx->blk, i);
+	vdrv_blk_start(&fx->blk, &r);
+	for (unsigned i = 0; i < MQ; i++)
+		if (i != q && vdrv_used_idx(&fx->blk, i) != before[i])
+			return -2;
+	if (!vdrv_used(&fx->blk, q, &id, &used_len))
+		return -1;
+	return vdrv_blk_result(&fx->blk, &r);
+}
+
+static void test_mq_requests(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t out[2048], in[2048];
+
+	assert_int_equal(vdrv_init(&fx->blk, ALL_FEATURES | VD_F(VD_BLK_F_MQ), MQ, QSIZE), 0);
+	for (unsigned q = 0; q < MQ; q++) {
+		unsigned raises = fx->host.irq_raises[BLK_IRQ];
+
+		fill(out, sizeof(out), q);
+		assert_int_equal(mq_request(fx, q, VD_BLK_T_OUT, 16 * q, out, sizeof(out)),
+				 VD_BLK_S_OK);
+		assert_memory_equal(fx->disk.data + 16 * q * 512, out, sizeof(out));
+		/* read back on the next queue */
+		memset(in, 0, sizeof(in));
+		assert_int_equal(mq_request(fx, (q + 1) % MQ, VD_BLK_T_IN, 16 * q, in, sizeof(in)),
+				 VD_BLK_S_OK);
+		assert_memory_equal(in, out, sizeof(in));
+		assert_int_equal(fx->host.irq_raises[BLK_IRQ], raises + 1);
+		vdrv_write(&fx->blk, VD_INTERRUPT_ACK, 1);
+		assert_false(fx->host.irq_level[BLK_IRQ]);
+	}
+	assert_int_equal(mq_request(fx, 3, VD_BLK_T_FLUSH, 0, NULL, 0), VD_BLK_S_OK);
+	assert_int_equal(fx->disk.count[AX_BLOCK_FLUSH], 1);
+}
+
+/* EVENT_IDX per queue: queue 1's driver wants no interrupt yet, queue 0's does. */
+static void test_mq_interrupt_per_queue(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t buf[512];
+
+	assert_int_equal(vdrv_init(&fx->blk,
+				   ALL_FEATURES | VD_F(VD_BLK_F_MQ) | VD_F(VD_F_EVENT_IDX), MQ,
+				   QSIZE),
+			 0);
+	/* each queue's first completion interrupts */
+	for (unsigned q = 0; q < 2; q++) {
+		assert_int_equal(mq_request(fx, q, VD_BLK_T_IN, 0, buf, 512), VD_BLK_S_OK);
+		assert_int_equal(fx->host.irq_raises[BLK_IRQ], q + 1);
+		vdrv_write(&fx->blk, VD_INTERRUPT_ACK, 1);
+	}
+	/* queue 1: not before used index 6; queue 0: at the next one (used_event 1) */
+	vdrv_set_used_event(&fx->blk, 1, 5);
+	vdrv_set_used_event(&fx->blk, 0, 1);
+	assert_int_equal(mq_request(fx, 1, VD_BLK_T_IN, 0, buf, 512), VD_BLK_S_OK);
+	assert_int_equal(fx->host.irq_raises[BLK_IRQ], 2);
+	assert_false(fx->host.irq_level[BLK_IRQ]);
+	assert_int_equal(mq_request(fx, 0, VD_BLK_T_IN, 0, buf, 512), VD_BLK_S_OK);
+	assert_int_equal(fx->host.irq_raises[BLK_IRQ], 3);
+	/* each queue's avail_event: its own next avail index */
+	assert_int_equal(vdrv_avail_event(&fx->blk, 0), 2);
+	assert_int_equal(vdrv_avail_event(&fx->blk, 1), 2);
+	assert_int_equal(vdrv_avail_event(&fx->blk, 2), 0);
+}
+
+static void test_mq_hostile_chain_on_queue_2(void **state)
+{
+	struct fixture *fx = *state;
+	struct vdrv *d = &fx->blk;
+	uint8_t buf[512];
+
+	assert_int_equal(vdrv_init(d, ALL_FEATURES | VD_F(VD_BLK_F_MQ), MQ, QSIZE), 0);
+	assert_int_equal(mq_request(fx, 0, VD_BLK_T_IN, 0, buf, 512), VD_BLK_S_OK);
+	vdrv_post_head(d, 2, QSIZE + 1);
+	vdrv_kick(d, 2);
+	assert_true(strstr(fx->host.last_log, "requestq 2") != NULL);
+	/* every queue stops, not just queue 2 */
+	assert_int_equal(mq_request(fx, 1, VD_BLK_T_IN, 0, buf, 512), -1);
+	assert_needs_reset(fx);
+	assert_int_equal(vdrv_init(d, ALL_FEATURES | VD_F(VD_BLK_F_MQ), MQ, QSIZE), 0);
+	assert_int_equal(mq_request(fx, 2, VD_BLK_T_IN, 0, buf, 512), VD_BLK_S_OK);
+}
+
+static void test_mq_notify_beyond_count(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(vdrv_init(&fx->blk, ALL_FEATURES | VD_F(VD_BLK_F_MQ), MQ, QSIZE), 0);
+	assert_int_equal(vdrv_write(&fx->blk, VD_QUEUE_NOTIFY, MQ), AX_OK);
+	assert_true(strstr(fx->host.last_log, "queue 4") != NULL);
+	assert_needs_reset(fx);
+}
+
+/* Over a transport of our own: each completion names its queue. */
+struct rec_transport {
+	unsigned used[AX_VIRTIO_QUEUES_MAX];
+	unsigned needs_reset;
+};
+
+static void rec_used(void *ctx, uint16_t index)
+{
+	struct rec_transport *t = ctx;
+
+	assert_true(index < AX_VIRTIO_QUEUES_MAX);
+	t->used[index]++;
+}
+
+static void rec_config(void *ctx)
+{
+	(void)ctx;
+}
+
+static void rec_needs_reset(void *ctx)
+{
+	((struct rec_transport *)ctx)->needs_reset++;
+}
+
+static void test_mq_transport_interrupts(void **state)
+{
+	struct fixture *fx = *state;
+	struct rec_transport rec = { { 0 }, 0 };
+	const struct ax_virtio_transport t = { &rec, rec_used, rec_config, rec_needs_reset };
+	struct vdrv *d = &fx->blk;
+	struct ax_virtio_dev *dev;
+	uint8_t buf[512] = { 0 };
+
+	assert_int_equal(ax_virtio_blk_new_mq(&fx->host.hooks, "mq", &fx->disk.be, QSIZE, 0, &dev,
+					      &fx->diag),
+			 AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_virtio_blk_new_mq(&fx->host.hooks, "mq", &fx->disk.be, QSIZE,
+					      AX_VIRTIO_BLK_QUEUES_MAX + 1, &dev, &fx->diag),
+			 AX_ERR_INVALID_INPUT);
+	assert_int_equal(ax_virtio_blk_new_mq(&fx->host.hooks, "mq", &fx->disk.be, QSIZE, MQ, &dev,
+					      &fx->diag),
+			 AX_OK);
+	assert_int_equal(ax_virtio_dev_nr_queues(dev), MQ);
+	assert_true(ax_virtio_dev_offered_features(dev) & VD_F(VD_BLK_F_MQ));
+	assert_int_equal(ax_virtio_dev_queue_max(dev, MQ), 0);
+	ax_virtio_dev_attach(dev, &t);
+	ax_virtio_dev_lock(dev);
+	assert_true(ax_virtio_dev_accept_features(dev, VD_F(VD_F_VERSION_1) | VD_F(VD_BLK_F_MQ)));
+	for (unsigned q = 0; q < MQ; q++) {
+		assert_int_equal(vdrv_layout_queue(d, q, QSIZE), 0);
+		assert_int_equal(ax_virtio_dev_queue_set(dev, q, QSIZE, d->q[q].desc, d->q[q].avail,
+							 d->q[q].used, true),
+				 AX_OK);
+	}
+	assert_int_equal(ax_virtio_dev_queue_set(dev, MQ, QSIZE, 0, 0, 0, true),
+			 AX_ERR_INVALID_INPUT);
+	assert_true(ax_virtio_dev_activate(dev));
+	ax_virtio_dev_unlock(dev);
+	for (unsigned q = 0; q < MQ; q++) {
+		struct vdrv_blk_req r = { VD_BLK_T_IN, q, buf, 512, 0, q, q };
+
+		vdrv_blk_post(d, &r);
+		ax_virtio_dev_lock(dev);
+		ax_virtio_dev_notify(dev, q);
+		ax_virtio_dev_unlock(dev);
+		assert_int_equal(vdrv_blk_result(d, &r), VD_BLK_S_OK);
+		for (unsigned i = 0; i < AX_VIRTIO_QUEUES_MAX; i++)
+			assert_int_equal(rec.used[i], i <= q ? 1 : 0);
+	}
+	/* a queue beyond the count: a protocol error, reported once */
+	ax_virtio_dev_lock(dev);
+	ax_virtio_dev_notify(dev, MQ);
+	assert_false(ax_virtio_dev_running(dev));
+	ax_virtio_dev_unlock(dev);
+	assert_int_equal(rec.needs_reset, 1);
+	ax_virtio_dev_destroy(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -837,7 +1073,15 @@ int main(void)
 		T(test_hostile_queue_size_not_power_of_two),
 		T(test_hostile_short_request),
 		T(test_hostile_rings_outside_ram),
+		T(test_mq_transport_interrupts),
 #undef T
+#define M(fn) cmocka_unit_test_setup_teardown(fn, setup_mq, teardown)
+		M(test_mq_features_and_config),
+		M(test_mq_requests),
+		M(test_mq_interrupt_per_queue),
+		M(test_mq_hostile_chain_on_queue_2),
+		M(test_mq_notify_beyond_count),
+#undef M
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,8 +35,15 @@
 #include "error.h"
 #include "host.h"
 
-#define AX_VIRTIO_QUEUES_MAX	     3u	   /* queues of any device here (index < this) */
+/*
+ * Queues of any device here (index < this): virtio-net's 3, or a multiqueue
+ * virtio-blk's request queues. Each costs every virtio device one struct
+ * ax_vq (under 100 bytes) whether it uses it or not.
+ */
+#define AX_VIRTIO_QUEUES_MAX	     16u
 #define AX_VIRTIO_BLK_QUEUE_SIZE_MAX 1024u /* ax_virtio_blk_new's largest queue */
+/* Request queues of one virtio-blk (VIRTIO_BLK_F_MQ beyond 1). */
+#define AX_VIRTIO_BLK_QUEUES_MAX AX_VIRTIO_QUEUES_MAX
 
 struct ax_virtio_dev;
 
@@ -60,6 +67,19 @@ struct ax_virtio_transport {
 enum ax_err ax_virtio_blk_new(const struct ax_host_hooks *hooks, const char *name,
 			      const struct ax_block_backend *be, uint32_t queue_size,
 			      struct ax_virtio_dev **out, struct ax_diag *diag);
+
+/*
+ * The same with `num_queues` request queues (1 to AX_VIRTIO_BLK_QUEUES_MAX;
+ * virtio 1.2 §5.2: VIRTIO_BLK_F_MQ is offered when it is above 1, and
+ * config num_queues says it). Each queue has its own used ring, interrupt
+ * (interrupt_used with its index) and request slots: queue_size of them,
+ * about 2 KiB each, allocated with the device. ax_virtio_blk_new is this
+ * with 1. InvalidInput for a count out of range.
+ */
+enum ax_err ax_virtio_blk_new_mq(const struct ax_host_hooks *hooks, const char *name,
+				 const struct ax_block_backend *be, uint32_t queue_size,
+				 uint32_t num_queues, struct ax_virtio_dev **out,
+				 struct ax_diag *diag);
 
 /*
  * A virtio-net device named `name` over `be` (which must outlive it), with

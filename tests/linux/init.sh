@@ -273,6 +273,7 @@ echo "AXTEST size_bytes=$(blockdev --getsize64 /dev/vda)"
 echo "AXTEST ro=$(cat /sys/block/vda/ro)"
 echo "AXTEST write_cache=$(tr ' ' _ </sys/block/vda/queue/write_cache)"
 echo "AXTEST discard_max_bytes=$(cat /sys/block/vda/queue/discard_max_bytes)"
+echo "AXTEST hw_queues=$(find /sys/block/vda/mq -mindepth 1 -maxdepth 1 | wc -l)" # one per virtqueue
 
 # md5 of 1 MiB of the disk at MiB offset $1, read with O_DIRECT
 md5_mib() { dd if=/dev/vda bs=1M skip="$1" count=1 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }

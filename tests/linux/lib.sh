@@ -87,6 +87,7 @@ lib_axvm_has_vhost() {
 
 # lib_start_backend KIND IMAGE RO(0|1) SOCK LOG: starts the backend in the
 # background (BACKEND_PID) and waits for its socket. KIND: axdevice | qsd.
+# LIB_QUEUES=N (optional): the backend serves N request queues.
 lib_start_backend() {
 	local kind=$1 img=$2 ro=$3 sock=$4 log=$5 i
 	rm -f "$sock"
@@ -94,7 +95,8 @@ lib_start_backend() {
 	axdevice)
 		local disk=$img
 		[ "$ro" = 1 ] && disk=$img,ro
-		"$AXVM" vhost-user-blk --socket "$sock" --disk "$disk" >"$log" 2>&1 &
+		"$AXVM" vhost-user-blk --socket "$sock" --disk "$disk" \
+			${LIB_QUEUES:+--queues "$LIB_QUEUES"} >"$log" 2>&1 &
 		;;
 	qsd)
 		# discard=unmap: without it the file driver ignores discards, and the
@@ -102,7 +104,7 @@ lib_start_backend() {
 		local bd="driver=file,node-name=f,filename=$img,discard=unmap" wr=on
 		[ "$ro" = 1 ] && bd="driver=file,node-name=f,filename=$img,read-only=on" wr=off
 		"$QSD" --blockdev "$bd" \
-			--export "type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path=$sock,writable=$wr" \
+			--export "type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path=$sock,writable=$wr${LIB_QUEUES:+,num-queues=$LIB_QUEUES}" \
 			>"$log" 2>&1 &
 		;;
 	*)
@@ -146,7 +148,8 @@ lib_backend_ticks() {
 # kernel arguments APPEND, serial console to OUT. With "reboot", QEMU runs
 # without -no-reboot so the guest can reboot once. While the guest runs, each
 # first "AXTEST phase=NAME" line records the backend's CPU ticks in
-# CPU_AT[NAME]. Returns QEMU's exit status (124 on timeout).
+# CPU_AT[NAME]. LIB_SMP=N: N vCPUs (default 1); LIB_QUEUES=N: the device's
+# num-queues. Returns QEMU's exit status (124 on timeout).
 lib_run_guest() {
 	local sock=$1 out=$2 append=$3 mode=${4:-} khz st=0 line name
 	local -a noreboot=(-no-reboot)
@@ -158,10 +161,11 @@ lib_run_guest() {
 	timeout "$QEMU_TIMEOUT" "$QEMU" -M microvm,acpi=on,memory-backend=mem \
 		-object memory-backend-memfd,id=mem,size=512M,share=on \
 		-global virtio-mmio.force-legacy=false -accel tcg -cpu max -nodefaults \
-		-display none -serial stdio "${noreboot[@]}" \
+		-display none -serial stdio "${noreboot[@]}" -smp "${LIB_SMP:-1}" \
 		-kernel "$LINUX_DIR/vmlinuz" -initrd "$LINUX_DIR/initramfs.gz" \
 		-append "console=ttyS0 tsc_early_khz=$khz $append" \
-		-chardev "socket,id=c0,path=$sock" -device vhost-user-blk,chardev=c0 \
+		-chardev "socket,id=c0,path=$sock" \
+		-device "vhost-user-blk,chardev=c0${LIB_QUEUES:+,num-queues=$LIB_QUEUES}" \
 		</dev/null >"$out" 2>&1 &
 	QEMU_PID=$!
 	while kill -0 "$QEMU_PID" 2>/dev/null; do

@@ -4,9 +4,10 @@
 # drivers, under QEMU's software emulation (microvm, TCG):
 #   BACKEND=axdevice (default)  build/axvm vhost-user-blk --socket S --disk IMG[,ro]
 #   BACKEND=qsd                 qemu-storage-daemon (the reference)
-# Three boots: rw (size, whole-disk md5, O_DIRECT and buffered+fsync writes,
+# Four boots: rw (size, whole-disk md5, O_DIRECT and buffered+fsync writes,
 # FLUSH, discard), ro (writes refused, image unchanged), reboot (the guest
-# reboots once; the same backend serves the second boot).
+# reboots once; the same backend serves the second boot), mq (rw again with
+# two vCPUs on a device of two request queues: VIRTIO_BLK_F_MQ).
 # Prints PASS/FAIL [linux] lines and exits non-zero on any FAIL; prints SKIP
 # and succeeds only when a Debian package cannot be installed.
 #   BACKEND=qsd tests/linux/run.sh      KEEP=1 keeps build/linux-test.*
@@ -114,6 +115,18 @@ check "reboot: the guest booted twice against one backend" \
 	[ "$(grep -a '^AXTEST reboot=' "$o" | tr -d '\r' | tr '\n' ' ')" = "AXTEST reboot=first AXTEST reboot=second " ]
 check "reboot: second boot's marker in the image" \
 	[ "$(dd if="$img" bs=1 skip=$((768 * 4096)) count=9 2>/dev/null)" = AXREBOOT2 ]
+
+# --- mq ------------------------------------------------------------------------
+# -smp 2 and num-queues=2 on a fresh image: Linux's virtio_blk negotiates MQ
+# and gives blk-mq one hardware queue per virtqueue. Always the busybox /init
+# (it prints hw_queues).
+img=$WORK/mq.img
+head -c $((64 * MIB)) /dev/urandom >"$img"
+lib_rw_before "$img"
+INIT='' LIB_SMP=2 LIB_QUEUES=2 boot mq 0 "axtest=rw"
+check "mq: the guest sees 2 hardware queues (/sys/block/vda/mq)" \
+	[ "$(lib_val "$WORK/mq.out" hw_queues)" = 2 ]
+LIB_TAG=linux-mq lib_check_rw "$WORK/mq.out" "$img" "$WORK/mq.backend.log" "$ours"
 
 if [ "$fail" = 0 ]; then
 	echo "linux ($BACKEND): all passed"

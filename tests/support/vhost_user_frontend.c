@@ -226,8 +226,9 @@ uint64_t vuf_negotiate(struct vuf *f, uint64_t extra_features)
 
 	CHECK(feat & F_PROTOCOL);
 	vuf_set_u64(f, SET_FEATURES, F_PROTOCOL | BIT(F_VERSION_1) | (feat & extra_features));
-	CHECK(vuf_get_u64(f, GET_PROTOCOL_FEATURES) == (PF_REPLY_ACK | PF_CONFIG));
-	vuf_set_u64(f, SET_PROTOCOL_FEATURES, PF_REPLY_ACK | PF_CONFIG);
+	f->protocol_features = vuf_get_u64(f, GET_PROTOCOL_FEATURES);
+	CHECK((f->protocol_features & ~PF_MQ) == (PF_REPLY_ACK | PF_CONFIG));
+	vuf_set_u64(f, SET_PROTOCOL_FEATURES, f->protocol_features);
 	CHECK(vuf_ack(f, SET_OWNER, NULL, 0, NULL, 0) == 0);
 	return feat;
 }

@@ -42,6 +42,7 @@ enum {
 	SET_VRING_ERR = 14,
 	GET_PROTOCOL_FEATURES = 15,
 	SET_PROTOCOL_FEATURES = 16,
+	GET_QUEUE_NUM = 17,
 	SET_VRING_ENABLE = 18,
 	GET_CONFIG = 24,
 };
@@ -50,6 +51,7 @@ enum {
 #define FLAG_NEED_REPLY 0x8u
 #define NOFD		0x100u
 #define F_PROTOCOL	(1ull << 30)
+#define PF_MQ		(1ull << 0)
 #define PF_REPLY_ACK	(1ull << 3)
 #define PF_CONFIG	(1ull << 9)
 #define BIT(n)		(1ull << (n))
@@ -72,7 +74,7 @@ enum {
 #define VUF_AVAIL_OFF  0x1000u
 #define VUF_USED_OFF   0x2000u
 #define VUF_QSIZE      8
-#define VUF_MAX_QUEUES 2
+#define VUF_MAX_QUEUES 4 /* rings at VUF_RING(0..3): below 0x10000 */
 
 /* The server under test, as the front end sees it. */
 struct vuf_server {
@@ -88,6 +90,7 @@ struct vuf {
 	int memfd;
 	uint8_t *mem; /* our mapping of guest memory: its address is our "uva" */
 	uint16_t avail_idx[VUF_MAX_QUEUES], used_seen[VUF_MAX_QUEUES];
+	uint64_t protocol_features; /* offered, as vuf_negotiate saw them */
 	const struct vuf_server *srv;
 };
 
@@ -128,7 +131,9 @@ uint64_t vuf_vring_addr(struct vuf *f, uint32_t q, uint64_t desc, uint64_t used,
 uint64_t vuf_uva(const struct vuf *f, uint64_t off);
 
 /* Negotiation: features (VERSION_1 and what the server offers of `extra`),
- * protocol features with REPLY_ACK and CONFIG, owner; the offered features. */
+ * protocol features REPLY_ACK and CONFIG (the server must offer them and
+ * nothing else but MQ) and MQ when offered, owner; the offered features.
+ * f->protocol_features: the offered protocol features. */
 uint64_t vuf_negotiate(struct vuf *f, uint64_t extra_features);
 /* The two-region memory table. */
 void vuf_mem_table(struct vuf *f);

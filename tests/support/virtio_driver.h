@@ -9,8 +9,9 @@
  *
  * Guest RAM layout (offsets from ram_gpa): queue i's rings at i * 0x10000
  * for queues 0 and 1 (descriptors +0, driver area +0x4000, device area
- * +0x8000) and the last 0x10000 bytes of RAM for queue 2 (virtio-net's
- * controlq), indirect tables from 0x20000, per-slot request buffers from
+ * +0x8000), the last 0x10000 bytes of RAM for queue 2 (virtio-net's
+ * controlq) and the 0x10000 bytes below queue i - 1's for queue i > 2 (a
+ * multiqueue virtio-blk), indirect tables from 0x20000, per-slot request buffers from
  * 0x40000 (0x3000 each: header, status byte, data at +0x1000, up to 8 KiB).
  * The virtio-net helpers take the guest addresses of their buffers.
  */
@@ -66,6 +67,7 @@
 #define VD_BLK_F_RO	      5
 #define VD_BLK_F_BLK_SIZE     6
 #define VD_BLK_F_FLUSH	      9
+#define VD_BLK_F_MQ	      12
 #define VD_BLK_F_DISCARD      13
 #define VD_BLK_F_WRITE_ZEROES 14
 #define VD_CONSOLE_F_SIZE     0
@@ -91,6 +93,9 @@
 #define VD_NET_F_CTRL_MAC_ADDR	     23
 #define VD_NET_S_LINK_UP	     1u
 
+/* struct virtio_blk_config (§5.2.4): le16 num_queues, with VD_BLK_F_MQ */
+#define VD_BLK_CFG_NUM_QUEUES 34
+
 /* virtio-blk requests (§5.2.6) */
 #define VD_BLK_T_IN	      0
 #define VD_BLK_T_OUT	      1
@@ -107,6 +112,8 @@
 #define VD_DESC_WRITE	 2u
 #define VD_DESC_INDIRECT 4u
 
+#define VDRV_MAX_QUEUES 8 /* queues this driver can set up */
+
 struct vdrv_queue {
 	uint16_t size;
 	uint64_t desc, avail, used; /* guest-physical */
@@ -121,7 +128,7 @@ struct vdrv {
 	uint8_t *ram;
 	uint64_t ram_gpa, ram_size;
 	uint64_t features; /* negotiated */
-	struct vdrv_queue q[3];
+	struct vdrv_queue q[VDRV_MAX_QUEUES];
 	uint64_t next_indirect;
 	enum ax_err last_err; /* of the last register access */
 };
@@ -142,9 +149,15 @@ void *vdrv_ptr(struct vdrv *d, uint64_t gpa);
  * queues 0..nr_queues-1 of `qsize` entries, DRIVER_OK. 0 or -1.
  */
 int vdrv_init(struct vdrv *d, uint64_t wanted, unsigned nr_queues, uint16_t qsize);
-/* The same with a size per queue (qsizes[0 .. nr_queues), nr_queues <= 3). */
+/* The same with a size per queue (qsizes[0 .. nr_queues), nr_queues <= VDRV_MAX_QUEUES). */
 int vdrv_init_sizes(struct vdrv *d, uint64_t wanted, unsigned nr_queues, const uint16_t *qsizes);
 
+/*
+ * Places queue `qi`'s rings (size `qsize`, standard layout, zeroed) without
+ * telling the device: for a device reached over another transport, which
+ * the caller programs with d->q[qi].desc/avail/used. 0, or -1 for qi out of range.
+ */
+int vdrv_layout_queue(struct vdrv *d, unsigned qi, uint16_t qsize);
 /* Sets up queue `qi` (size `qsize`, rings at the standard layout); 0 or -1. */
 int vdrv_setup_queue(struct vdrv *d, unsigned qi, uint16_t qsize);
 
@@ -181,11 +194,14 @@ struct vdrv_blk_req {
 	void *data;   /* IN/GET_ID: filled from the device; others: sent */
 	uint32_t len; /* data bytes, at most 8 KiB */
 	unsigned flags;
-	unsigned slot; /* buffer slot, for several requests in flight */
+	unsigned slot;	/* buffer slot, for several requests in flight */
+	unsigned queue; /* request queue (0 unless the device has VD_BLK_F_MQ) */
 };
 
-/* Posts and kicks a request. */
+/* Posts and kicks a request on its queue. */
 void vdrv_blk_start(struct vdrv *d, const struct vdrv_blk_req *r);
+/* Posts it without the kick (the caller notifies the device its own way). */
+void vdrv_blk_post(struct vdrv *d, const struct vdrv_blk_req *r);
 /* The request's status byte (0xff while unfinished); copies IN data back. */
 int vdrv_blk_result(struct vdrv *d, const struct vdrv_blk_req *r);
 /* start, take the used element, result: the status, or -1 if not completed. */

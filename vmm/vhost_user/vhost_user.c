@@ -50,7 +50,7 @@ _Static_assert(VU_MAX_REGIONS <= AXVM_MAX_MEM_REGIONS, "guest_ram holds the memo
 
 #define VIRTIO_F_VERSION_1 32 /* virtio 1.2 §6: a modern (non-legacy) driver */
 
-#define OFFERED_PROTOCOL_FEATURES                                                                  \
+#define BASE_PROTOCOL_FEATURES                                                                     \
 	((UINT64_C(1) << VU_PROTOCOL_F_REPLY_ACK) | (UINT64_C(1) << VU_PROTOCOL_F_CONFIG))
 #define F_PROTOCOL (UINT64_C(1) << VU_F_PROTOCOL_FEATURES)
 
@@ -493,23 +493,27 @@ static enum vu_result h_reset_owner(struct vu_server *vu, struct vu_msg *m, stru
 	return RES_OK;
 }
 
+static uint64_t offered_protocol_features(const struct vu_server *vu)
+{
+	return BASE_PROTOCOL_FEATURES | (vu->offer_mq ? UINT64_C(1) << VU_PROTOCOL_F_MQ : 0);
+}
+
 static enum vu_result h_get_protocol_features(struct vu_server *vu, struct vu_msg *m,
 					      struct vu_reply *rep)
 {
-	(void)vu;
 	(void)m;
-	return reply_u64(rep, OFFERED_PROTOCOL_FEATURES);
+	return reply_u64(rep, offered_protocol_features(vu));
 }
 
 static enum vu_result h_set_protocol_features(struct vu_server *vu, struct vu_msg *m,
 					      struct vu_reply *rep)
 {
-	uint64_t f = get_u64(m->payload);
+	uint64_t f = get_u64(m->payload), offered = offered_protocol_features(vu);
 
 	(void)rep;
-	if (f & ~OFFERED_PROTOCOL_FEATURES)
+	if (f & ~offered)
 		return refuse(m, "protocol features 0x%llx were not offered",
-			      (unsigned long long)(f & ~OFFERED_PROTOCOL_FEATURES));
+			      (unsigned long long)(f & ~offered));
 	vu->protocol_features = f;
 	return RES_OK;
 }
@@ -996,6 +1000,7 @@ static void handle_kick(struct vu_server *vu, unsigned i)
 		unwatch(vu, r->kick_fd);
 		return;
 	}
+	vu->kicks[i]++;
 	ring_process(vu, i);
 }
 
@@ -1128,11 +1133,31 @@ int vu_stop_signals(const char *who)
 	return fd;
 }
 
+/* " q0=N q1=M ...": the kicks of every ring that had one, so far */
+static void format_kicks(const struct vu_server *vu, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < AX_VIRTIO_QUEUES_MAX && at < len; i++) {
+		int n;
+
+		if (!vu->kicks[i])
+			continue;
+		n = snprintf(buf + at, len - at, " q%u=%lu", i, vu->kicks[i]);
+		if (n < 0)
+			break;
+		at += (size_t)n;
+	}
+	if (!buf[0])
+		snprintf(buf, len, " none");
+}
+
 int vu_serve_socket(struct vu_server *vu, const char *sock, int sig_fd,
 		    const struct vu_serve_ops *ops)
 {
 	int listen_fd = vu_listen(sock, ops->who), status = 0;
-	char stats[320];
+	char stats[320], kicks[160];
 
 	if (listen_fd < 0)
 		return -1;
@@ -1157,10 +1182,12 @@ int vu_serve_socket(struct vu_server *vu, const char *sock, int sig_fd,
 		if (r == VU_STOP)
 			break;
 		ops->session_stats(ops->arg, stats, sizeof(stats));
+		format_kicks(vu, kicks, sizeof(kicks));
 		/* always printed: the Linux tests check what arrived */
 		fprintf(stderr,
-			"axvm: %s: front end disconnected (%lu messages, %lu refused): %s\n",
-			ops->who, vu->messages, vu->refused, stats);
+			"axvm: %s: front end disconnected (%lu messages, %lu refused, kicks%s): "
+			"%s\n",
+			ops->who, vu->messages, vu->refused, kicks, stats);
 	}
 	close(listen_fd);
 	unlink(sock);

@@ -13,9 +13,12 @@
  * threads only touch the device under its lock and the call eventfds.
  *
  * Offered: the device's virtio features plus VHOST_USER_F_PROTOCOL_FEATURES;
- * protocol features REPLY_ACK and CONFIG. Not offered (and refused if
- * used): MQ, dirty logging, the back-end channel, inflight tracking, memory
- * slots, packed rings, IOTLB, polling rings (kick "no fd").
+ * protocol features REPLY_ACK and CONFIG, and MQ when the caller sets
+ * `offer_mq` (GET_QUEUE_NUM answers the device's queue count either way;
+ * every ring index is checked against it). Each ring has its own kick, call
+ * and error fds; one thread (the caller's) serves every ring. Not offered
+ * (and refused if used): dirty logging, the back-end channel, inflight
+ * tracking, memory slots, packed rings, IOTLB, polling rings (kick "no fd").
  *
  * Every message is validated (version, size, payload length per request,
  * queue index, fd count, region count <= 8, address arithmetic). A framing
@@ -74,6 +77,7 @@ enum vu_request {
 #define VU_VRING_IDX_MASK  0xffu
 
 #define VU_F_PROTOCOL_FEATURES	30
+#define VU_PROTOCOL_F_MQ	0
 #define VU_PROTOCOL_F_REPLY_ACK 3
 #define VU_PROTOCOL_F_CONFIG	9
 
@@ -96,6 +100,7 @@ struct vu_ring {
 struct vu_server {
 	struct ax_host_hooks hooks; /* guest_mem translates through `ram` */
 	struct ax_virtio_dev *dev;
+	bool offer_mq; /* set before the first session: offer protocol feature MQ */
 	int epoll_fd;
 	int stop_fd; /* optional (-1): readable means stop */
 
@@ -111,6 +116,7 @@ struct vu_server {
 
 	/* counters, for tests and logs */
 	unsigned long messages, refused;
+	unsigned long kicks[AX_VIRTIO_QUEUES_MAX]; /* per ring */
 };
 
 enum vu_step_result {

@@ -3,16 +3,23 @@
  * virtio-blk (EmuDeviceType VirtioBlk = 3; virtio device id 2, virtio 1.2
  * §5.2) over a host block backend.
  *
- * cfg_list: [] or [queue_size]: the largest queue the driver may use, a
- * power of two in [2, 1024] (default 128). The backend is
+ * cfg_list: [], [queue_size] or [queue_size, num_queues]: the largest
+ * queue the driver may use, a power of two in [2, 1024] (default 128), and
+ * the number of request queues, 1 to 16 (default 1: over virtio-mmio every
+ * queue shares the device's one interrupt line, so more queues only pay
+ * off where the driver submits from several vCPUs at once). The backend is
  * hooks->block_backend(ctx, name); without one the device is not created.
  *
- * One request queue. Features: VERSION_1, RING_INDIRECT_DESC,
- * RING_EVENT_IDX, BLK_SIZE (512), SEG_MAX (126), FLUSH, and by the
+ * Request queues: num_queues, each with its own used ring, interrupt
+ * (interrupt_used(index)) and pool of request slots; more than one offers
+ * MQ, and config num_queues says how many. A protocol error on any queue
+ * stops the whole device (NEEDS_RESET). Features: VERSION_1, RING_INDIRECT_DESC,
+ * RING_EVENT_IDX, BLK_SIZE (512), SEG_MAX (126), FLUSH, MQ (above), and by the
  * backend's capabilities RO, DISCARD and WRITE_ZEROES (one segment per
  * request, at most 2^22 sectors, an empty one completes at once without
  * the backend; write_zeroes_may_unmap when the backend can discard). Config space: 60 bytes of
- * struct virtio_blk_config (capacity through write_zeroes_may_unmap); every field is read-only.
+ * struct virtio_blk_config (capacity through write_zeroes_may_unmap, num_queues
+ * included); every field is read-only.
  *
  * Requests: a 16-byte header (type, reserved, sector) in the readable
  * bytes, data, and a status byte as the last writable byte; framing is
@@ -23,12 +30,13 @@
  * error; UNSUPP for an unknown type, DISCARD or WRITE_ZEROES not
  * negotiated, more than one segment or unknown segment flags.
  *
- * Each request becomes one ax_block_request in a slot of a fixed pool (one
- * slot per queue entry), so nothing is allocated per request. The backend
+ * Each request becomes one ax_block_request in a slot of its queue's fixed
+ * pool (one slot per queue entry), so nothing is allocated per request. The backend
  * may complete inside submit or later on any thread: a per-request atomic
  * state decides who publishes the result, the submitter (completion came
  * early, lock already held) or the completer (takes the device lock). If
- * every slot is busy the queue is left alone until a completion frees one.
+ * every slot of a queue is busy that queue is left alone until a completion
+ * frees one.
  */
 #include "blk.h"
 
@@ -41,6 +49,7 @@
 #define VIRTIO_BLK_F_RO		  5
 #define VIRTIO_BLK_F_BLK_SIZE	  6
 #define VIRTIO_BLK_F_FLUSH	  9
+#define VIRTIO_BLK_F_MQ		  12
 #define VIRTIO_BLK_F_DISCARD	  13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
 
@@ -62,6 +71,7 @@
 #define CFG_CAPACITY		     0
 #define CFG_SEG_MAX		     12
 #define CFG_BLK_SIZE		     20
+#define CFG_NUM_QUEUES		     34 /* le16 */
 #define CFG_MAX_DISCARD_SECTORS	     36
 #define CFG_MAX_DISCARD_SEG	     40
 #define CFG_DISCARD_SECTOR_ALIGNMENT 44
@@ -87,6 +97,7 @@ enum req_state {
 };
 
 struct ax_virtio_blk;
+struct blk_queue;
 
 struct blk_req {
 	struct ax_block_request br;
@@ -94,10 +105,19 @@ struct blk_req {
 	atomic_int state;
 	enum ax_err result;
 	uint16_t head;
-	uint8_t *status;  /* the status byte, in guest memory */
-	uint32_t written; /* used length on success: data bytes + status */
+	struct blk_queue *bq; /* the request queue it came from */
+	uint8_t *status;      /* the status byte, in guest memory */
+	uint32_t written;     /* used length on success: data bytes + status */
 	struct blk_req *next_free;
 	struct ax_iovec iov[CHAIN_MAX];
+};
+
+/* One request queue and its slots. */
+struct blk_queue {
+	struct ax_vq *vq; /* dev.queues[index] */
+	struct blk_req *free_reqs;
+	uint16_t index;
+	bool starved; /* the queue waits for a free slot */
 };
 
 struct ax_virtio_blk {
@@ -105,10 +125,9 @@ struct ax_virtio_blk {
 	const struct ax_block_backend *backend;
 	uint64_t capacity; /* bytes, a multiple of 512 */
 	char id[ID_LEN];
-	struct blk_req *reqs;
-	struct blk_req *free_reqs;
-	bool starved;			  /* the queue waits for a free slot */
-	struct ax_vq_buf bufs[CHAIN_MAX]; /* chain being parsed */
+	struct blk_req *reqs; /* queue q's slots: [q * queue_size, (q + 1) * queue_size) */
+	struct blk_queue rq[AX_VIRTIO_BLK_QUEUES_MAX];
+	struct ax_vq_buf bufs[CHAIN_MAX]; /* chain being parsed (any queue, locked) */
 };
 
 static struct ax_virtio_blk *to_blk(struct ax_virtio_dev *dev)
@@ -119,14 +138,15 @@ static struct ax_virtio_blk *to_blk(struct ax_virtio_dev *dev)
 /* Returns a request's chain with its status, frees the slot. Locked. */
 static void blk_finish(struct ax_virtio_blk *b, struct blk_req *r, uint8_t status)
 {
-	struct ax_vq *q = &b->dev.queues[0];
+	struct blk_queue *bq = r->bq;
+	struct ax_vq *q = bq->vq;
 
 	if (b->dev.running) {
 		*r->status = status;
 		ax_vq_push(q, r->head, status == VIRTIO_BLK_S_OK ? r->written : 1);
 	}
-	r->next_free = b->free_reqs;
-	b->free_reqs = r;
+	r->next_free = bq->free_reqs;
+	bq->free_reqs = r;
 }
 
 static uint8_t status_of(enum ax_err err)
@@ -134,7 +154,7 @@ static uint8_t status_of(enum ax_err err)
 	return err == AX_OK ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
 }
 
-static void blk_process(struct ax_virtio_blk *b);
+static void blk_process(struct ax_virtio_blk *b, struct blk_queue *bq);
 
 /* Backend completion: publish now unless the submitter is still inside submit. */
 static void blk_complete(struct ax_block_request *br, enum ax_err err)
@@ -150,9 +170,9 @@ static void blk_complete(struct ax_block_request *br, enum ax_err err)
 	blk_finish(b, r, status_of(err));
 	atomic_fetch_sub_explicit(&b->dev.inflight, 1, memory_order_release);
 	if (b->dev.running) {
-		ax_virtio_dev_signal_used(&b->dev, &b->dev.queues[0], 0);
-		if (b->starved)
-			blk_process(b);
+		ax_virtio_dev_signal_used(&b->dev, r->bq->vq, r->bq->index);
+		if (r->bq->starved)
+			blk_process(b, r->bq);
 	}
 	ax_spin_unlock(&b->dev.lock);
 }
@@ -286,9 +306,9 @@ static uint8_t *status_byte(const struct ax_vq_chain *c)
 }
 
 /* Handles one popped chain; false on a protocol error (the device is stopped). */
-static bool blk_handle(struct ax_virtio_blk *b, const struct ax_vq_chain *c)
+static bool blk_handle(struct ax_virtio_blk *b, struct blk_queue *bq, const struct ax_vq_chain *c)
 {
-	struct blk_req *r = b->free_reqs;
+	struct blk_req *r = bq->free_reqs;
 	uint8_t header[HEADER_LEN];
 	uint32_t type;
 	uint64_t sector;
@@ -299,7 +319,7 @@ static bool blk_handle(struct ax_virtio_blk *b, const struct ax_vq_chain *c)
 				   c->head);
 		return false;
 	}
-	b->free_reqs = r->next_free;
+	bq->free_reqs = r->next_free;
 	r->head = c->head;
 	r->status = status_byte(c);
 	r->written = 1;
@@ -321,28 +341,29 @@ static bool blk_handle(struct ax_virtio_blk *b, const struct ax_vq_chain *c)
 }
 
 /* Takes every available request, then signals the driver once. Locked. */
-static void blk_process(struct ax_virtio_blk *b)
+static void blk_process(struct ax_virtio_blk *b, struct blk_queue *bq)
 {
-	struct ax_vq *q = &b->dev.queues[0];
+	struct ax_vq *q = bq->vq;
 	uint16_t used_before = q->used_idx;
 	struct ax_vq_fault fault;
 
-	b->starved = false;
+	bq->starved = false;
 	for (;;) {
 		while (b->dev.running) {
 			struct ax_vq_chain c = { .bufs = b->bufs, .cap = CHAIN_MAX };
 			int got;
 
-			if (!b->free_reqs) {
-				b->starved = true;
+			if (!bq->free_reqs) {
+				bq->starved = true;
 				goto out;
 			}
 			got = ax_vq_pop(q, b->dev.hooks, &c, &fault);
 			if (got < 0) {
-				ax_virtio_dev_fail(&b->dev, "requestq: %s", fault.msg);
+				ax_virtio_dev_fail(&b->dev, "requestq %u: %s", bq->index,
+						   fault.msg);
 				return;
 			}
-			if (got == 0 || !blk_handle(b, &c))
+			if (got == 0 || !blk_handle(b, bq, &c))
 				break;
 		}
 		if (!b->dev.running || !ax_vq_arm_notify(q))
@@ -350,18 +371,22 @@ static void blk_process(struct ax_virtio_blk *b)
 	}
 out:
 	if (b->dev.running && q->used_idx != used_before)
-		ax_virtio_dev_signal_used(&b->dev, q, 0);
+		ax_virtio_dev_signal_used(&b->dev, q, bq->index);
 }
 
 static void blk_queue_notify(struct ax_virtio_dev *dev, uint16_t index)
 {
-	(void)index;
-	blk_process(to_blk(dev));
+	struct ax_virtio_blk *b = to_blk(dev);
+
+	blk_process(b, &b->rq[index]);
 }
 
 static void blk_reset(struct ax_virtio_dev *dev)
 {
-	to_blk(dev)->starved = false;
+	struct ax_virtio_blk *b = to_blk(dev);
+
+	for (uint16_t i = 0; i < dev->nr_queues; i++)
+		b->rq[i].starved = false;
 }
 
 static void blk_destroy(struct ax_virtio_dev *dev)
@@ -379,23 +404,30 @@ static const struct ax_virtio_dev_ops blk_ops = {
 	.destroy = blk_destroy,
 };
 
-static enum ax_err blk_queue_size(const struct ax_emu_config *cfg, uint32_t *out,
-				  struct ax_diag *diag)
+static enum ax_err blk_cfg(const struct ax_emu_config *cfg, uint32_t *queue_size,
+			   uint32_t *num_queues, struct ax_diag *diag)
 {
-	uint64_t size = QUEUE_SIZE_DEFAULT;
+	uint64_t size = QUEUE_SIZE_DEFAULT, queues = 1;
 
-	if (cfg->cfg_len > 1)
+	if (cfg->cfg_len > 2)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
-			       "device \"%s\": virtio-blk cfg_list is [] or [queue_size], got %zu "
-			       "entries",
+			       "device \"%s\": virtio-blk cfg_list is [], [queue_size] or "
+			       "[queue_size, num_queues], got %zu entries",
 			       cfg->name, cfg->cfg_len);
-	if (cfg->cfg_len == 1)
+	if (cfg->cfg_len >= 1)
 		size = cfg->cfg_list[0];
+	if (cfg->cfg_len == 2)
+		queues = cfg->cfg_list[1];
 	if (size < 2 || size > QUEUE_SIZE_LIMIT || (size & (size - 1)))
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "device \"%s\": queue_size %llu is not a power of two in [2, %u]",
 			       cfg->name, (unsigned long long)size, QUEUE_SIZE_LIMIT);
-	*out = (uint32_t)size;
+	if (queues < 1 || queues > AX_VIRTIO_BLK_QUEUES_MAX)
+		return ax_fail(diag, AX_ERR_INVALID_INPUT,
+			       "device \"%s\": num_queues %llu is not in [1, %u]", cfg->name,
+			       (unsigned long long)queues, AX_VIRTIO_BLK_QUEUES_MAX);
+	*queue_size = (uint32_t)size;
+	*num_queues = (uint32_t)queues;
 	return AX_OK;
 }
 
@@ -408,6 +440,7 @@ static void blk_fill_config(struct ax_virtio_blk *b)
 	ax_virtio_config_put(d, CFG_CAPACITY, b->capacity / SECTOR, 8);
 	ax_virtio_config_put(d, CFG_SEG_MAX, SEG_MAX, 4);
 	ax_virtio_config_put(d, CFG_BLK_SIZE, SECTOR, 4);
+	ax_virtio_config_put(d, CFG_NUM_QUEUES, d->nr_queues, 2);
 	if (d->device_features & VIRTIO_BIT(VIRTIO_BLK_F_DISCARD)) {
 		ax_virtio_config_put(d, CFG_MAX_DISCARD_SECTORS, MAX_RANGE_SECTORS, 4);
 		ax_virtio_config_put(d, CFG_MAX_DISCARD_SEG, 1, 4);
@@ -420,11 +453,14 @@ static void blk_fill_config(struct ax_virtio_blk *b)
 	}
 }
 
-static uint64_t blk_features(const struct ax_block_backend *be)
+static uint64_t blk_features(const struct ax_block_backend *be, uint32_t num_queues)
 {
 	uint64_t f = VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) | VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) |
 		     VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
 		     VIRTIO_BIT(VIRTIO_BLK_F_FLUSH);
+
+	if (num_queues > 1)
+		f |= VIRTIO_BIT(VIRTIO_BLK_F_MQ);
 
 	if (be->read_only)
 		return f | VIRTIO_BIT(VIRTIO_BLK_F_RO);
@@ -439,12 +475,25 @@ enum ax_err ax_virtio_blk_new(const struct ax_host_hooks *hooks, const char *nam
 			      const struct ax_block_backend *be, uint32_t queue_size,
 			      struct ax_virtio_dev **out, struct ax_diag *diag)
 {
+	return ax_virtio_blk_new_mq(hooks, name, be, queue_size, 1, out, diag);
+}
+
+enum ax_err ax_virtio_blk_new_mq(const struct ax_host_hooks *hooks, const char *name,
+				 const struct ax_block_backend *be, uint32_t queue_size,
+				 uint32_t num_queues, struct ax_virtio_dev **out,
+				 struct ax_diag *diag)
+{
 	struct ax_virtio_blk *b;
+	uint32_t slots;
 
 	if (queue_size < 2 || queue_size > QUEUE_SIZE_LIMIT || (queue_size & (queue_size - 1)))
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "device \"%s\": queue_size %u is not a power of two in [2, %u]",
 			       name, queue_size, QUEUE_SIZE_LIMIT);
+	if (num_queues < 1 || num_queues > AX_VIRTIO_BLK_QUEUES_MAX)
+		return ax_fail(diag, AX_ERR_INVALID_INPUT,
+			       "device \"%s\": num_queues %u is not in [1, %u]", name, num_queues,
+			       AX_VIRTIO_BLK_QUEUES_MAX);
 	if (!hooks->guest_mem)
 		return ax_fail(diag, AX_ERR_INVALID_INPUT,
 			       "device \"%s\": virtio-blk needs the guest_mem host hook", name);
@@ -456,25 +505,32 @@ enum ax_err ax_virtio_blk_new(const struct ax_host_hooks *hooks, const char *nam
 			       "device \"%s\": block backend has no submit or a capacity of %llu "
 			       "bytes, not a multiple of 512",
 			       name, (unsigned long long)be->capacity);
+	slots = queue_size * num_queues;
 	b = ax_zalloc(hooks, sizeof(*b));
 	if (b)
-		b->reqs = ax_zalloc(hooks, sizeof(*b->reqs) * queue_size);
+		b->reqs = ax_zalloc(hooks, sizeof(*b->reqs) * slots);
 	if (!b || !b->reqs) {
 		ax_free(hooks, b);
 		return ax_fail(diag, AX_ERR_NO_MEMORY, "device \"%s\": out of memory", name);
 	}
-	ax_virtio_dev_init(&b->dev, hooks, name, VIRTIO_ID_BLOCK, blk_features(be), &blk_ops);
-	b->dev.nr_queues = 1;
-	b->dev.queues[0].num_max = (uint16_t)queue_size;
+	ax_virtio_dev_init(&b->dev, hooks, name, VIRTIO_ID_BLOCK, blk_features(be, num_queues),
+			   &blk_ops);
+	b->dev.nr_queues = (uint16_t)num_queues;
 	b->backend = be;
 	b->capacity = be->capacity;
 	ax_memcpy(b->id, b->dev.name, ax_strnlen(b->dev.name, ID_LEN));
-	for (uint32_t i = 0; i < queue_size; i++) {
+	for (uint32_t i = 0; i < slots; i++) {
 		b->reqs[i].blk = b;
+		b->reqs[i].bq = &b->rq[i / queue_size];
 		b->reqs[i].br.opaque = &b->reqs[i];
-		b->reqs[i].next_free = i + 1 < queue_size ? &b->reqs[i + 1] : NULL;
+		b->reqs[i].next_free = (i + 1) % queue_size ? &b->reqs[i + 1] : NULL;
 	}
-	b->free_reqs = &b->reqs[0];
+	for (uint32_t q = 0; q < num_queues; q++) {
+		b->dev.queues[q].num_max = (uint16_t)queue_size;
+		b->rq[q].vq = &b->dev.queues[q];
+		b->rq[q].index = (uint16_t)q;
+		b->rq[q].free_reqs = &b->reqs[q * queue_size];
+	}
 	blk_fill_config(b);
 	*out = &b->dev;
 	return AX_OK;
@@ -485,16 +541,16 @@ enum ax_err ax_virtio_blk_create(const struct ax_kind_env *env, const struct ax_
 {
 	const struct ax_host_hooks *hooks = env->hooks;
 	struct ax_virtio_dev *dev;
-	uint32_t queue_size = 0;
+	uint32_t queue_size = 0, num_queues = 1;
 	enum ax_err err;
 
-	err = blk_queue_size(cfg, &queue_size, diag);
+	err = blk_cfg(cfg, &queue_size, &num_queues, diag);
 	if (err)
 		return err;
-	err = ax_virtio_blk_new(hooks, cfg->name,
-				hooks->block_backend ? hooks->block_backend(hooks->ctx, cfg->name)
-						     : NULL,
-				queue_size, &dev, diag);
+	err = ax_virtio_blk_new_mq(
+		hooks, cfg->name,
+		hooks->block_backend ? hooks->block_backend(hooks->ctx, cfg->name) : NULL,
+		queue_size, num_queues, &dev, diag);
 	if (err)
 		return err;
 	return ax_virtio_mmio_create(env, cfg, AX_EMU_VIRTIO_BLK, dev, out, diag);
