@@ -22,6 +22,8 @@
 # SMP: the guest's vCPUs; QUEUES: virtio-blk queues (num-queues= of QEMU and
 # qemu-storage-daemon, axvm's --queues when above 1); FIO_JOBS: numjobs of the
 # QD32 jobs (SMP of them put every vCPU, so every queue, to work).
+# QSD_DIRECT=1: qemu-storage-daemon opens the image with O_DIRECT (cache.direct=on;
+# default: through the host's page cache, as axvm's file backend does today).
 # KEEP=1 keeps build/peer-fio.* (the guests' consoles, the backends' logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +46,7 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-$((300 + 6 * 3 * FIO_S))}
 LIB_SMP=$SMP
 LIB_QUEUES=$QUEUES
 LIB_QSD_AIO=io_uring
+LIB_QSD_DIRECT=${QSD_DIRECT:-0}
 
 mkdir -p build
 WORK=$(mktemp -d build/peer-fio.XXXXXX)
@@ -68,6 +71,8 @@ sock=$WORK/blk.sock
 
 SEQ_JOBS="seq_write_1m seq_read_1m"
 RAND_JOBS="rand_read_4k_qd1 rand_read_4k_qd32 rand_write_4k_qd1 rand_write_4k_qd32"
+OPS="seq_write_1m_mib_s seq_read_1m_mib_s rand_read_4k_qd1_iops rand_read_4k_qd32_iops
+	rand_write_4k_qd1_iops rand_write_4k_qd32_iops cpu_s_per_gib cpu_s_per_gib_4k"
 declare -A runs=() # "backend op" -> list of values, one per run
 collect() { runs["$1 $2"]="${runs["$1 $2"]:-} $3"; }
 
@@ -113,8 +118,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		collect "$b" cpu_s_per_gib_4k "$(cpu_per_gib "$out" $RAND_JOBS)"
 		engine=$(v fio_engine)
 		echo "# run $rep $b: /init at $(v boot_uptime) s, $(v cpus) vCPUs, $(v vda_queues) vda queues," \
-			"engine $engine, write cache $(v write_cache)," \
-			"backend ticks seq $((CPU_AT[fio_seq_read_1m_end] - CPU_AT[fio_seq_write_1m_begin]))" >&2
+			"engine $engine, write cache $(v write_cache):$(for op in $OPS; do printf ' %s=%s' "$op" "${runs["$b $op"]##* }"; done)" >&2
 	done
 done
 
@@ -127,8 +131,7 @@ pick() { # MODE VALUES...
 }
 b1=${BACKENDS%% *}
 b2=${BACKENDS##* }
-for op in seq_write_1m_mib_s seq_read_1m_mib_s rand_read_4k_qd1_iops rand_read_4k_qd32_iops \
-	rand_write_4k_qd1_iops rand_write_4k_qd32_iops cpu_s_per_gib cpu_s_per_gib_4k; do
+for op in $OPS; do
 	mode=max
 	[[ $op == cpu_* ]] && mode=median
 	# shellcheck disable=SC2086 # word-split the lists on purpose
@@ -143,4 +146,4 @@ for op in seq_write_1m_mib_s seq_read_1m_mib_s rand_read_4k_qd1_iops rand_read_4
 	fi
 	echo "peer op=$op $b1=$x $b2=$y ratio=$r"
 done
-echo "# REPS=$REPS FIO_S=$FIO_S FIO_MB=$FIO_MB SEQ_QD=$SEQ_QD SMP=$SMP QUEUES=$QUEUES FIO_JOBS=$FIO_JOBS; fio $("$(command -v fio)" --version 2>/dev/null) ioengine=$engine, qsd aio=$LIB_QSD_AIO; guest: $(head -n 1 "$LINUX_DIR/stamp")"
+echo "# REPS=$REPS FIO_S=$FIO_S FIO_MB=$FIO_MB SEQ_QD=$SEQ_QD SMP=$SMP QUEUES=$QUEUES FIO_JOBS=$FIO_JOBS; fio $("$(command -v fio)" --version 2>/dev/null) ioengine=$engine, qsd aio=$LIB_QSD_AIO direct=$LIB_QSD_DIRECT; guest: $(head -n 1 "$LINUX_DIR/stamp")"

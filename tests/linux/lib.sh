@@ -13,6 +13,7 @@
 #   LIB_QUEUES   virtio-blk queues: QEMU's num-queues=; above 1 also axvm's
 #                --queues and qemu-storage-daemon's num-queues=
 #   LIB_QSD_AIO  qemu-storage-daemon's file driver aio= (threads by default)
+#   LIB_QSD_DIRECT  1: its cache.direct=on (O_DIRECT; the page cache by default)
 
 LINUX_DIR=${LINUX_DIR:-build/linux}
 AXVM=${AXVM:-build/axvm}
@@ -23,6 +24,7 @@ LIB_INITRD=${LIB_INITRD:-}
 LIB_SMP=${LIB_SMP:-}
 LIB_QUEUES=${LIB_QUEUES:-}
 LIB_QSD_AIO=${LIB_QSD_AIO:-}
+LIB_QSD_DIRECT=${LIB_QSD_DIRECT:-}
 
 BACKEND_PID=
 QEMU_PID=
@@ -134,6 +136,7 @@ lib_start_backend() {
 		[ "$ro" = 1 ] && bd="driver=file,node-name=f,filename=$img,read-only=on" wr=off
 		local ex="type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path=$sock,writable=$wr"
 		[ -n "$LIB_QSD_AIO" ] && bd+=",aio=$LIB_QSD_AIO"
+		[ "$LIB_QSD_DIRECT" = 1 ] && bd+=",cache.direct=on"
 		[ "${LIB_QUEUES:-1}" -gt 1 ] && ex+=",num-queues=$LIB_QUEUES"
 		"$QSD" --blockdev "$bd" --export "$ex" \
 			>"$log" 2>&1 &
