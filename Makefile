@@ -255,10 +255,11 @@ bench: $(BENCH_BINS) $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@echo "== bench/vmexit.sh"; AXVM=$(BUILD)/axvm bench/vmexit.sh
 	@echo "== bench/peer-tcg.sh"; AXVM=$(BUILD)/axvm bench/peer-tcg.sh
 
-# Side by side with peers: qemu-storage-daemon (vhost-user-blk), QEMU's exit path, QEMU's
-# own virtio-net, and QEMU TCG booting the same arm64 Linux.
+# Side by side with peers: qemu-storage-daemon (vhost-user-blk, fio in the Linux guest at
+# queue depth 1 and 32; bench/peer-blk.sh, its busybox dd predecessor, still runs by hand),
+# QEMU's exit path, QEMU's own virtio-net, and QEMU TCG booting the same arm64 Linux.
 bench-peer: $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
-	@AXVM=$(BUILD)/axvm bench/peer-blk.sh
+	@AXVM=$(BUILD)/axvm bench/peer-fio.sh
 	@AXVM=$(BUILD)/axvm bench/peer-exit.sh
 	@AXVM=$(BUILD)/axvm bench/peer-net.sh
 	@AXVM=$(BUILD)/axvm bench/peer-linux-arm64.sh

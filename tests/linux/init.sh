@@ -12,7 +12,8 @@
 # "AXHVC0 hello from /dev/hvc0" goes to it (AXTEST hvc0=written; absent
 # without the device, as under QEMU).
 #
-# Tests (disk layout shared with tests/linux/run.sh and bench/peer-blk.sh):
+# Tests (disk layout shared with tests/linux/run.sh, bench/peer-blk.sh and
+# bench/peer-fio.sh):
 #   rw      md5 of the whole disk; 1 MiB "AXDIRECT\n"... at 1 MiB written with
 #           O_DIRECT; 1 MiB "AXBUFFER\n"... at 2 MiB written buffered + fsync
 #           (FLUSH); both read back with O_DIRECT; 4 MiB at 4 MiB discarded
@@ -21,6 +22,13 @@
 #           boot finds it, writes AXREBOOT2 there and powers off
 #   bench   O_DIRECT sequential write and read with 1 MiB blocks, 4 KiB reads
 #           (sequential QD1 in one dd, and random offsets one dd each)
+#   fio     Debian's fio on /dev/vda (direct=1; the initramfs-fio.gz of
+#           tools/build-linux-fio.sh): 1 MiB sequential write and read, 4 KiB
+#           random read and write at QD1 and QD32, each job time-based in a
+#           fio of its own between "AXTEST phase=fio_JOB_begin/_end" lines;
+#           ioengine io_uring where this kernel takes it, else libaio
+#           (AXTEST fio_engine=); per job AXTEST fio_JOB_{kib,kibps,iops,ms}=
+#           from fio's terse (--minimal, version 3) line
 #   net     virtio-net, no disk (tests/linux/net.sh, bench/peer-net.sh): loads
 #           /lib/modules/order-net too, configures eth0 from the kernel's
 #           ip=ADDR::GW:MASK::eth0:off and runs the steps the host drives
@@ -28,7 +36,10 @@
 # Parameters: ax_mb=N (bench MiB, default 256; net: MiB each way), ax_rand=N
 #             (random reads, 1000), ax_seq4k=N (sequential 4 KiB reads, 8192),
 #             ax_net=test|bench (net: md5-checked transfers and every check, or
-#             the timed streams only).
+#             the timed streams only), ax_fio_s=N (fio: seconds per job, 5),
+#             ax_fio_mb=N (fio: MiB of the disk the jobs cover, 256),
+#             ax_fio_seqqd=N (fio: queue depth of the 1 MiB jobs, 8),
+#             ax_fio_jobs=N (fio: numjobs of the QD32 jobs, 1).
 
 export PATH=/bin
 mount -t proc proc /proc
@@ -47,11 +58,13 @@ fail() {
 
 # kernel command line: axtest=NAME and ax_*=N
 axtest='' ax_mb=256 ax_rand=1000 ax_seq4k=8192 ax_net=test ax_ip=''
+ax_fio_s=5 ax_fio_mb=256 ax_fio_seqqd=8 ax_fio_jobs=1
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case $arg in
 	axtest=* | ax_mb=* | ax_rand=* | ax_seq4k=* | ax_net=*) eval "${arg%%=*}=\${arg#*=}" ;;
 	ip=*) ax_ip=${arg#ip=} ;;
+	ax_fio_s=* | ax_fio_mb=* | ax_fio_seqqd=* | ax_fio_jobs=*) eval "${arg%%=*}=\${arg#*=}" ;;
 	esac
 done
 
@@ -382,11 +395,57 @@ test_bench() {
 	timed rand4k rand_reads
 }
 
+fio=/usr/bin/fio
+# fio_job NAME RW BS QD [NUMJOBS]: one time-based fio job over the first
+# ax_fio_mb MiB (NUMJOBS copies of it reported as one)
+fio_job() {
+	echo "AXTEST phase=fio_$1_begin"
+	out=$($fio --name="$1" --filename=/dev/vda --direct=1 --ioengine="$fio_engine" \
+		--rw="$2" --bs="$3" --iodepth="$4" --numjobs="${5:-1}" --group_reporting \
+		--size="${ax_fio_mb}m" --time_based --runtime="$ax_fio_s" --norandommap \
+		--randrepeat=0 --minimal 2>/tmp/fio.err) ||
+		echo "AXTEST error=fio_$1 $(head -c 200 /tmp/fio.err | tr '\n' ' ')"
+	echo "AXTEST phase=fio_$1_end"
+	# terse version 3 (fio's HOWTO, "Terse output"): 5 error; 6-9 the reads'
+	# KiB, KiB/s, IOPS, runtime ms; 47-50 the same for the writes. One of the
+	# two directions is zero: the sum is this job's.
+	echo "$out" | awk -F';' -v n="fio_$1" '$1 == 3 {
+		if ($5 != 0) print "AXTEST error=" n "_errno_" $5
+		ms = $9 > $50 ? $9 : $50
+		printf "AXTEST %s_kib=%d\nAXTEST %s_kibps=%d\nAXTEST %s_iops=%.0f\nAXTEST %s_ms=%d\n",
+			n, $6 + $47, n, $7 + $48, n, $8 + $49, n, ms
+		found = 1
+	}
+	END { if (!found) print "AXTEST error=" n "_no_terse_line" }'
+}
+
+test_fio() {
+	[ -x $fio ] || fail no_fio_in_initramfs
+	echo "AXTEST fio_version=$($fio --version)"
+	# io_uring: Linux 5.1+ with CONFIG_IO_URING; a 4 KiB read tells
+	fio_engine=io_uring
+	$fio --name=probe --filename=/dev/vda --direct=1 --ioengine=io_uring --rw=read \
+		--bs=4k --size=4k --minimal >/dev/null 2>&1 || fio_engine=libaio
+	echo "AXTEST fio_engine=$fio_engine"
+	echo "AXTEST fio_mb=$ax_fio_mb"
+	echo "AXTEST fio_s=$ax_fio_s"
+	echo "AXTEST fio_jobs=$ax_fio_jobs"
+	echo "AXTEST cpus=$(grep -c ^processor /proc/cpuinfo)"
+	echo "AXTEST vda_queues=$(find /sys/block/vda/mq -mindepth 1 -maxdepth 1 | wc -l)"
+	fio_job seq_write_1m write 1m "$ax_fio_seqqd"
+	fio_job seq_read_1m read 1m "$ax_fio_seqqd"
+	fio_job rand_read_4k_qd1 randread 4k 1
+	fio_job rand_read_4k_qd32 randread 4k 32 "$ax_fio_jobs"
+	fio_job rand_write_4k_qd1 randwrite 4k 1
+	fio_job rand_write_4k_qd32 randwrite 4k 32 "$ax_fio_jobs"
+}
+
 case $axtest in
 rw) test_rw ;;
 ro) test_ro ;;
 reboot) test_reboot ;;
 bench) test_bench ;;
+fio) test_fio ;;
 *) echo "AXTEST error=unknown_test_$axtest" ;;
 esac
 

@@ -1,22 +1,35 @@
 # shellcheck shell=bash
-# Shared by tests/linux/run.sh, tests/linux/axvm.sh and bench/peer-blk.sh:
+# Shared by tests/linux/run.sh, tests/linux/axvm.sh, bench/peer-blk.sh and bench/peer-fio.sh:
 # start a vhost-user-blk backend, boot the Linux test guest under QEMU (TCG)
 # against it, sample the backend's CPU time while the guest runs, and clean
 # up; PASS/FAIL lines and the checks of the rw and ro tests' results.
 #
 # The caller sets WORK (a scratch directory under build/) and calls
 # lib_cleanup from its EXIT trap.
+#
+# Knobs a benchmark sets (bench/peer-fio.sh); empty keeps what the tests use:
+#   LIB_INITRD   the initramfs QEMU boots (default $LINUX_DIR/initramfs.gz)
+#   LIB_SMP      the guest's vCPUs (QEMU -smp; default QEMU's, 1)
+#   LIB_QUEUES   virtio-blk queues: QEMU's num-queues=; above 1 also axvm's
+#                --queues and qemu-storage-daemon's num-queues=
+#   LIB_QSD_AIO  qemu-storage-daemon's file driver aio= (threads by default)
+#   LIB_QSD_DIRECT  1: its cache.direct=on (O_DIRECT; the page cache by default)
 
 LINUX_DIR=${LINUX_DIR:-build/linux}
 AXVM=${AXVM:-build/axvm}
 QEMU=${QEMU:-qemu-system-x86_64}
 QSD=${QSD:-qemu-storage-daemon}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-180}
+LIB_INITRD=${LIB_INITRD:-}
+LIB_SMP=${LIB_SMP:-}
+LIB_QUEUES=${LIB_QUEUES:-}
+LIB_QSD_AIO=${LIB_QSD_AIO:-}
+LIB_QSD_DIRECT=${LIB_QSD_DIRECT:-}
 
 BACKEND_PID=
 QEMU_PID=
 declare -A CPU_AT=() # phase name -> backend utime+stime (clock ticks) when the guest printed it
-# shellcheck disable=SC2034 # used by bench/peer-blk.sh
+# shellcheck disable=SC2034 # used by bench/peer-blk.sh and bench/peer-fio.sh
 CLK_TCK=$(getconf CLK_TCK)
 
 # Builds (or finds up to date) the kernel and initramfs. Returns 77 when a
@@ -38,6 +51,24 @@ lib_require_guest() {
 		echo "$1: building the Linux guest failed" >&2
 		exit 1
 	fi
+}
+
+# lib_require_fio_guest WHO: lib_require_guest, then the benchmark initramfs
+# with fio (tools/build-linux-fio.sh); sets LIB_INITRD to it. SKIP (exit 0)
+# when the fio package cannot be installed.
+lib_require_fio_guest() {
+	local st=0
+
+	lib_require_guest "$1"
+	tools/build-linux-fio.sh "$LINUX_DIR" || st=$?
+	if [ "$st" = 77 ]; then
+		echo "SKIP: Debian's fio for the Linux guest could not be installed"
+		exit 0
+	elif [ "$st" != 0 ]; then
+		echo "$1: building the fio initramfs failed" >&2
+		exit 1
+	fi
+	LIB_INITRD=$LINUX_DIR/initramfs-fio.gz
 }
 
 # Builds the guest or ends the test: PASS build-guest, else SKIP (exit 0)
@@ -95,16 +126,20 @@ lib_start_backend() {
 	axdevice)
 		local disk=$img
 		[ "$ro" = 1 ] && disk=$img,ro
-		"$AXVM" vhost-user-blk --socket "$sock" --disk "$disk" \
-			${LIB_QUEUES:+--queues "$LIB_QUEUES"} >"$log" 2>&1 &
+		local -a queues=()
+		[ "${LIB_QUEUES:-1}" -gt 1 ] && queues=(--queues "$LIB_QUEUES")
+		"$AXVM" vhost-user-blk --socket "$sock" --disk "$disk" "${queues[@]}" >"$log" 2>&1 &
 		;;
 	qsd)
 		# discard=unmap: without it the file driver ignores discards, and the
 		# test could not see that they reached the backend (punched holes)
 		local bd="driver=file,node-name=f,filename=$img,discard=unmap" wr=on
 		[ "$ro" = 1 ] && bd="driver=file,node-name=f,filename=$img,read-only=on" wr=off
-		"$QSD" --blockdev "$bd" \
-			--export "type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path=$sock,writable=$wr${LIB_QUEUES:+,num-queues=$LIB_QUEUES}" \
+		local ex="type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path=$sock,writable=$wr"
+		[ -n "$LIB_QSD_AIO" ] && bd+=",aio=$LIB_QSD_AIO"
+		[ "$LIB_QSD_DIRECT" = 1 ] && bd+=",cache.direct=on"
+		[ "${LIB_QUEUES:-1}" -gt 1 ] && ex+=",num-queues=$LIB_QUEUES"
+		"$QSD" --blockdev "$bd" --export "$ex" \
 			>"$log" 2>&1 &
 		;;
 	*)
@@ -152,8 +187,11 @@ lib_backend_ticks() {
 # num-queues. Returns QEMU's exit status (124 on timeout).
 lib_run_guest() {
 	local sock=$1 out=$2 append=$3 mode=${4:-} khz st=0 line name
-	local -a noreboot=(-no-reboot)
+	local -a noreboot=(-no-reboot) smp=()
+	local blk=vhost-user-blk,chardev=c0
 	[ "$mode" = reboot ] && noreboot=()
+	[ -n "$LIB_SMP" ] && smp=(-smp "$LIB_SMP")
+	[ -n "$LIB_QUEUES" ] && blk+=",num-queues=$LIB_QUEUES"
 	khz=$(lib_tsc_khz)
 	CPU_AT=()
 	: >"$out"
@@ -161,11 +199,10 @@ lib_run_guest() {
 	timeout "$QEMU_TIMEOUT" "$QEMU" -M microvm,acpi=on,memory-backend=mem \
 		-object memory-backend-memfd,id=mem,size=512M,share=on \
 		-global virtio-mmio.force-legacy=false -accel tcg -cpu max -nodefaults \
-		-display none -serial stdio "${noreboot[@]}" -smp "${LIB_SMP:-1}" \
-		-kernel "$LINUX_DIR/vmlinuz" -initrd "$LINUX_DIR/initramfs.gz" \
+		-display none -serial stdio "${noreboot[@]}" "${smp[@]}" \
+		-kernel "$LINUX_DIR/vmlinuz" -initrd "${LIB_INITRD:-$LINUX_DIR/initramfs.gz}" \
 		-append "console=ttyS0 tsc_early_khz=$khz $append" \
-		-chardev "socket,id=c0,path=$sock" \
-		-device "vhost-user-blk,chardev=c0${LIB_QUEUES:+,num-queues=$LIB_QUEUES}" \
+		-chardev "socket,id=c0,path=$sock" -device "$blk" \
 		</dev/null >"$out" 2>&1 &
 	QEMU_PID=$!
 	while kill -0 "$QEMU_PID" 2>/dev/null; do
