@@ -20,20 +20,22 @@
 
 #define DESC_SIZE 16u
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define le16(x) __builtin_bswap16(x)
-#define le32(x) __builtin_bswap32(x)
-#else
-#define le16(x) (x)
-#define le32(x) (x)
-#endif
+#define le16 ax_vq_le16
+#define le32 ax_vq_le32
 
+/* Window sizes for buffer translation (see virtqueue.h). */
+#define WINDOW_MAX_SHIFT 21 /* 2 MiB */
+#define WINDOW_MIN_SHIFT 16 /* 64 KiB */
+
+/* The guest's layout exactly (no padding), so one 16-byte copy loads it. */
 struct desc {
 	uint64_t addr;
 	uint32_t len;
 	uint16_t flags;
 	uint16_t next;
 };
+
+_Static_assert(sizeof(struct desc) == DESC_SIZE, "struct desc is the guest's descriptor");
 
 static uint16_t load16(const uint8_t *p)
 {
@@ -46,17 +48,16 @@ static void store16(uint8_t *p, uint16_t v)
 }
 
 /* One copy of the descriptor: the guest may change the table while we look. */
-static struct desc load_desc(const uint8_t *table, uint32_t i)
+static inline struct desc load_desc(const uint8_t *table, uint32_t i)
 {
-	uint8_t raw[DESC_SIZE];
+	struct desc d;
 
-	ax_memcpy(raw, table + (size_t)i * DESC_SIZE, DESC_SIZE);
-	return (struct desc){
-		.addr = ax_vq_get_le(raw, 8),
-		.len = (uint32_t)ax_vq_get_le(raw + 8, 4),
-		.flags = (uint16_t)ax_vq_get_le(raw + 12, 2),
-		.next = (uint16_t)ax_vq_get_le(raw + 14, 2),
-	};
+	ax_memcpy(&d, table + (size_t)i * DESC_SIZE, DESC_SIZE);
+	d.addr = ax_vq_le64(d.addr);
+	d.len = le32(d.len);
+	d.flags = le16(d.flags);
+	d.next = le16(d.next);
+	return d;
 }
 
 static int fault_at(struct ax_vq_fault *fault, const char *fmt, ...) AX_PRINTF(2, 3);
@@ -141,6 +142,10 @@ bool ax_vq_start(struct ax_vq *q, const struct ax_host_hooks *hooks, bool event_
 	q->last_avail = 0;
 	q->used_idx = 0;
 	q->signalled_valid = false;
+	q->fenced = false;
+	q->win_gpa = q->win_len = 0;
+	q->win_host = NULL;
+	q->win_shift = WINDOW_MAX_SHIFT;
 	q->started = true;
 	return true;
 }
@@ -152,9 +157,46 @@ void ax_vq_resume(struct ax_vq *q, uint16_t last_avail)
 	q->signalled_valid = false;
 }
 
+/*
+ * A window miss: asks the hook for the aligned block around the buffer as
+ * writable RAM (smaller blocks after a refusal, none below the minimum),
+ * else for the buffer alone. len > 0 and gpa + len does not wrap.
+ */
+static uint8_t *translate_slow(struct ax_vq *q, const struct ax_host_hooks *hooks, uint64_t gpa,
+			       uint64_t len, bool write)
+{
+	while (q->win_shift >= WINDOW_MIN_SHIFT) {
+		uint64_t size = UINT64_C(1) << q->win_shift, base = gpa & ~(size - 1);
+		uint8_t *w;
+
+		if (gpa - base + len > size)
+			break; /* straddles the block: this one goes to the hook alone */
+		w = hooks->guest_mem(hooks->ctx, base, size, true);
+		if (w) {
+			q->win_gpa = base;
+			q->win_len = size;
+			q->win_host = w;
+			return w + (gpa - base);
+		}
+		q->win_shift--;
+	}
+	return hooks->guest_mem(hooks->ctx, gpa, len, write);
+}
+
+/* Host memory backing [gpa, gpa + len) (len > 0, no wrap), or NULL: see "Translation". */
+static inline uint8_t *translate(struct ax_vq *q, const struct ax_host_hooks *hooks, uint64_t gpa,
+				 uint64_t len, bool write)
+{
+	uint64_t off = gpa - q->win_gpa; /* huge when gpa lies below the window */
+
+	if (ax_likely(off < q->win_len && len <= q->win_len - off))
+		return q->win_host + off;
+	return translate_slow(q, hooks, gpa, len, write);
+}
+
 /* Checks one data descriptor and appends it to the chain. */
-static int add_buffer(const struct ax_host_hooks *hooks, struct ax_vq_chain *c,
-		      const struct desc *d, struct ax_vq_fault *fault)
+static inline int add_buffer(struct ax_vq *q, const struct ax_host_hooks *hooks,
+			     struct ax_vq_chain *c, const struct desc *d, struct ax_vq_fault *fault)
 {
 	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
 	struct ax_vq_buf *b;
@@ -172,7 +214,7 @@ static int add_buffer(const struct ax_host_hooks *hooks, struct ax_vq_chain *c,
 	b->len = d->len;
 	b->addr = NULL;
 	if (d->len) {
-		b->addr = hooks->guest_mem(hooks->ctx, d->addr, d->len, writable);
+		b->addr = translate(q, hooks, d->addr, d->len, writable);
 		if (!b->addr)
 			return fault_at(fault, "buffer [0x%llx, +0x%x) is not in guest RAM",
 					(unsigned long long)d->addr, d->len);
@@ -200,23 +242,23 @@ int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_c
 
 	if (pending == 0)
 		return 0;
-	if (pending > q->num)
+	if (ax_unlikely(pending > q->num))
 		return fault_at(fault, "avail idx %u is %u entries ahead of %u (queue size %u)",
 				avail_idx, pending, q->last_avail, q->num);
 	i = load16(q->avail + 4 + 2u * (q->last_avail & (q->num - 1)));
 	c->head = (uint16_t)i;
 	c->nr_out = c->nr_in = 0;
 	c->out_bytes = c->in_bytes = 0;
-	if (i >= q->num)
+	if (ax_unlikely(i >= q->num))
 		return fault_at(fault, "head %u is outside the queue (size %u)", i, q->num);
 
 	for (;;) {
 		struct desc d;
 
-		if (budget-- == 0)
+		if (ax_unlikely(budget-- == 0))
 			return fault_at(fault, "chain %u loops or exceeds its table", c->head);
 		d = load_desc(table, i);
-		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+		if (ax_unlikely(d.flags & VIRTQ_DESC_F_INDIRECT)) {
 			if (!q->indirect)
 				return fault_at(fault, "indirect descriptor not negotiated");
 			if (in_indirect)
@@ -228,7 +270,7 @@ int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_c
 						d.len);
 			if (d.addr + d.len - 1 < d.addr)
 				return fault_at(fault, "indirect table wraps the address space");
-			table = hooks->guest_mem(hooks->ctx, d.addr, d.len, false);
+			table = translate(q, hooks, d.addr, d.len, false);
 			if (!table)
 				return fault_at(
 					fault, "indirect table [0x%llx, +0x%x) is not in guest RAM",
@@ -238,12 +280,12 @@ int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_c
 			i = 0;
 			continue;
 		}
-		if (add_buffer(hooks, c, &d, fault))
+		if (ax_unlikely(add_buffer(q, hooks, c, &d, fault)))
 			return -1;
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			break;
 		i = d.next;
-		if (i >= table_len)
+		if (ax_unlikely(i >= table_len))
 			return fault_at(fault, "next %u is outside its table of %u", i, table_len);
 	}
 	q->last_avail++;
@@ -259,6 +301,7 @@ void ax_vq_push(struct ax_vq *q, uint16_t head, uint32_t written)
 	ax_memcpy(elem + 4, &len, 4);
 	q->used_idx++;
 	store16(q->used + 2, q->used_idx); /* release: the element is visible first */
+	q->fenced = false;
 }
 
 bool ax_vq_should_interrupt(struct ax_vq *q)
@@ -266,8 +309,10 @@ bool ax_vq_should_interrupt(struct ax_vq *q)
 	uint16_t old = q->signalled_used, now = q->used_idx;
 	bool valid = q->signalled_valid;
 
-	/* Our used->idx store must be visible before we read the driver's wishes. */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* Our used->idx store must be visible before we read the driver's wishes
+	 * (ax_vq_arm_notify's fence does it when no push came after it). */
+	if (!q->fenced)
+		atomic_thread_fence(memory_order_seq_cst);
 	q->signalled_used = now;
 	q->signalled_valid = true;
 	if (!q->event_idx)
@@ -282,9 +327,13 @@ bool ax_vq_should_interrupt(struct ax_vq *q)
 
 bool ax_vq_arm_notify(struct ax_vq *q)
 {
-	if (q->event_idx)
-		store16(q->used + 4 + 8u * q->num, q->last_avail);
+	/* Without event index we never suppress notifications (no USED_F_NO_NOTIFY): the
+	 * driver notifies after every entry it adds, so there is no race to close here. */
+	if (!q->event_idx)
+		return load16(q->avail + 2) != q->last_avail;
+	store16(q->used + 4 + 8u * q->num, q->last_avail);
 	atomic_thread_fence(memory_order_seq_cst);
+	q->fenced = true;
 	return load16(q->avail + 2) != q->last_avail;
 }
 
