@@ -33,6 +33,15 @@ void *vdrv_ptr(struct vdrv *d, uint64_t gpa)
 	return d->ram + (gpa - d->ram_gpa);
 }
 
+/* i modulo the queue size: a mask for the power-of-two sizes of split rings (§2.7), which
+ * avoids a division per ring index; a remainder for any other size a test may set. */
+static uint16_t ring_slot(const struct vdrv_queue *q, uint32_t i)
+{
+	if ((q->size & (q->size - 1)) == 0)
+		return (uint16_t)(i & (q->size - 1u));
+	return (uint16_t)(i % q->size);
+}
+
 static void put16(struct vdrv *d, uint64_t gpa, uint16_t v)
 {
 	__atomic_store_n((uint16_t *)vdrv_ptr(d, gpa), v, __ATOMIC_RELEASE);
@@ -168,7 +177,7 @@ void vdrv_post_head(struct vdrv *d, unsigned qi, uint16_t head)
 {
 	struct vdrv_queue *q = &d->q[qi];
 
-	put16(d, q->avail + 4 + 2u * (q->avail_idx % q->size), head);
+	put16(d, q->avail + 4 + 2u * ring_slot(q, q->avail_idx), head);
 	q->avail_idx++;
 	put16(d, q->avail + 2, q->avail_idx);
 }
@@ -190,18 +199,18 @@ uint16_t vdrv_post(struct vdrv *d, unsigned qi, const struct vdrv_seg *segs, uns
 					      (i + 1 < n ? VD_DESC_NEXT : 0)),
 				   (uint16_t)(i + 1));
 		write_desc(d, q->desc, head, table, 16u * n, VD_DESC_INDIRECT, 0);
-		q->next_desc = (uint16_t)((head + 1) % q->size);
+		q->next_desc = ring_slot(q, head + 1u);
 	} else {
 		for (unsigned i = 0; i < n; i++) {
-			uint16_t idx = (uint16_t)((head + i) % q->size);
-			uint16_t next = (uint16_t)((head + i + 1) % q->size);
+			uint16_t idx = ring_slot(q, head + i);
+			uint16_t next = ring_slot(q, head + i + 1u);
 
 			write_desc(d, q->desc, idx, segs[i].gpa, segs[i].len,
 				   (uint16_t)((segs[i].write ? VD_DESC_WRITE : 0) |
 					      (i + 1 < n ? VD_DESC_NEXT : 0)),
 				   next);
 		}
-		q->next_desc = (uint16_t)((head + n) % q->size);
+		q->next_desc = ring_slot(q, head + n);
 	}
 	vdrv_post_head(d, qi, head);
 	return head;
@@ -219,7 +228,7 @@ bool vdrv_used(struct vdrv *d, unsigned qi, uint32_t *id, uint32_t *len)
 
 	if (get16(d, q->used + 2) == q->used_seen)
 		return false;
-	elem = vdrv_ptr(d, q->used + 4 + 8u * (q->used_seen % q->size));
+	elem = vdrv_ptr(d, q->used + 4 + 8u * ring_slot(q, q->used_seen));
 	memcpy(id, elem, 4);
 	memcpy(len, elem + 4, 4);
 	q->used_seen++;

@@ -332,8 +332,13 @@ static bool blk_handle(struct ax_virtio_blk *b, struct blk_queue *bq, const stru
 	uint32_t type;
 	uint64_t sector;
 	uint8_t status;
+	bool have_header = c->nr_out && c->bufs[0].len >= HEADER_LEN;
 
-	if (!ax_vq_chain_read(c, 0, header, HEADER_LEN) || c->in_bytes == 0) {
+	if (have_header)
+		ax_memcpy(header, c->bufs[0].addr, HEADER_LEN); /* the usual framing: one copy */
+	else
+		have_header = ax_vq_chain_read(c, 0, header, HEADER_LEN);
+	if (!have_header || c->in_bytes == 0) {
 		ax_virtio_dev_fail(&b->dev, "request %u has no room for its header or status byte",
 				   c->head);
 		return false;
@@ -364,12 +369,12 @@ static void blk_process(struct ax_virtio_blk *b, struct blk_queue *bq)
 {
 	struct ax_vq *q = bq->vq;
 	uint16_t used_before = q->used_idx;
+	struct ax_vq_chain c = { .bufs = b->bufs, .cap = CHAIN_MAX }; /* ax_vq_pop fills the rest */
 	struct ax_vq_fault fault;
 
 	bq->starved = false;
 	for (;;) {
 		while (b->dev.running) {
-			struct ax_vq_chain c = { .bufs = b->bufs, .cap = CHAIN_MAX };
 			int got;
 
 			if (!bq->free_reqs) {

@@ -143,8 +143,7 @@ bool ax_vq_start(struct ax_vq *q, const struct ax_host_hooks *hooks, bool event_
 	q->used_idx = 0;
 	q->signalled_valid = false;
 	q->fenced = false;
-	q->win_gpa = q->win_len = 0;
-	q->win_host = NULL;
+	q->win = (struct ax_vq_window){ 0, 0, NULL };
 	q->win_shift = WINDOW_MAX_SHIFT;
 	q->started = true;
 	return true;
@@ -173,9 +172,7 @@ static uint8_t *translate_slow(struct ax_vq *q, const struct ax_host_hooks *hook
 			break; /* straddles the block: this one goes to the hook alone */
 		w = hooks->guest_mem(hooks->ctx, base, size, true);
 		if (w) {
-			q->win_gpa = base;
-			q->win_len = size;
-			q->win_host = w;
+			q->win = (struct ax_vq_window){ base, size, w };
 			return w + (gpa - base);
 		}
 		q->win_shift--;
@@ -183,52 +180,55 @@ static uint8_t *translate_slow(struct ax_vq *q, const struct ax_host_hooks *hook
 	return hooks->guest_mem(hooks->ctx, gpa, len, write);
 }
 
-/* Host memory backing [gpa, gpa + len) (len > 0, no wrap), or NULL: see "Translation". */
-static inline uint8_t *translate(struct ax_vq *q, const struct ax_host_hooks *hooks, uint64_t gpa,
-				 uint64_t len, bool write)
+/*
+ * Host memory backing [gpa, gpa + len) (len > 0, no wrap), or NULL: see
+ * "Translation". `win` is the caller's copy of q->win, kept in registers
+ * (stores into the chain could alias q), refreshed when the window moves.
+ */
+static inline uint8_t *translate(struct ax_vq *q, struct ax_vq_window *win,
+				 const struct ax_host_hooks *hooks, uint64_t gpa, uint64_t len,
+				 bool write)
 {
-	uint64_t off = gpa - q->win_gpa; /* huge when gpa lies below the window */
+	uint64_t off = gpa - win->gpa; /* huge when gpa lies below the window */
+	uint8_t *p;
 
-	if (ax_likely(off < q->win_len && len <= q->win_len - off))
-		return q->win_host + off;
-	return translate_slow(q, hooks, gpa, len, write);
+	if (ax_likely(off < win->len && len <= win->len - off))
+		return win->host + off;
+	p = translate_slow(q, hooks, gpa, len, write);
+	*win = q->win;
+	return p;
 }
 
-/* Checks one data descriptor and appends it to the chain. */
-static inline int add_buffer(struct ax_vq *q, const struct ax_host_hooks *hooks,
-			     struct ax_vq_chain *c, const struct desc *d, struct ax_vq_fault *fault)
+/* An indirect descriptor (at most one per chain, negotiated): its table, or NULL (fault set). */
+static const uint8_t *indirect_table(struct ax_vq *q, struct ax_vq_window *win,
+				     const struct ax_host_hooks *hooks, const struct desc *d,
+				     bool in_indirect, struct ax_vq_fault *fault)
 {
-	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
-	struct ax_vq_buf *b;
+	const uint8_t *table;
 
-	if (d->len && d->addr + d->len - 1 < d->addr)
-		return fault_at(fault, "buffer 0x%llx+0x%x wraps the address space",
-				(unsigned long long)d->addr, d->len);
-	if (!writable && c->nr_in)
-		return fault_at(fault, "readable buffer after a writable one in chain %u", c->head);
-	if (c->nr_out + c->nr_in >= c->cap)
-		return fault_at(fault, "chain %u has more than %u buffers", c->head, c->cap);
-	if (c->out_bytes + c->in_bytes + d->len > VQ_MAX_CHAIN_BYTES)
-		return fault_at(fault, "chain %u reaches 4 GiB", c->head);
-	b = &c->bufs[c->nr_out + c->nr_in];
-	b->len = d->len;
-	b->addr = NULL;
-	if (d->len) {
-		b->addr = translate(q, hooks, d->addr, d->len, writable);
-		if (!b->addr)
-			return fault_at(fault, "buffer [0x%llx, +0x%x) is not in guest RAM",
-					(unsigned long long)d->addr, d->len);
-	}
-	if (writable) {
-		c->nr_in++;
-		c->in_bytes += d->len;
-	} else {
-		c->nr_out++;
-		c->out_bytes += d->len;
-	}
-	return 0;
+	if (!q->indirect)
+		fault_at(fault, "indirect descriptor not negotiated");
+	else if (in_indirect)
+		fault_at(fault, "indirect table inside an indirect table");
+	else if (d->flags & VIRTQ_DESC_F_NEXT)
+		fault_at(fault, "indirect descriptor has NEXT set");
+	else if (d->len == 0 || d->len % DESC_SIZE || d->len / DESC_SIZE > VQ_MAX_INDIRECT)
+		fault_at(fault, "indirect table length %u is invalid", d->len);
+	else if (d->addr + d->len - 1 < d->addr)
+		fault_at(fault, "indirect table wraps the address space");
+	else if (!(table = translate(q, win, hooks, d->addr, d->len, false)))
+		fault_at(fault, "indirect table [0x%llx, +0x%x) is not in guest RAM",
+			 (unsigned long long)d->addr, d->len);
+	else
+		return table;
+	return NULL;
 }
 
+/*
+ * The walk keeps its counts in locals (the chain's buffer array could alias
+ * the chain itself, so the compiler would reload them from memory after
+ * every store) and writes the chain header back once at the end.
+ */
 int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_chain *c,
 	      struct ax_vq_fault *fault)
 {
@@ -237,7 +237,11 @@ int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_c
 	const uint8_t *table = q->desc;
 	uint32_t table_len = q->num;
 	uint32_t budget = table_len; /* descriptors the walk may still visit */
-	uint32_t i;
+	struct ax_vq_buf *bufs = c->bufs;
+	struct ax_vq_window win = q->win;
+	uint32_t cap = c->cap, n = 0, nr_out = 0;
+	uint64_t out_bytes = 0, total = 0;
+	uint32_t i, head;
 	bool in_indirect = false;
 
 	if (pending == 0)
@@ -245,8 +249,8 @@ int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_c
 	if (ax_unlikely(pending > q->num))
 		return fault_at(fault, "avail idx %u is %u entries ahead of %u (queue size %u)",
 				avail_idx, pending, q->last_avail, q->num);
-	i = load16(q->avail + 4 + 2u * (q->last_avail & (q->num - 1)));
-	c->head = (uint16_t)i;
+	head = i = load16(q->avail + 4 + 2u * (q->last_avail & (q->num - 1)));
+	c->head = (uint16_t)head;
 	c->nr_out = c->nr_in = 0;
 	c->out_bytes = c->in_bytes = 0;
 	if (ax_unlikely(i >= q->num))
@@ -254,40 +258,56 @@ int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_c
 
 	for (;;) {
 		struct desc d;
+		bool writable;
 
 		if (ax_unlikely(budget-- == 0))
-			return fault_at(fault, "chain %u loops or exceeds its table", c->head);
+			return fault_at(fault, "chain %u loops or exceeds its table", head);
 		d = load_desc(table, i);
 		if (ax_unlikely(d.flags & VIRTQ_DESC_F_INDIRECT)) {
-			if (!q->indirect)
-				return fault_at(fault, "indirect descriptor not negotiated");
-			if (in_indirect)
-				return fault_at(fault, "indirect table inside an indirect table");
-			if (d.flags & VIRTQ_DESC_F_NEXT)
-				return fault_at(fault, "indirect descriptor has NEXT set");
-			if (d.len == 0 || d.len % DESC_SIZE || d.len / DESC_SIZE > VQ_MAX_INDIRECT)
-				return fault_at(fault, "indirect table length %u is invalid",
-						d.len);
-			if (d.addr + d.len - 1 < d.addr)
-				return fault_at(fault, "indirect table wraps the address space");
-			table = translate(q, hooks, d.addr, d.len, false);
+			table = indirect_table(q, &win, hooks, &d, in_indirect, fault);
 			if (!table)
-				return fault_at(
-					fault, "indirect table [0x%llx, +0x%x) is not in guest RAM",
-					(unsigned long long)d.addr, d.len);
+				return -1;
 			table_len = budget = d.len / DESC_SIZE;
 			in_indirect = true;
 			i = 0;
 			continue;
 		}
-		if (ax_unlikely(add_buffer(q, hooks, c, &d, fault)))
-			return -1;
+		/* One data buffer: check it and append it. */
+		writable = d.flags & VIRTQ_DESC_F_WRITE;
+		if (ax_unlikely(d.len && d.addr + d.len - 1 < d.addr))
+			return fault_at(fault, "buffer 0x%llx+0x%x wraps the address space",
+					(unsigned long long)d.addr, d.len);
+		if (ax_unlikely(!writable && n != nr_out))
+			return fault_at(fault, "readable buffer after a writable one in chain %u",
+					head);
+		if (ax_unlikely(n >= cap))
+			return fault_at(fault, "chain %u has more than %u buffers", head, cap);
+		if (ax_unlikely(total + d.len > VQ_MAX_CHAIN_BYTES))
+			return fault_at(fault, "chain %u reaches 4 GiB", head);
+		bufs[n].len = d.len;
+		bufs[n].addr = NULL;
+		if (d.len) {
+			bufs[n].addr = translate(q, &win, hooks, d.addr, d.len, writable);
+			if (ax_unlikely(!bufs[n].addr))
+				return fault_at(fault, "buffer [0x%llx, +0x%x) is not in guest RAM",
+						(unsigned long long)d.addr, d.len);
+		}
+		n++;
+		total += d.len;
+		if (!writable) {
+			nr_out++;
+			out_bytes += d.len;
+		}
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			break;
 		i = d.next;
 		if (ax_unlikely(i >= table_len))
 			return fault_at(fault, "next %u is outside its table of %u", i, table_len);
 	}
+	c->nr_out = (uint16_t)nr_out;
+	c->nr_in = (uint16_t)(n - nr_out);
+	c->out_bytes = out_bytes;
+	c->in_bytes = total - out_bytes;
 	q->last_avail++;
 	return 1;
 }

@@ -68,6 +68,12 @@ struct ax_vq_chain {
 	uint16_t cap;		/* its length */
 };
 
+/* Guest RAM [gpa, gpa + len) is host memory at `host` (len 0: no window). */
+struct ax_vq_window {
+	uint64_t gpa, len;
+	uint8_t *host;
+};
+
 /* Why ax_vq_pop or ax_vq_start failed, for the device's log line. */
 struct ax_vq_fault {
 	char msg[128];
@@ -94,10 +100,8 @@ struct ax_vq {
 	bool signalled_valid;
 	bool fenced; /* a full fence ran since the last used->idx store */
 
-	/* Guest RAM window (see above): [win_gpa, win_gpa + win_len) at win_host. */
-	uint64_t win_gpa, win_len;
-	uint8_t *win_host;
-	uint8_t win_shift; /* log2 of the next window to ask for; below the minimum: none */
+	struct ax_vq_window win; /* see "Translation" above */
+	uint8_t win_shift;	 /* log2 of the next window to ask for; below the minimum: none */
 };
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
