@@ -229,10 +229,10 @@ static const uint8_t *indirect_table(struct ax_vq *q, struct ax_vq_window *win,
  * the chain itself, so the compiler would reload them from memory after
  * every store) and writes the chain header back once at the end.
  */
-int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_chain *c,
-	      struct ax_vq_fault *fault)
+int ax_vq_pop_chain(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_chain *c,
+		    struct ax_vq_fault *fault)
 {
-	uint16_t avail_idx = load16(q->avail + 2);
+	uint16_t avail_idx = ax_vq_avail_idx(q);
 	uint16_t pending = (uint16_t)(avail_idx - q->last_avail);
 	const uint8_t *table = q->desc;
 	uint32_t table_len = q->num;
@@ -324,25 +324,41 @@ void ax_vq_push(struct ax_vq *q, uint16_t head, uint32_t written)
 	q->fenced = false;
 }
 
-bool ax_vq_should_interrupt(struct ax_vq *q)
+/* Whether the driver's fields in the available ring ask for an interrupt now. */
+static bool driver_wants_interrupt(const struct ax_vq *q, uint16_t old, uint16_t now, bool valid)
 {
-	uint16_t old = q->signalled_used, now = q->used_idx;
-	bool valid = q->signalled_valid;
+	uint16_t used_event;
 
-	/* Our used->idx store must be visible before we read the driver's wishes
-	 * (ax_vq_arm_notify's fence does it when no push came after it). */
-	if (!q->fenced)
-		atomic_thread_fence(memory_order_seq_cst);
-	q->signalled_used = now;
-	q->signalled_valid = true;
 	if (!q->event_idx)
 		return !(load16(q->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 	if (!valid)
 		return true;
 	/* §2.7.10: interrupt if used_event lies in (old, now]. */
-	uint16_t used_event = load16(q->avail + 4 + 2u * q->num);
-
+	used_event = load16(q->avail + 4 + 2u * q->num);
 	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
+}
+
+bool ax_vq_should_interrupt(struct ax_vq *q)
+{
+	uint16_t old = q->signalled_used, now = q->used_idx;
+	bool valid = q->signalled_valid;
+
+	q->signalled_used = now;
+	q->signalled_valid = true;
+	/*
+	 * A "yes" needs no fence: an extra interrupt is harmless. A "no" may be
+	 * stale, read before our used->idx store is visible to a driver that
+	 * meanwhile re-enabled interrupts and found no new entry, so it counts
+	 * only once read after a full fence (ax_vq_arm_notify's, if no push
+	 * came after it).
+	 */
+	if (driver_wants_interrupt(q, old, now, valid))
+		return true;
+	if (!q->fenced) {
+		atomic_thread_fence(memory_order_seq_cst);
+		q->fenced = true;
+	}
+	return driver_wants_interrupt(q, old, now, valid);
 }
 
 bool ax_vq_arm_notify(struct ax_vq *q)

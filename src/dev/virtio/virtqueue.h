@@ -163,9 +163,28 @@ bool ax_vq_start(struct ax_vq *q, const struct ax_host_hooks *hooks, bool event_
  */
 void ax_vq_resume(struct ax_vq *q, uint16_t last_avail);
 
-/* Takes the next available chain: 1 popped, 0 none, -1 protocol error (fault set). */
-int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_chain *chain,
-	      struct ax_vq_fault *fault);
+/* avail->idx as the driver last published it (acquire: its ring entries are visible). */
+static inline uint16_t ax_vq_avail_idx(const struct ax_vq *q)
+{
+	uint16_t v =
+		__atomic_load_n((const uint16_t *)(const void *)(q->avail + 2), __ATOMIC_ACQUIRE);
+
+	return ax_vq_le16(v);
+}
+
+/* ax_vq_pop once avail->idx has moved. */
+int ax_vq_pop_chain(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_chain *chain,
+		    struct ax_vq_fault *fault);
+
+/* Takes the next available chain: 1 popped, 0 none, -1 protocol error (fault set). The empty
+ * case, every batch's last call, is inline. */
+static inline int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks,
+			    struct ax_vq_chain *chain, struct ax_vq_fault *fault)
+{
+	if (ax_vq_avail_idx(q) == q->last_avail)
+		return 0;
+	return ax_vq_pop_chain(q, hooks, chain, fault);
+}
 
 /* Hands a chain back: `written` bytes were stored into its writable buffers. */
 void ax_vq_push(struct ax_vq *q, uint16_t head, uint32_t written);
