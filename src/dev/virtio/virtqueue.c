@@ -27,15 +27,12 @@
 #define WINDOW_MAX_SHIFT 21 /* 2 MiB */
 #define WINDOW_MIN_SHIFT 16 /* 64 KiB */
 
-/* The guest's layout exactly (no padding), so one 16-byte copy loads it. */
 struct desc {
 	uint64_t addr;
 	uint32_t len;
 	uint16_t flags;
 	uint16_t next;
 };
-
-_Static_assert(sizeof(struct desc) == DESC_SIZE, "struct desc is the guest's descriptor");
 
 static uint16_t load16(const uint8_t *p)
 {
@@ -50,14 +47,15 @@ static void store16(uint8_t *p, uint16_t v)
 /* One copy of the descriptor: the guest may change the table while we look. */
 static inline struct desc load_desc(const uint8_t *table, uint32_t i)
 {
-	struct desc d;
+	uint8_t raw[DESC_SIZE];
 
-	ax_memcpy(&d, table + (size_t)i * DESC_SIZE, DESC_SIZE);
-	d.addr = ax_vq_le64(d.addr);
-	d.len = le32(d.len);
-	d.flags = le16(d.flags);
-	d.next = le16(d.next);
-	return d;
+	ax_memcpy(raw, table + (size_t)i * DESC_SIZE, DESC_SIZE);
+	return (struct desc){
+		.addr = ax_vq_get_le(raw, 8),
+		.len = (uint32_t)ax_vq_get_le(raw + 8, 4),
+		.flags = (uint16_t)ax_vq_get_le(raw + 12, 2),
+		.next = (uint16_t)ax_vq_get_le(raw + 14, 2),
+	};
 }
 
 static int fault_at(struct ax_vq_fault *fault, const char *fmt, ...) AX_PRINTF(2, 3);
