@@ -324,6 +324,47 @@ static void test_avail_too_far_ahead(void **state)
 	assert_int_equal(pop(fx), 0);
 }
 
+/*
+ * Buffers translate through the queue's RAM window (virtqueue.h, "Translation"):
+ * the hook's own answers, across separate regions, and never past the region
+ * a window came from.
+ */
+static void test_ram_window(void **state)
+{
+	struct fixture *fx = *state;
+	/* adjacent in guest-physical space, separate in host memory */
+	uint8_t *next = test_host_add_ram(&fx->host, RAM + 0x10000, 0x10000);
+
+	assert_true(start(fx, false, false));
+	desc_at(fx, DESC, 0, DATA, 16, VIRTQ_DESC_F_NEXT, 1);
+	desc_at(fx, DESC, 1, RAM + 0x10100, 32, VIRTQ_DESC_F_NEXT, 2);
+	desc_at(fx, DESC, 2, DATA + 64, 8, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 3);
+	desc_at(fx, DESC, 3, RAM + 0x1fff8, 8, VIRTQ_DESC_F_WRITE, 0);
+	publish(fx, 0);
+	assert_int_equal(pop(fx), 1);
+	assert_ptr_equal(fx->bufs[0].addr, at(fx, DATA));
+	assert_ptr_equal(fx->bufs[1].addr, next + 0x100);
+	assert_ptr_equal(fx->bufs[2].addr, at(fx, DATA + 64));
+	assert_ptr_equal(fx->bufs[3].addr, next + 0xfff8);
+	/* one byte into the next region: both are RAM, but no one region holds it */
+	desc_at(fx, DESC, 4, RAM + 0xfff0, 0x11, 0, 0);
+	expect_fault(fx, 4, "not in guest RAM");
+	desc_at(fx, DESC, 4, RAM + 0x1fff8, 9, VIRTQ_DESC_F_WRITE, 0);
+	expect_fault(fx, 4, "not in guest RAM");
+	desc_at(fx, DESC, 4, RAM + 0x20000, 1, 0, 0);
+	expect_fault(fx, 4, "not in guest RAM");
+	desc_at(fx, DESC, 4, RAM - 1, 1, 0, 0);
+	expect_fault(fx, 4, "not in guest RAM");
+	/* and still the right memory afterwards, in either region */
+	desc_at(fx, DESC, 5, RAM + 0x1fff0, 16, VIRTQ_DESC_F_NEXT, 6);
+	desc_at(fx, DESC, 6, RAM, 1, 0, 0);
+	fx->q.last_avail = fx->avail_idx;
+	publish(fx, 5);
+	assert_int_equal(pop(fx), 1);
+	assert_ptr_equal(fx->bufs[0].addr, next + 0xfff0);
+	assert_ptr_equal(fx->bufs[1].addr, at(fx, RAM));
+}
+
 static void test_used_ring(void **state)
 {
 	struct fixture *fx = *state;
@@ -425,6 +466,7 @@ int main(void)
 		T(test_direct_rules),
 		T(test_chain_limits),
 		T(test_avail_too_far_ahead),
+		T(test_ram_window),
 		T(test_used_ring),
 		T(test_no_interrupt_flag),
 		T(test_event_idx_used_event),

@@ -26,21 +26,36 @@ void vdrv_attach(struct vdrv *d, struct ax_devices *set, uint64_t base, uint8_t 
 	d->ram_size = ram_size;
 }
 
-void *vdrv_ptr(struct vdrv *d, uint64_t gpa)
+/* vdrv_ptr, inlined into the driver's own ring and buffer accesses. */
+static inline void *ram_at(struct vdrv *d, uint64_t gpa)
 {
 	if (gpa < d->ram_gpa || gpa - d->ram_gpa >= d->ram_size)
 		abort();
 	return d->ram + (gpa - d->ram_gpa);
 }
 
+void *vdrv_ptr(struct vdrv *d, uint64_t gpa)
+{
+	return ram_at(d, gpa);
+}
+
+/* i modulo the queue size: a mask for the power-of-two sizes of split rings (§2.7), which
+ * avoids a division per ring index; a remainder for any other size a test may set. */
+static uint16_t ring_slot(const struct vdrv_queue *q, uint32_t i)
+{
+	if ((q->size & (q->size - 1)) == 0)
+		return (uint16_t)(i & (q->size - 1u));
+	return (uint16_t)(i % q->size);
+}
+
 static void put16(struct vdrv *d, uint64_t gpa, uint16_t v)
 {
-	__atomic_store_n((uint16_t *)vdrv_ptr(d, gpa), v, __ATOMIC_RELEASE);
+	__atomic_store_n((uint16_t *)ram_at(d, gpa), v, __ATOMIC_RELEASE);
 }
 
 static uint16_t get16(struct vdrv *d, uint64_t gpa)
 {
-	return __atomic_load_n((uint16_t *)vdrv_ptr(d, gpa), __ATOMIC_ACQUIRE);
+	return __atomic_load_n((uint16_t *)ram_at(d, gpa), __ATOMIC_ACQUIRE);
 }
 
 uint32_t vdrv_read(struct vdrv *d, uint32_t off)
@@ -74,7 +89,7 @@ int vdrv_layout_queue(struct vdrv *d, unsigned qi, uint16_t qsize)
 	if (qi >= VDRV_MAX_QUEUES)
 		return -1;
 	q = &d->q[qi];
-	memset(vdrv_ptr(d, rings), 0, RING_STRIDE);
+	memset(ram_at(d, rings), 0, RING_STRIDE);
 	memset(q, 0, sizeof(*q));
 	q->size = qsize;
 	q->desc = rings;
@@ -150,7 +165,7 @@ int vdrv_init_sizes(struct vdrv *d, uint64_t wanted, unsigned nr_queues, const u
 static void write_desc(struct vdrv *d, uint64_t table, uint16_t i, uint64_t addr, uint32_t len,
 		       uint16_t flags, uint16_t next)
 {
-	uint8_t *p = vdrv_ptr(d, table + 16u * i);
+	uint8_t *p = ram_at(d, table + 16u * i);
 
 	memcpy(p, &addr, 8);
 	memcpy(p + 8, &len, 4);
@@ -168,7 +183,7 @@ void vdrv_post_head(struct vdrv *d, unsigned qi, uint16_t head)
 {
 	struct vdrv_queue *q = &d->q[qi];
 
-	put16(d, q->avail + 4 + 2u * (q->avail_idx % q->size), head);
+	put16(d, q->avail + 4 + 2u * ring_slot(q, q->avail_idx), head);
 	q->avail_idx++;
 	put16(d, q->avail + 2, q->avail_idx);
 }
@@ -190,18 +205,18 @@ uint16_t vdrv_post(struct vdrv *d, unsigned qi, const struct vdrv_seg *segs, uns
 					      (i + 1 < n ? VD_DESC_NEXT : 0)),
 				   (uint16_t)(i + 1));
 		write_desc(d, q->desc, head, table, 16u * n, VD_DESC_INDIRECT, 0);
-		q->next_desc = (uint16_t)((head + 1) % q->size);
+		q->next_desc = ring_slot(q, head + 1u);
 	} else {
 		for (unsigned i = 0; i < n; i++) {
-			uint16_t idx = (uint16_t)((head + i) % q->size);
-			uint16_t next = (uint16_t)((head + i + 1) % q->size);
+			uint16_t idx = ring_slot(q, head + i);
+			uint16_t next = ring_slot(q, head + i + 1u);
 
 			write_desc(d, q->desc, idx, segs[i].gpa, segs[i].len,
 				   (uint16_t)((segs[i].write ? VD_DESC_WRITE : 0) |
 					      (i + 1 < n ? VD_DESC_NEXT : 0)),
 				   next);
 		}
-		q->next_desc = (uint16_t)((head + n) % q->size);
+		q->next_desc = ring_slot(q, head + n);
 	}
 	vdrv_post_head(d, qi, head);
 	return head;
@@ -219,7 +234,7 @@ bool vdrv_used(struct vdrv *d, unsigned qi, uint32_t *id, uint32_t *len)
 
 	if (get16(d, q->used + 2) == q->used_seen)
 		return false;
-	elem = vdrv_ptr(d, q->used + 4 + 8u * (q->used_seen % q->size));
+	elem = ram_at(d, q->used + 4 + 8u * ring_slot(q, q->used_seen));
 	memcpy(id, elem, 4);
 	memcpy(len, elem + 4, 4);
 	q->used_seen++;
@@ -261,7 +276,7 @@ static inline __attribute__((always_inline)) void blk_post(struct vdrv *d,
 							   const struct vdrv_blk_req *r)
 {
 	uint64_t base = slot_gpa(d, r->slot), data = base + SLOT_DATA;
-	uint8_t *hdr = vdrv_ptr(d, base);
+	uint8_t *hdr = ram_at(d, base);
 	struct vdrv_seg segs[24];
 	unsigned n = 0;
 	bool written = data_is_written(r->type);
@@ -271,9 +286,9 @@ static inline __attribute__((always_inline)) void blk_post(struct vdrv *d,
 	memset(hdr, 0, 16);
 	memcpy(hdr, &r->type, 4);
 	memcpy(hdr + 8, &r->sector, 8);
-	*(uint8_t *)vdrv_ptr(d, base + SLOT_STATUS) = 0xff;
+	*(uint8_t *)ram_at(d, base + SLOT_STATUS) = 0xff;
 	if (r->len && !written)
-		memcpy(vdrv_ptr(d, data), r->data, r->len);
+		memcpy(ram_at(d, data), r->data, r->len);
 	if (r->flags & VDRV_SPLIT) {
 		segs[n++] = (struct vdrv_seg){ base, 4, false };
 		segs[n++] = (struct vdrv_seg){ base + 4, 12, false };
@@ -304,10 +319,10 @@ void vdrv_blk_start(struct vdrv *d, const struct vdrv_blk_req *r)
 int vdrv_blk_result(struct vdrv *d, const struct vdrv_blk_req *r)
 {
 	uint64_t base = slot_gpa(d, r->slot);
-	uint8_t status = *(uint8_t *)vdrv_ptr(d, base + SLOT_STATUS);
+	uint8_t status = *(uint8_t *)ram_at(d, base + SLOT_STATUS);
 
 	if (status == VD_BLK_S_OK && data_is_written(r->type) && r->len)
-		memcpy(r->data, vdrv_ptr(d, base + SLOT_DATA), r->len);
+		memcpy(r->data, ram_at(d, base + SLOT_DATA), r->len);
 	return status;
 }
 
@@ -391,9 +406,9 @@ uint16_t vdrv_net_tx(struct vdrv *d, uint64_t gpa, const uint8_t hdr[VD_NET_HDR_
 	unsigned n;
 	uint16_t head;
 
-	memcpy(vdrv_ptr(d, gpa), hdr, VD_NET_HDR_LEN);
+	memcpy(ram_at(d, gpa), hdr, VD_NET_HDR_LEN);
 	if (len)
-		memcpy(vdrv_ptr(d, gpa + VD_NET_HDR_LEN), frame, len);
+		memcpy(ram_at(d, gpa + VD_NET_HDR_LEN), frame, len);
 	n = net_segs(segs, 160, gpa, VD_NET_HDR_LEN + len, flags, false);
 	head = vdrv_post(d, 1, segs, n, flags & VDRV_INDIRECT);
 	vdrv_kick(d, 1);
@@ -405,14 +420,14 @@ uint16_t vdrv_net_rx_post(struct vdrv *d, uint64_t gpa, uint32_t len, unsigned f
 	struct vdrv_seg segs[160];
 	unsigned n = net_segs(segs, 160, gpa, len, flags, true);
 
-	memset(vdrv_ptr(d, gpa), 0xee, len);
+	memset(ram_at(d, gpa), 0xee, len);
 	return vdrv_post(d, 0, segs, n, flags & VDRV_INDIRECT);
 }
 
 int vdrv_net_ctrl(struct vdrv *d, uint64_t gpa, uint8_t cls, uint8_t cmd, const void *data,
 		  uint32_t len)
 {
-	uint8_t *p = vdrv_ptr(d, gpa);
+	uint8_t *p = ram_at(d, gpa);
 	struct vdrv_seg segs[3];
 	unsigned n = 0;
 	uint32_t id, used_len;
@@ -421,16 +436,16 @@ int vdrv_net_ctrl(struct vdrv *d, uint64_t gpa, uint8_t cls, uint8_t cmd, const 
 	p[1] = cmd;
 	segs[n++] = (struct vdrv_seg){ gpa, 2, false };
 	if (len) {
-		memcpy(vdrv_ptr(d, gpa + 2), data, len);
+		memcpy(ram_at(d, gpa + 2), data, len);
 		segs[n++] = (struct vdrv_seg){ gpa + 2, len, false };
 	}
-	*(uint8_t *)vdrv_ptr(d, gpa + 2 + len) = 0xff;
+	*(uint8_t *)ram_at(d, gpa + 2 + len) = 0xff;
 	segs[n++] = (struct vdrv_seg){ gpa + 2 + len, 1, true };
 	vdrv_post(d, 2, segs, n, false);
 	vdrv_kick(d, 2);
 	if (!vdrv_used(d, 2, &id, &used_len))
 		return -1;
-	return *(uint8_t *)vdrv_ptr(d, gpa + 2 + len);
+	return *(uint8_t *)ram_at(d, gpa + 2 + len);
 }
 
 size_t vdrv_net_mac_table(uint8_t *out, const uint8_t (*uc)[6], uint32_t nuc,

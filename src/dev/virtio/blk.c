@@ -156,7 +156,19 @@ static uint8_t status_of(enum ax_err err)
 
 static void blk_process(struct ax_virtio_blk *b, struct blk_queue *bq);
 
-/* Backend completion: publish now unless the submitter is still inside submit. */
+/* inflight changes only under the device lock (drain reads it there too): no RMW needed. */
+static void inflight_add(struct ax_virtio_blk *b, int delta)
+{
+	unsigned n = atomic_load_explicit(&b->dev.inflight, memory_order_relaxed);
+
+	atomic_store_explicit(&b->dev.inflight, n + (unsigned)delta, memory_order_release);
+}
+
+/*
+ * Backend completion: publish now unless the submitter is still inside submit.
+ * REQ_SUBMITTED is final until the slot is reused, so seeing it takes no
+ * read-modify-write; only the race with a submit still running needs the CAS.
+ */
 static void blk_complete(struct ax_block_request *br, enum ax_err err)
 {
 	struct blk_req *r = (struct blk_req *)br;
@@ -164,11 +176,13 @@ static void blk_complete(struct ax_block_request *br, enum ax_err err)
 	int expected = REQ_SUBMITTING;
 
 	r->result = err;
-	if (atomic_compare_exchange_strong(&r->state, &expected, REQ_DONE_EARLY))
+	if (atomic_load_explicit(&r->state, memory_order_acquire) != REQ_SUBMITTED &&
+	    atomic_compare_exchange_strong_explicit(&r->state, &expected, REQ_DONE_EARLY,
+						    memory_order_acq_rel, memory_order_acquire))
 		return;
 	ax_spin_lock(&b->dev.lock, b->dev.hooks);
 	blk_finish(b, r, status_of(err));
-	atomic_fetch_sub_explicit(&b->dev.inflight, 1, memory_order_release);
+	inflight_add(b, -1);
 	if (b->dev.running) {
 		ax_virtio_dev_signal_used(&b->dev, r->bq->vq, r->bq->index);
 		if (r->bq->starved)
@@ -177,21 +191,26 @@ static void blk_complete(struct ax_block_request *br, enum ax_err err)
 	ax_spin_unlock(&b->dev.lock);
 }
 
+/* Locked. REQ_DONE_EARLY is final as well: a completion inside submit needs no CAS here. */
 static void blk_submit(struct ax_virtio_blk *b, struct blk_req *r)
 {
 	int expected = REQ_SUBMITTING;
 	enum ax_err err;
 
 	r->br.complete = blk_complete;
-	atomic_store(&r->state, REQ_SUBMITTING);
-	atomic_fetch_add_explicit(&b->dev.inflight, 1, memory_order_relaxed);
+	/* Relaxed: submit hands the request to the backend, which publishes it to its threads. */
+	atomic_store_explicit(&r->state, REQ_SUBMITTING, memory_order_relaxed);
+	inflight_add(b, 1);
 	err = b->backend->submit(b->backend->ctx, &r->br);
-	if (err == AX_OK && atomic_compare_exchange_strong(&r->state, &expected, REQ_SUBMITTED))
+	if (err == AX_OK &&
+	    atomic_load_explicit(&r->state, memory_order_acquire) != REQ_DONE_EARLY &&
+	    atomic_compare_exchange_strong_explicit(&r->state, &expected, REQ_SUBMITTED,
+						    memory_order_acq_rel, memory_order_acquire))
 		return; /* blk_complete publishes it later */
 	if (err == AX_OK)
 		err = r->result;
 	blk_finish(b, r, status_of(err));
-	atomic_fetch_sub_explicit(&b->dev.inflight, 1, memory_order_release);
+	inflight_add(b, -1);
 }
 
 /* Collects `len` bytes of bufs[first, first + count) after `skip` into r->iov. */
@@ -313,8 +332,13 @@ static bool blk_handle(struct ax_virtio_blk *b, struct blk_queue *bq, const stru
 	uint32_t type;
 	uint64_t sector;
 	uint8_t status;
+	bool have_header = c->nr_out && c->bufs[0].len >= HEADER_LEN;
 
-	if (!ax_vq_chain_read(c, 0, header, HEADER_LEN) || c->in_bytes == 0) {
+	if (have_header)
+		ax_memcpy(header, c->bufs[0].addr, HEADER_LEN); /* the usual framing: one copy */
+	else
+		have_header = ax_vq_chain_read(c, 0, header, HEADER_LEN);
+	if (!have_header || c->in_bytes == 0) {
 		ax_virtio_dev_fail(&b->dev, "request %u has no room for its header or status byte",
 				   c->head);
 		return false;
@@ -345,12 +369,12 @@ static void blk_process(struct ax_virtio_blk *b, struct blk_queue *bq)
 {
 	struct ax_vq *q = bq->vq;
 	uint16_t used_before = q->used_idx;
+	struct ax_vq_chain c = { .bufs = b->bufs, .cap = CHAIN_MAX }; /* ax_vq_pop fills the rest */
 	struct ax_vq_fault fault;
 
 	bq->starved = false;
 	for (;;) {
 		while (b->dev.running) {
-			struct ax_vq_chain c = { .bufs = b->bufs, .cap = CHAIN_MAX };
 			int got;
 
 			if (!bq->free_reqs) {

@@ -20,13 +20,12 @@
 
 #define DESC_SIZE 16u
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define le16(x) __builtin_bswap16(x)
-#define le32(x) __builtin_bswap32(x)
-#else
-#define le16(x) (x)
-#define le32(x) (x)
-#endif
+#define le16 ax_vq_le16
+#define le32 ax_vq_le32
+
+/* Window sizes for buffer translation (see virtqueue.h). */
+#define WINDOW_MAX_SHIFT 21 /* 2 MiB */
+#define WINDOW_MIN_SHIFT 16 /* 64 KiB */
 
 struct desc {
 	uint64_t addr;
@@ -46,7 +45,7 @@ static void store16(uint8_t *p, uint16_t v)
 }
 
 /* One copy of the descriptor: the guest may change the table while we look. */
-static struct desc load_desc(const uint8_t *table, uint32_t i)
+static inline struct desc load_desc(const uint8_t *table, uint32_t i)
 {
 	uint8_t raw[DESC_SIZE];
 
@@ -141,6 +140,9 @@ bool ax_vq_start(struct ax_vq *q, const struct ax_host_hooks *hooks, bool event_
 	q->last_avail = 0;
 	q->used_idx = 0;
 	q->signalled_valid = false;
+	q->fenced = false;
+	q->win = (struct ax_vq_window){ 0, 0, NULL };
+	q->win_shift = WINDOW_MAX_SHIFT;
 	q->started = true;
 	return true;
 }
@@ -152,100 +154,158 @@ void ax_vq_resume(struct ax_vq *q, uint16_t last_avail)
 	q->signalled_valid = false;
 }
 
-/* Checks one data descriptor and appends it to the chain. */
-static int add_buffer(const struct ax_host_hooks *hooks, struct ax_vq_chain *c,
-		      const struct desc *d, struct ax_vq_fault *fault)
+/*
+ * A window miss: asks the hook for the aligned block around the buffer as
+ * writable RAM (smaller blocks after a refusal, none below the minimum),
+ * else for the buffer alone. len > 0 and gpa + len does not wrap.
+ */
+static uint8_t *translate_slow(struct ax_vq *q, const struct ax_host_hooks *hooks, uint64_t gpa,
+			       uint64_t len, bool write)
 {
-	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
-	struct ax_vq_buf *b;
+	while (q->win_shift >= WINDOW_MIN_SHIFT) {
+		uint64_t size = UINT64_C(1) << q->win_shift, base = gpa & ~(size - 1);
+		uint8_t *w;
 
-	if (d->len && d->addr + d->len - 1 < d->addr)
-		return fault_at(fault, "buffer 0x%llx+0x%x wraps the address space",
-				(unsigned long long)d->addr, d->len);
-	if (!writable && c->nr_in)
-		return fault_at(fault, "readable buffer after a writable one in chain %u", c->head);
-	if (c->nr_out + c->nr_in >= c->cap)
-		return fault_at(fault, "chain %u has more than %u buffers", c->head, c->cap);
-	if (c->out_bytes + c->in_bytes + d->len > VQ_MAX_CHAIN_BYTES)
-		return fault_at(fault, "chain %u reaches 4 GiB", c->head);
-	b = &c->bufs[c->nr_out + c->nr_in];
-	b->len = d->len;
-	b->addr = NULL;
-	if (d->len) {
-		b->addr = hooks->guest_mem(hooks->ctx, d->addr, d->len, writable);
-		if (!b->addr)
-			return fault_at(fault, "buffer [0x%llx, +0x%x) is not in guest RAM",
-					(unsigned long long)d->addr, d->len);
+		if (gpa - base + len > size)
+			break; /* straddles the block: this one goes to the hook alone */
+		w = hooks->guest_mem(hooks->ctx, base, size, true);
+		if (w) {
+			q->win = (struct ax_vq_window){ base, size, w };
+			return w + (gpa - base);
+		}
+		q->win_shift--;
 	}
-	if (writable) {
-		c->nr_in++;
-		c->in_bytes += d->len;
-	} else {
-		c->nr_out++;
-		c->out_bytes += d->len;
-	}
-	return 0;
+	return hooks->guest_mem(hooks->ctx, gpa, len, write);
 }
 
-int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_chain *c,
-	      struct ax_vq_fault *fault)
+/*
+ * Host memory backing [gpa, gpa + len) (len > 0, no wrap), or NULL: see
+ * "Translation". `win` is the caller's copy of q->win, kept in registers
+ * (stores into the chain could alias q), refreshed when the window moves.
+ */
+static inline uint8_t *translate(struct ax_vq *q, struct ax_vq_window *win,
+				 const struct ax_host_hooks *hooks, uint64_t gpa, uint64_t len,
+				 bool write)
 {
-	uint16_t avail_idx = load16(q->avail + 2);
+	uint64_t off = gpa - win->gpa; /* huge when gpa lies below the window */
+	uint8_t *p;
+
+	if (ax_likely(off < win->len && len <= win->len - off))
+		return win->host + off;
+	p = translate_slow(q, hooks, gpa, len, write);
+	*win = q->win;
+	return p;
+}
+
+/* An indirect descriptor (at most one per chain, negotiated): its table, or NULL (fault set). */
+static const uint8_t *indirect_table(struct ax_vq *q, struct ax_vq_window *win,
+				     const struct ax_host_hooks *hooks, const struct desc *d,
+				     bool in_indirect, struct ax_vq_fault *fault)
+{
+	const uint8_t *table;
+
+	if (!q->indirect)
+		fault_at(fault, "indirect descriptor not negotiated");
+	else if (in_indirect)
+		fault_at(fault, "indirect table inside an indirect table");
+	else if (d->flags & VIRTQ_DESC_F_NEXT)
+		fault_at(fault, "indirect descriptor has NEXT set");
+	else if (d->len == 0 || d->len % DESC_SIZE || d->len / DESC_SIZE > VQ_MAX_INDIRECT)
+		fault_at(fault, "indirect table length %u is invalid", d->len);
+	else if (d->addr + d->len - 1 < d->addr)
+		fault_at(fault, "indirect table wraps the address space");
+	else if (!(table = translate(q, win, hooks, d->addr, d->len, false)))
+		fault_at(fault, "indirect table [0x%llx, +0x%x) is not in guest RAM",
+			 (unsigned long long)d->addr, d->len);
+	else
+		return table;
+	return NULL;
+}
+
+/*
+ * The walk keeps its counts in locals (the chain's buffer array could alias
+ * the chain itself, so the compiler would reload them from memory after
+ * every store) and writes the chain header back once at the end.
+ */
+int ax_vq_pop_chain(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_chain *c,
+		    struct ax_vq_fault *fault)
+{
+	uint16_t avail_idx = ax_vq_avail_idx(q);
 	uint16_t pending = (uint16_t)(avail_idx - q->last_avail);
 	const uint8_t *table = q->desc;
 	uint32_t table_len = q->num;
 	uint32_t budget = table_len; /* descriptors the walk may still visit */
-	uint32_t i;
+	struct ax_vq_buf *bufs = c->bufs;
+	struct ax_vq_window win = q->win;
+	uint32_t cap = c->cap, n = 0, nr_out = 0;
+	uint64_t out_bytes = 0, total = 0;
+	uint32_t i, head;
 	bool in_indirect = false;
 
 	if (pending == 0)
 		return 0;
-	if (pending > q->num)
+	if (ax_unlikely(pending > q->num))
 		return fault_at(fault, "avail idx %u is %u entries ahead of %u (queue size %u)",
 				avail_idx, pending, q->last_avail, q->num);
-	i = load16(q->avail + 4 + 2u * (q->last_avail & (q->num - 1)));
-	c->head = (uint16_t)i;
+	head = i = load16(q->avail + 4 + 2u * (q->last_avail & (q->num - 1)));
+	c->head = (uint16_t)head;
 	c->nr_out = c->nr_in = 0;
 	c->out_bytes = c->in_bytes = 0;
-	if (i >= q->num)
+	if (ax_unlikely(i >= q->num))
 		return fault_at(fault, "head %u is outside the queue (size %u)", i, q->num);
 
 	for (;;) {
 		struct desc d;
+		bool writable;
 
-		if (budget-- == 0)
-			return fault_at(fault, "chain %u loops or exceeds its table", c->head);
+		if (ax_unlikely(budget-- == 0))
+			return fault_at(fault, "chain %u loops or exceeds its table", head);
 		d = load_desc(table, i);
-		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
-			if (!q->indirect)
-				return fault_at(fault, "indirect descriptor not negotiated");
-			if (in_indirect)
-				return fault_at(fault, "indirect table inside an indirect table");
-			if (d.flags & VIRTQ_DESC_F_NEXT)
-				return fault_at(fault, "indirect descriptor has NEXT set");
-			if (d.len == 0 || d.len % DESC_SIZE || d.len / DESC_SIZE > VQ_MAX_INDIRECT)
-				return fault_at(fault, "indirect table length %u is invalid",
-						d.len);
-			if (d.addr + d.len - 1 < d.addr)
-				return fault_at(fault, "indirect table wraps the address space");
-			table = hooks->guest_mem(hooks->ctx, d.addr, d.len, false);
+		if (ax_unlikely(d.flags & VIRTQ_DESC_F_INDIRECT)) {
+			table = indirect_table(q, &win, hooks, &d, in_indirect, fault);
 			if (!table)
-				return fault_at(
-					fault, "indirect table [0x%llx, +0x%x) is not in guest RAM",
-					(unsigned long long)d.addr, d.len);
+				return -1;
 			table_len = budget = d.len / DESC_SIZE;
 			in_indirect = true;
 			i = 0;
 			continue;
 		}
-		if (add_buffer(hooks, c, &d, fault))
-			return -1;
+		/* One data buffer: check it and append it. */
+		writable = d.flags & VIRTQ_DESC_F_WRITE;
+		if (ax_unlikely(d.len && d.addr + d.len - 1 < d.addr))
+			return fault_at(fault, "buffer 0x%llx+0x%x wraps the address space",
+					(unsigned long long)d.addr, d.len);
+		if (ax_unlikely(!writable && n != nr_out))
+			return fault_at(fault, "readable buffer after a writable one in chain %u",
+					head);
+		if (ax_unlikely(n >= cap))
+			return fault_at(fault, "chain %u has more than %u buffers", head, cap);
+		if (ax_unlikely(total + d.len > VQ_MAX_CHAIN_BYTES))
+			return fault_at(fault, "chain %u reaches 4 GiB", head);
+		bufs[n].len = d.len;
+		bufs[n].addr = NULL;
+		if (d.len) {
+			bufs[n].addr = translate(q, &win, hooks, d.addr, d.len, writable);
+			if (ax_unlikely(!bufs[n].addr))
+				return fault_at(fault, "buffer [0x%llx, +0x%x) is not in guest RAM",
+						(unsigned long long)d.addr, d.len);
+		}
+		n++;
+		total += d.len;
+		if (!writable) {
+			nr_out++;
+			out_bytes += d.len;
+		}
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			break;
 		i = d.next;
-		if (i >= table_len)
+		if (ax_unlikely(i >= table_len))
 			return fault_at(fault, "next %u is outside its table of %u", i, table_len);
 	}
+	c->nr_out = (uint16_t)nr_out;
+	c->nr_in = (uint16_t)(n - nr_out);
+	c->out_bytes = out_bytes;
+	c->in_bytes = total - out_bytes;
 	q->last_avail++;
 	return 1;
 }
@@ -259,6 +319,21 @@ void ax_vq_push(struct ax_vq *q, uint16_t head, uint32_t written)
 	ax_memcpy(elem + 4, &len, 4);
 	q->used_idx++;
 	store16(q->used + 2, q->used_idx); /* release: the element is visible first */
+	q->fenced = false;
+}
+
+/* Whether the driver's fields in the available ring ask for an interrupt now. */
+static bool driver_wants_interrupt(const struct ax_vq *q, uint16_t old, uint16_t now, bool valid)
+{
+	uint16_t used_event;
+
+	if (!q->event_idx)
+		return !(load16(q->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+	if (!valid)
+		return true;
+	/* §2.7.10: interrupt if used_event lies in (old, now]. */
+	used_event = load16(q->avail + 4 + 2u * q->num);
+	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
 }
 
 bool ax_vq_should_interrupt(struct ax_vq *q)
@@ -266,25 +341,33 @@ bool ax_vq_should_interrupt(struct ax_vq *q)
 	uint16_t old = q->signalled_used, now = q->used_idx;
 	bool valid = q->signalled_valid;
 
-	/* Our used->idx store must be visible before we read the driver's wishes. */
-	atomic_thread_fence(memory_order_seq_cst);
 	q->signalled_used = now;
 	q->signalled_valid = true;
-	if (!q->event_idx)
-		return !(load16(q->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
-	if (!valid)
+	/*
+	 * A "yes" needs no fence: an extra interrupt is harmless. A "no" may be
+	 * stale, read before our used->idx store is visible to a driver that
+	 * meanwhile re-enabled interrupts and found no new entry, so it counts
+	 * only once read after a full fence (ax_vq_arm_notify's, if no push
+	 * came after it).
+	 */
+	if (driver_wants_interrupt(q, old, now, valid))
 		return true;
-	/* §2.7.10: interrupt if used_event lies in (old, now]. */
-	uint16_t used_event = load16(q->avail + 4 + 2u * q->num);
-
-	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
+	if (!q->fenced) {
+		atomic_thread_fence(memory_order_seq_cst);
+		q->fenced = true;
+	}
+	return driver_wants_interrupt(q, old, now, valid);
 }
 
 bool ax_vq_arm_notify(struct ax_vq *q)
 {
-	if (q->event_idx)
-		store16(q->used + 4 + 8u * q->num, q->last_avail);
+	/* Without event index we never suppress notifications (no USED_F_NO_NOTIFY): the
+	 * driver notifies after every entry it adds, so there is no race to close here. */
+	if (!q->event_idx)
+		return load16(q->avail + 2) != q->last_avail;
+	store16(q->used + 4 + 8u * q->num, q->last_avail);
 	atomic_thread_fence(memory_order_seq_cst);
+	q->fenced = true;
 	return load16(q->avail + 2) != q->last_avail;
 }
 

@@ -24,6 +24,14 @@
  *  - the chain has no more buffers than the caller can take;
  *  - avail->idx never runs more than queue-size entries past the last
  *    entry the device took.
+ *
+ * Translation: each queue keeps one window of guest RAM, an aligned block of
+ * 64 KiB to 2 MiB that hooks->guest_mem mapped as writable RAM, so that most
+ * buffers translate without a hook call. A buffer wholly inside the window is
+ * writable RAM by the hook's own answer; anything else goes to the hook as
+ * before. The window lives exactly as long as the ring mappings (from
+ * ax_vq_start to the next start or reset), under the same assumption: the
+ * host does not move guest RAM under a running queue.
  */
 #ifndef AXDEVICE_SRC_DEV_VIRTIO_VIRTQUEUE_H
 #define AXDEVICE_SRC_DEV_VIRTIO_VIRTQUEUE_H
@@ -60,6 +68,12 @@ struct ax_vq_chain {
 	uint16_t cap;		/* its length */
 };
 
+/* Guest RAM [gpa, gpa + len) is host memory at `host` (len 0: no window). */
+struct ax_vq_window {
+	uint64_t gpa, len;
+	uint8_t *host;
+};
+
 /* Why ax_vq_pop or ax_vq_start failed, for the device's log line. */
 struct ax_vq_fault {
 	char msg[128];
@@ -84,16 +98,52 @@ struct ax_vq {
 	uint16_t used_idx;	 /* next used entry the device fills */
 	uint16_t signalled_used; /* used_idx when the driver was last interrupted */
 	bool signalled_valid;
+	bool fenced; /* a full fence ran since the last used->idx store */
+
+	struct ax_vq_window win; /* see "Translation" above */
+	uint8_t win_shift;	 /* log2 of the next window to ask for; below the minimum: none */
 };
 
-/* A little-endian field of 1 to 8 bytes (guest structures are little-endian). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define ax_vq_le16(x) __builtin_bswap16(x)
+#define ax_vq_le32(x) __builtin_bswap32(x)
+#define ax_vq_le64(x) __builtin_bswap64(x)
+#else
+#define ax_vq_le16(x) (x)
+#define ax_vq_le32(x) (x)
+#define ax_vq_le64(x) (x)
+#endif
+
+/* A little-endian field of 1 to 8 bytes (guest structures are little-endian); one load for
+ * the natural widths. */
 static inline uint64_t ax_vq_get_le(const uint8_t *p, unsigned bytes)
 {
 	uint64_t v = 0;
 
-	for (unsigned i = bytes; i-- > 0;)
-		v = v << 8 | p[i];
-	return v;
+	switch (bytes) {
+	case 2: {
+		uint16_t x;
+
+		__builtin_memcpy(&x, p, 2);
+		return ax_vq_le16(x);
+	}
+	case 4: {
+		uint32_t x;
+
+		__builtin_memcpy(&x, p, 4);
+		return ax_vq_le32(x);
+	}
+	case 8: {
+		uint64_t x;
+
+		__builtin_memcpy(&x, p, 8);
+		return ax_vq_le64(x);
+	}
+	default:
+		for (unsigned i = bytes; i-- > 0;)
+			v = v << 8 | p[i];
+		return v;
+	}
 }
 
 /* Power-on state: not ready, addresses 0, num = num_max. */
@@ -113,9 +163,28 @@ bool ax_vq_start(struct ax_vq *q, const struct ax_host_hooks *hooks, bool event_
  */
 void ax_vq_resume(struct ax_vq *q, uint16_t last_avail);
 
-/* Takes the next available chain: 1 popped, 0 none, -1 protocol error (fault set). */
-int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_chain *chain,
-	      struct ax_vq_fault *fault);
+/* avail->idx as the driver last published it (acquire: its ring entries are visible). */
+static inline uint16_t ax_vq_avail_idx(const struct ax_vq *q)
+{
+	uint16_t v =
+		__atomic_load_n((const uint16_t *)(const void *)(q->avail + 2), __ATOMIC_ACQUIRE);
+
+	return ax_vq_le16(v);
+}
+
+/* ax_vq_pop once avail->idx has moved. */
+int ax_vq_pop_chain(struct ax_vq *q, const struct ax_host_hooks *hooks, struct ax_vq_chain *chain,
+		    struct ax_vq_fault *fault);
+
+/* Takes the next available chain: 1 popped, 0 none, -1 protocol error (fault set). The empty
+ * case, every batch's last call, is inline. */
+static inline int ax_vq_pop(struct ax_vq *q, const struct ax_host_hooks *hooks,
+			    struct ax_vq_chain *chain, struct ax_vq_fault *fault)
+{
+	if (ax_vq_avail_idx(q) == q->last_avail)
+		return 0;
+	return ax_vq_pop_chain(q, hooks, chain, fault);
+}
 
 /* Hands a chain back: `written` bytes were stored into its writable buffers. */
 void ax_vq_push(struct ax_vq *q, uint16_t head, uint32_t written);
