@@ -978,6 +978,7 @@ static void test_reset_waits_for_reservation(void **state)
 	struct fixture *fx = *state;
 	struct reset_arg arg = { .fx = fx };
 	struct ax_net_rx rx;
+	unsigned relaxes;
 	pthread_t t;
 	uint8_t frame[64];
 
@@ -986,7 +987,11 @@ static void test_reset_waits_for_reservation(void **state)
 		vdrv_net_rx_post(&fx->d0, RX_AREA, 2048, 0);
 		assert_int_equal(ax_virtio_net_rx_begin(fx->n0, &rx), AX_OK);
 		atomic_store(&arg.done, false);
+		relaxes = atomic_load(&fx->host.relaxes);
 		assert_int_equal(pthread_create(&t, NULL, reset_thread, &arg), 0);
+		/* the reset has begun once it relaxes in its wait (no sleep-and-hope) */
+		while (atomic_load(&fx->host.relaxes) == relaxes)
+			sched_yield();
 		usleep(20000);
 		assert_false(atomic_load(&arg.done)); /* waits for the reservation */
 		make_frame(frame, sizeof(frame), MAC0, 1);

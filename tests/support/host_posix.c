@@ -3,6 +3,7 @@
 
 #include <linux/membarrier.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,9 @@ static void host_log(void *ctx, enum ax_log_level level, const char *msg)
 
 static void host_relax(void *ctx)
 {
-	(void)ctx;
+	struct test_host *host = ctx;
+
+	atomic_fetch_add(&host->relaxes, 1);
 	sched_yield();
 }
 

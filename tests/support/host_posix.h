@@ -30,6 +30,7 @@ struct test_host {
 	unsigned irq_raises[TEST_HOST_MAX_IRQ]; /* low -> high transitions */
 	unsigned log_lines;
 	char last_log[256];
+	_Atomic unsigned relaxes; /* relax() calls: a library loop waiting for another thread */
 };
 
 /*
