@@ -4,8 +4,10 @@
  * callback. No lock, no allocation, and no locked instruction when the host
  * provides sync_cores: an epoch announcement, a lookup in the published
  * index, one range check, the call, per-vCPU counters. Refusals (bad
- * arguments, unmapped, straddling) are out of line to keep the hot path
- * short, and the core is specialised per bus.
+ * arguments, unmapped, straddling), device errors and lookups the inline
+ * part of the index does not answer are out of line to keep the hot path
+ * short, and the core is specialised per bus. A set whose readers fence
+ * themselves (no sync_cores) has its own inline copy of the path.
  */
 #include "drain.h"
 #include "set.h"
@@ -27,15 +29,13 @@ static const uint64_t width_masks[9] = {
 };
 
 /*
- * The mask for `width`, or 0 when the fast path cannot take the access: bad
- * arguments, or a set whose readers fence themselves (fast_vcpus is 0 then,
- * so one compare covers the vCPU bound and the mode).
+ * Whether the fast path takes the access: good arguments, and a set whose
+ * readers do not fence themselves (fast_vcpus is 0 then, so one compare
+ * covers the vCPU bound and the mode). Widths 1, 2, 4, 8: bits of 0x116.
  */
-AX_HOT uint64_t fast_mask(const struct ax_devices *set, uint32_t vcpu, unsigned width, bool has_val)
+AX_HOT bool fast_ok(const struct ax_devices *set, uint32_t vcpu, unsigned width, bool has_val)
 {
-	if (ax_unlikely(!set || !has_val || vcpu >= set->fast_vcpus || width > 8))
-		return 0;
-	return width_masks[width];
+	return set && has_val && vcpu < set->fast_vcpus && width <= 8 && ((0x116u >> width) & 1u);
 }
 
 /* The mask for `width`, or 0 when the arguments are unusable. */
@@ -201,45 +201,44 @@ AX_HOT enum ax_err do_write(struct ax_devices *set, enum ax_bus bus, uint32_t vc
 	return write_entry(slot, e, bus, vcpu, addr, off, width, val);
 }
 
-/* Out of line: bad arguments, and every access of a set whose readers fence themselves. */
-AX_COLD static enum ax_err read_slow(struct ax_devices *set, enum ax_bus bus, uint32_t vcpu,
-				     uint64_t addr, unsigned width, uint64_t *val)
+/*
+ * Bad arguments, or a set whose readers fence themselves (arguments that
+ * pass here failed fast_ok only through fast_vcpus = 0): its own inline copy.
+ */
+AX_HOT enum ax_err read_slow(struct ax_devices *set, enum ax_bus bus, uint32_t vcpu, uint64_t addr,
+			     unsigned width, uint64_t *val)
 {
 	uint64_t mask = args_mask(set, vcpu, width, val != NULL);
 
-	if (!mask)
+	if (ax_unlikely(!mask))
 		return bad_read_args(val);
-	return do_read(set, bus, vcpu, addr, width, mask, val, set->reader_fence);
+	return do_read(set, bus, vcpu, addr, width, mask, val, true);
 }
 
-AX_COLD static enum ax_err write_slow(struct ax_devices *set, enum ax_bus bus, uint32_t vcpu,
-				      uint64_t addr, unsigned width, uint64_t val)
+AX_HOT enum ax_err write_slow(struct ax_devices *set, enum ax_bus bus, uint32_t vcpu, uint64_t addr,
+			      unsigned width, uint64_t val)
 {
 	uint64_t mask = args_mask(set, vcpu, width, true);
 
-	if (!mask)
+	if (ax_unlikely(!mask))
 		return AX_ERR_INVALID_INPUT;
-	return do_write(set, bus, vcpu, addr, width, val & mask, set->reader_fence);
+	return do_write(set, bus, vcpu, addr, width, val & mask, true);
 }
 
 AX_HOT enum ax_err dispatch_read(struct ax_devices *set, enum ax_bus bus, uint32_t vcpu,
 				 uint64_t addr, unsigned width, uint64_t *val)
 {
-	uint64_t mask = fast_mask(set, vcpu, width, val != NULL);
-
-	if (ax_unlikely(!mask))
+	if (ax_unlikely(!fast_ok(set, vcpu, width, val != NULL)))
 		return read_slow(set, bus, vcpu, addr, width, val);
-	return do_read(set, bus, vcpu, addr, width, mask, val, false);
+	return do_read(set, bus, vcpu, addr, width, width_masks[width], val, false);
 }
 
 AX_HOT enum ax_err dispatch_write(struct ax_devices *set, enum ax_bus bus, uint32_t vcpu,
 				  uint64_t addr, unsigned width, uint64_t val)
 {
-	uint64_t mask = fast_mask(set, vcpu, width, true);
-
-	if (ax_unlikely(!mask))
+	if (ax_unlikely(!fast_ok(set, vcpu, width, true)))
 		return write_slow(set, bus, vcpu, addr, width, val);
-	return do_write(set, bus, vcpu, addr, width, val & mask, false);
+	return do_write(set, bus, vcpu, addr, width, val & width_masks[width], false);
 }
 
 enum ax_err ax_devices_handle_read(struct ax_devices *set, enum ax_bus bus, uint32_t vcpu,

@@ -41,14 +41,6 @@ static inline void ax_drain_enter_fenced(const struct ax_devices *set, struct ax
 	atomic_exchange_explicit(&slot->active, epoch, memory_order_seq_cst);
 }
 
-static inline void ax_drain_enter(const struct ax_devices *set, struct ax_vcpu_slot *slot)
-{
-	if (__builtin_expect(set->reader_fence, 0))
-		ax_drain_enter_fenced(set, slot);
-	else
-		ax_drain_enter_relaxed(set, slot);
-}
-
 static inline void ax_drain_exit(struct ax_vcpu_slot *slot)
 {
 	atomic_store_explicit(&slot->active, 0, memory_order_release);

@@ -124,16 +124,25 @@ static inline const struct ax_index_entry *ax_index_lookup(const struct ax_index
 }
 
 /*
- * The common cases, inline: the first range of a scanned index, or a hash
- * key found at its first probe. NULL: not found here, ask ax_index_lookup.
+ * The common cases, inline: a scanned index, or a hash key found at its
+ * first probe. NULL: not found here, ask ax_index_lookup.
  * On a hit, *off is addr minus the range's base.
  */
 static inline const struct ax_index_entry *ax_index_lookup_fast(const struct ax_index *ix,
 								uint64_t addr, uint64_t *off)
 {
 	if (ax_likely(ix->nr_scan)) {
-		*off = addr - ix->entries[0].base;
-		return *off <= ix->entries[0].span ? &ix->entries[0] : NULL;
+		const struct ax_index_entry *e = ix->entries;
+
+		*off = addr - e->base;
+		if (ax_likely(*off <= e->span))
+			return e; /* the single-device case, before any loop */
+		for (const struct ax_index_entry *end = e + ix->nr_scan; ++e < end;) {
+			*off = addr - e->base;
+			if (*off <= e->span)
+				return e;
+		}
+		return NULL;
 	}
 
 	uint64_t key = addr >> ix->shift;
