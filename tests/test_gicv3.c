@@ -3,7 +3,8 @@
  * GICv3: distributor, redistributors and ICC system registers built from
  * config entries into one set, driven through the set's dispatch. Offsets,
  * encodings and values are spelled out here from IHI 0069, not taken from
- * the model.
+ * the model. Random register traffic is checked against ICC_HPPIR1_EL1
+ * computed from the registers read back.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -913,6 +914,166 @@ static void *vcpu_thread(void *p)
 	return NULL;
 }
 
+/* --- the acknowledge's search against the register state ------------------ */
+
+static uint64_t oracle_rng;
+
+static uint32_t orand(uint32_t n)
+{
+	oracle_rng ^= oracle_rng << 13;
+	oracle_rng ^= oracle_rng >> 7;
+	oracle_rng ^= oracle_rng << 17;
+	return (uint32_t)(oracle_rng % n);
+}
+
+#define O_IRQS 128u
+
+/* A bit of the per-interrupt register at `off` for id, read where it lives for `cpu`. */
+static uint32_t obit(struct fixture *f, uint32_t cpu, uint32_t off, uint32_t id)
+{
+	uint32_t v = id < 32 ? rrd(f, cpu, GICR_SGI + off) : drd(f, off + id / 32 * 4);
+
+	return (v >> (id % 32)) & 1u;
+}
+
+static uint32_t oprio(struct fixture *f, uint32_t cpu, uint32_t id)
+{
+	uint32_t v = id < 32 ? rrd(f, cpu, GICR_IPRIORITYR0 + (id & ~3u))
+			     : drd(f, GICD_IPRIORITYR + (id & ~3u));
+
+	return (v >> (8 * (id & 3))) & 0xff;
+}
+
+/*
+ * ICC_HPPIR1_EL1 as IHI 0069 defines it here (Group 1 only), from what the
+ * registers read back: the highest-priority (lowest id on ties) interrupt
+ * that is enabled, pending, inactive, Group 1 and routed to `cpu` (SPIs:
+ * IROUTER.IRM or its affinity), with GICD_CTLR.EnableGrp1, the
+ * redistributor awake and ICC_IGRPEN1_EL1 set.
+ */
+static uint32_t expected_hppir1(struct fixture *f, uint32_t cpu)
+{
+	uint32_t best = 1023, best_prio = 0;
+
+	if (!(drd(f, GICD_CTLR) & 2u) || (rrd(f, cpu, GICR_WAKER) & 2u) ||
+	    !(srd(f, cpu, ICC_IGRPEN1) & 1u))
+		return 1023;
+	for (uint32_t id = 0; id < O_IRQS; id++) {
+		if (!obit(f, cpu, 0x100, id) || !obit(f, cpu, 0x200, id) ||
+		    obit(f, cpu, 0x300, id) || !obit(f, cpu, 0x80, id))
+			continue;
+		if (id >= 32) {
+			uint64_t r = mrd(f, cpu, GICD_BASE + GICD_IROUTER + 8ull * id, 8);
+
+			if (!(r & (1ull << 31)) && (r & 0xff00ffffffull) != cpu)
+				continue;
+		}
+		uint32_t prio = oprio(f, cpu, id);
+
+		if (best == 1023 || prio < best_prio) {
+			best = id;
+			best_prio = prio;
+		}
+	}
+	return best;
+}
+
+/* Mostly a few ids of each kind (so that they meet), sometimes any. */
+static uint32_t oracle_id(void)
+{
+	static const uint32_t pool[] = { 2, 7, 19, 27, 32, 40, 63, 64, 77, 100, 127 };
+
+	return orand(5) ? pool[orand(sizeof(pool) / sizeof(pool[0]))] : orand(O_IRQS);
+}
+
+static void oracle_step(struct fixture *f)
+{
+	static const uint32_t bits_regs[] = { 0x100, 0x180, 0x200, 0x280, 0x300, 0x380 };
+	uint32_t cpu = orand(NR_VCPUS), id = oracle_id(), bit = 1u << (id % 32), v;
+
+	switch (orand(13)) {
+	case 0:
+	case 1:
+	case 2: /* set/clear enable, pending, active */
+		v = bits_regs[orand(6)];
+		if (id < 32)
+			rwr(f, cpu, GICR_SGI + v, bit);
+		else
+			dwr(f, v + id / 32 * 4, bit);
+		break;
+	case 3:
+		v = (uint32_t)orand(4) << 6;
+		if (id < 32)
+			mwr(f, cpu, GICR_BASE + cpu * 0x20000ull + GICR_IPRIORITYR0 + id, 1, v);
+		else
+			mwr(f, cpu, GICD_BASE + GICD_IPRIORITYR + id, 1, v);
+		break;
+	case 4: /* group */
+		if (id < 32)
+			rwr(f, cpu, GICR_IGROUPR0, rrd(f, cpu, GICR_IGROUPR0) ^ bit);
+		else
+			dwr(f, GICD_IGROUPR + id / 32 * 4,
+			    drd(f, GICD_IGROUPR + id / 32 * 4) ^ bit);
+		break;
+	case 5: /* route: one vCPU, none of them, or any (IRM) */
+		if (id >= 32)
+			mwr(f, cpu, GICD_BASE + GICD_IROUTER + 8ull * id, 8,
+			    orand(3) ? orand(NR_VCPUS + 1) : 1ull << 31);
+		break;
+	case 6: /* SGI to a target list, or to all but self */
+		swr(f, cpu, ICC_SGI1R,
+		    (uint64_t)orand(16) << 24 | (orand(4) ? orand(16) : 1ull << 40));
+		break;
+	case 7:
+		if (id >= 32)
+			dwr(f, GICD_ICFGR + id / 16 * 4, orand(2) << (2 * (id % 16) + 1));
+		break;
+	case 8:
+		if (id >= 16)
+			assert_int_equal(ax_gicv3_set_level(f->gic, cpu, id, orand(2)), AX_OK);
+		break;
+	case 9: /* acknowledge, and usually end it */
+		v = (uint32_t)srd(f, cpu, ICC_IAR1);
+		if (v < 1020 && orand(4))
+			swr(f, cpu, ICC_EOIR1, v);
+		break;
+	case 10:
+		swr(f, cpu, ICC_CTLR, orand(4) ? 0 : 2); /* EOImode */
+		swr(f, cpu, ICC_DIR, oracle_id());
+		break;
+	case 11:
+		if (orand(2))
+			swr(f, cpu, ICC_IGRPEN1, orand(4) != 0);
+		else
+			rwr(f, cpu, GICR_WAKER, orand(4) ? 0 : 2);
+		break;
+	default:
+		dwr(f, GICD_CTLR, (1u << 4) | (orand(4) ? 3u : 1u));
+		break;
+	}
+}
+
+/* Random register traffic; after each step ICC_HPPIR1_EL1 agrees with the register state. */
+static void test_hppir1_matches_register_state(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	oracle_rng = 0x2545f4914f6cdd1dull;
+	setup(&f);
+	linux_probe(&f);
+	for (unsigned step = 0; step < 4000; step++) {
+		oracle_step(&f);
+		if (step % 1000 == 999) {
+			assert_int_equal(ax_devices_reset(f.set), AX_OK);
+			linux_probe(&f);
+		}
+		for (uint32_t cpu = 0; cpu < NR_VCPUS; cpu++)
+			assert_int_equal(srd(&f, cpu, ICC_HPPIR1), expected_hppir1(&f, cpu));
+	}
+	teardown(&f);
+}
+
 static void test_threads(void **state)
 {
 	struct fixture f;
@@ -958,6 +1119,7 @@ int main(void)
 		cmocka_unit_test(test_ack_stats),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_hppir1_matches_register_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,7 +122,8 @@ static void probe_addr(struct ax_devices *set, const struct layout *l, enum ax_b
 	assert_true(l->probes[want].last.offset == addr - l->ranges[want].base);
 }
 
-static void check_bus(enum ax_bus bus, unsigned want, uint64_t seed)
+/* sync_cores: the host's asymmetric barrier, so the set takes its inline fast path */
+static void check_bus_mode(enum ax_bus bus, unsigned want, uint64_t seed, bool sync_cores)
 {
 	struct test_host host;
 	struct ax_devices_params p = { 0 };
@@ -130,7 +131,7 @@ static void check_bus(enum ax_bus bus, unsigned want, uint64_t seed)
 	struct layout *l = calloc(1, sizeof(*l));
 
 	rng_state = seed;
-	test_host_init(&host, false);
+	test_host_init(&host, sync_cores);
 	p.hooks = &host.hooks;
 	p.max_vcpus = 1;
 	assert_int_equal(ax_devices_create(&p, NULL, &set, NULL), AX_OK);
@@ -174,6 +175,11 @@ static void check_bus(enum ax_bus bus, unsigned want, uint64_t seed)
 	free(l);
 }
 
+static void check_bus(enum ax_bus bus, unsigned want, uint64_t seed)
+{
+	check_bus_mode(bus, want, seed, false);
+}
+
 static void test_mmio_layouts(void **state)
 {
 	(void)state;
@@ -192,6 +198,53 @@ static void test_sysreg_layouts(void **state)
 {
 	(void)state;
 	check_bus(AX_BUS_SYSREG, 400, 0x1234567ull);
+}
+
+/* The same oracle through the fast path (readers do not fence themselves). */
+static void test_layouts_fast_path(void **state)
+{
+	(void)state;
+	if (!test_host_has_membarrier())
+		skip(); /* SKIP: the host has no membarrier(2), so there is no fast path to test */
+	for (uint64_t seed = 1; seed <= 4; seed++)
+		check_bus_mode(AX_BUS_MMIO, seed == 1 ? 3 : MAX_DEVS, seed * 0x2545f4914f6cdd1dull,
+			       true);
+	check_bus_mode(AX_BUS_PORT, 300, 0x51ed2701ull, true);
+	check_bus_mode(AX_BUS_SYSREG, 400, 0x7654321ull, true);
+}
+
+/* A range covering the whole MMIO space: an access past its top wraps and is refused. */
+static void test_whole_space_range(void **state)
+{
+	struct test_host host;
+	struct ax_devices_params p = { 0 };
+	struct ax_devices *set;
+	struct probe all = { 0 };
+	struct ax_device_desc d;
+	uint64_t v = 1;
+
+	(void)state;
+	for (int sync_cores = 0; sync_cores <= 1; sync_cores++) {
+		test_host_init(&host, sync_cores);
+		p.hooks = &host.hooks;
+		p.max_vcpus = 1;
+		assert_int_equal(ax_devices_create(&p, NULL, &set, NULL), AX_OK);
+		d = probe_desc("all", &all, AX_BUS_MMIO, 0, 1);
+		d.ranges[0].last = UINT64_MAX;
+		assert_int_equal(ax_devices_add(set, &d, NULL, NULL), AX_OK);
+		assert_int_equal(ax_devices_handle_mmio_read(set, 0, UINT64_MAX - 7, 8, &v), AX_OK);
+		assert_int_equal(ax_devices_handle_mmio_read(set, 0, UINT64_MAX - 6, 8, &v),
+				 AX_ERR_BAD_ADDRESS);
+		assert_int_equal(v, 0);
+		assert_int_equal(ax_devices_handle_mmio_read(set, 0, UINT64_MAX, 2, &v),
+				 AX_ERR_BAD_ADDRESS);
+		assert_int_equal(ax_devices_handle_mmio_write(set, 0, UINT64_MAX, 1, 0), AX_OK);
+		assert_int_equal(ax_devices_handle_mmio_write(set, 0, UINT64_MAX - 2, 4, 0),
+				 AX_ERR_BAD_ADDRESS);
+		assert_int_equal(ax_devices_handle_mmio_read(set, 0, 0, 8, &v), AX_OK);
+		ax_devices_destroy(set);
+		test_host_fini(&host);
+	}
 }
 
 static void test_large_range_sharing_a_granule(void **state)
@@ -236,6 +289,8 @@ int main(void)
 		cmocka_unit_test(test_port_layouts),
 		cmocka_unit_test(test_sysreg_layouts),
 		cmocka_unit_test(test_large_range_sharing_a_granule),
+		cmocka_unit_test(test_layouts_fast_path),
+		cmocka_unit_test(test_whole_space_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,7 +83,7 @@ static enum ax_err republish(struct ax_devices *set, enum ax_bus bus)
 			tmp[k].read = dev->ops->read;
 			tmp[k].write = dev->ops->write;
 			tmp[k].priv = dev->priv;
-			tmp[k].counters = dev->counters;
+			tmp[k].last = dev->ranges[r].last;
 			tmp[k].dev = dev;
 			tmp[k].range = r;
 			k++;
@@ -397,6 +397,7 @@ enum ax_err ax_devices_create(const struct ax_devices_params *params,
 	set->hooks = hooks;
 	set->max_vcpus = params->max_vcpus;
 	set->reader_fence = hooks->sync_cores == NULL;
+	set->fast_vcpus = set->reader_fence ? 0 : set->max_vcpus;
 	set->kinds = params->kinds;
 	set->nr_kinds = params->nr_kinds;
 	set->next_id = 1;

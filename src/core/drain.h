@@ -24,16 +24,21 @@
 
 #include "set.h"
 
-static inline void ax_drain_enter(const struct ax_devices *set, struct ax_vcpu_slot *slot)
+/* Announce for a set whose writer forces the barrier onto readers (sync_cores). */
+static inline void ax_drain_enter_relaxed(const struct ax_devices *set, struct ax_vcpu_slot *slot)
 {
 	uint64_t epoch = atomic_load_explicit(&set->epoch, memory_order_acquire);
 
-	if (__builtin_expect(set->reader_fence, 0)) {
-		atomic_exchange_explicit(&slot->active, epoch, memory_order_seq_cst);
-	} else {
-		atomic_store_explicit(&slot->active, epoch, memory_order_relaxed);
-		atomic_signal_fence(memory_order_seq_cst);
-	}
+	atomic_store_explicit(&slot->active, epoch, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* Announce with the reader's own full barrier (no sync_cores). */
+static inline void ax_drain_enter_fenced(const struct ax_devices *set, struct ax_vcpu_slot *slot)
+{
+	uint64_t epoch = atomic_load_explicit(&set->epoch, memory_order_acquire);
+
+	atomic_exchange_explicit(&slot->active, epoch, memory_order_seq_cst);
 }
 
 static inline void ax_drain_exit(struct ax_vcpu_slot *slot)

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "index.h"
 
-const struct ax_index ax_index_empty = { 0 };
+/* Two empty slots: a hash lookup in the empty index ends at its first probe. */
+static const struct ax_index_slot empty_slots[2] = { { AX_INDEX_EMPTY_KEY, 0, 0 },
+						     { AX_INDEX_EMPTY_KEY, 0, 0 } };
+
+const struct ax_index ax_index_empty = { .hash_shift = 63, .slot_mask = 1, .slots = empty_slots };
 
 uint32_t ax_index_shift(enum ax_bus bus)
 {
@@ -116,26 +120,24 @@ struct ax_index *ax_index_build(const struct ax_host_hooks *hooks, enum ax_bus b
 		log2_slots++;
 	}
 
-	size_t entries_off =
-		(sizeof(struct ax_index) + AX_CACHELINE - 1) & ~(size_t)(AX_CACHELINE - 1);
-	size_t slots_off = entries_off + (size_t)n * sizeof(struct ax_index_entry);
+	size_t slots_off = sizeof(struct ax_index) + (size_t)n * sizeof(struct ax_index_entry);
 	size_t large_off = slots_off + nr_slots * sizeof(struct ax_index_slot);
 	struct ax_index *ix = ax_zalloc(hooks, large_off + (size_t)nr_large * sizeof(uint32_t));
 
 	if (!ix)
 		return NULL;
-	struct ax_index_entry *e = (struct ax_index_entry *)((char *)ix + entries_off);
+	struct ax_index_entry *e = ix->entries;
 	struct ax_index_slot *slots = (struct ax_index_slot *)((char *)ix + slots_off);
 	uint32_t *large = (uint32_t *)((char *)ix + large_off);
 
 	ax_memcpy(e, entries, (size_t)n * sizeof(*e));
 	sort_entries(e, n);
+	ix->nr_scan = n <= AX_INDEX_SCAN_MAX ? n : 0;
 	ix->nr_entries = n;
 	ix->shift = shift;
 	ix->hash_shift = 64 - log2_slots;
 	ix->slot_mask = nr_slots - 1;
 	ix->nr_large = nr_large;
-	ix->entries = e;
 	ix->slots = slots;
 	ix->large = large;
 	for (uint64_t s = 0; s < nr_slots; s++)

@@ -52,7 +52,8 @@ struct ax_devices {
 	_Atomic(const struct ax_index *) index[AX_BUS_COUNT];
 	_Atomic uint64_t epoch; /* bumped after every index swap; starts at 1 */
 	uint32_t max_vcpus;
-	bool reader_fence; /* no asymmetric barrier hook: readers fence themselves */
+	uint32_t fast_vcpus; /* max_vcpus, or 0 with reader_fence: one compare picks the path */
+	bool reader_fence;   /* no asymmetric barrier hook: readers fence themselves */
 
 	/* control path, serialised by `lock` */
 	struct ax_spinlock lock __attribute__((aligned(AX_CACHELINE)));

@@ -116,16 +116,20 @@ struct hp {
 /*
  * The highest-priority interrupt pending for `cpu` and forwardable by both
  * the distributor and this CPU interface. irq_only: skip Group 0 while FIQEn
- * (what the host's IRQ signal covers).
+ * (what the host's IRQ signal covers). Looks at the candidates only
+ * (irq_cands.h), so its cost follows what is pending, not nr_ids.
  */
 static struct hp highest(struct ax_gicd_v2 *g, uint32_t cpu, bool irq_only)
 {
 	const struct gicc_cpu *c = &g->cpus[cpu].cc;
 	struct hp best = { SPURIOUS, 0, 0, false };
 
-	for (uint32_t i = 0; i < g->nr_ids; i++) {
+	/* only the candidates (enabled, pending, inactive), in ascending id order */
+	for (uint32_t i = irq_cands_next(g->cpus[cpu].cands, &g->spi_cands, 0); i < g->nr_ids;
+	     i = irq_cands_next(g->cpus[cpu].cands, &g->spi_cands, i + 1)) {
 		const struct irq_state *s = gicv2_irq_at(g, cpu, i);
 
+		gicv2_prune_candidate(g, cpu, i);
 		if (!(c->ctlr & (s->group1 ? CTLR_ENABLE_GRP1 : CTLR_ENABLE_GRP0)))
 			continue;
 		if (irq_only && !s->group1 && (c->ctlr & CTLR_FIQEN))

@@ -136,9 +136,24 @@ bool gicv2_irq_deliverable(struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq)
 	return (g->ctlr & group_enable) && s->enabled && !s->active && irq_pending(g, cpu, irq, s);
 }
 
+/* Enabled, pending and inactive: what makes an id a candidate, whatever the group enables. */
+static bool irq_live(const struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq,
+		     const struct irq_state *s)
+{
+	return s->enabled && !s->active && irq_pending(g, cpu, irq, s);
+}
+
+void gicv2_prune_candidate(struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq)
+{
+	if (!irq_live(g, cpu, irq, gicv2_irq_at(g, cpu, irq)))
+		irq_cands_drop(&g->cpus[cpu].cands, &g->spi_cands, irq);
+}
+
 /* After a change to irq (in cpu's bank): remember to notify its targets if it can be taken. */
 void gicv2_note_change(struct gicd_op *op, uint32_t cpu, uint32_t irq)
 {
+	if (irq_live(op->g, cpu, irq, gicv2_irq_at(op->g, cpu, irq)))
+		irq_cands_mark(&op->g->cpus[cpu].cands, &op->g->spi_cands, irq);
 	if (gicv2_irq_deliverable(op->g, cpu, irq))
 		op->kick |= gicv2_irq_targets(op->g, cpu, irq, gicv2_irq_at(op->g, cpu, irq));
 }
@@ -163,6 +178,17 @@ static void gicd_reset_locked(struct ax_gicd_v2 *g)
 	}
 	for (uint32_t i = 0; i < NR_SPIS_MAX; i++)
 		irq_reset(&g->spis[i], NR_PRIVATE + i);
+	/* rebuilt from the state, not assumed empty */
+	irq_cands_clear_spi(&g->spi_cands);
+	for (uint32_t cpu = 0; cpu < AX_GICD_V2_MAX_CPUS; cpu++) {
+		g->cpus[cpu].cands = 0;
+		for (uint32_t irq = 0; irq < NR_PRIVATE; irq++)
+			if (irq_live(g, cpu, irq, &g->cpus[cpu].irqs[irq]))
+				irq_cands_mark(&g->cpus[cpu].cands, &g->spi_cands, irq);
+	}
+	for (uint32_t irq = NR_PRIVATE; irq < g->nr_ids; irq++)
+		if (irq_live(g, 0, irq, gicv2_irq_at(g, 0, irq)))
+			irq_cands_mark(&g->cpus[0].cands, &g->spi_cands, irq);
 	gicc_v2_reset_locked(g);
 }
 
@@ -691,9 +717,11 @@ enum ax_err ax_gicd_v2_highest_pending(struct ax_gicd_v2 *gicd, uint32_t cpu, ui
 	if (cpu >= gicd->num_cpus)
 		return AX_ERR_INVALID_INPUT;
 	gicd_lock(gicd);
-	for (uint32_t i = 0; i < gicd->nr_ids; i++) {
+	for (uint32_t i = irq_cands_next(gicd->cpus[cpu].cands, &gicd->spi_cands, 0);
+	     i < gicd->nr_ids; i = irq_cands_next(gicd->cpus[cpu].cands, &gicd->spi_cands, i + 1)) {
 		const struct irq_state *s = gicv2_irq_at(gicd, cpu, i);
 
+		gicv2_prune_candidate(gicd, cpu, i);
 		if (!(gicv2_irq_targets(gicd, cpu, i, s) & (1u << cpu)) ||
 		    !gicv2_irq_deliverable(gicd, cpu, i))
 			continue;

@@ -14,11 +14,13 @@
 
 #include "../core/irq.h"
 #include "../core/util.h"
+#include "irq_cands.h"
 
-#define GICD_MAGIC  0x47494432u /* "GID2": priv really is a struct ax_gicd_v2 */
-#define NR_SGIS	    16u
-#define NR_PRIVATE  32u /* SGIs + PPIs, banked per CPU */
-#define NR_SPIS_MAX (AX_GICD_V2_MAX_IRQS - NR_PRIVATE)
+#define GICD_MAGIC   0x47494432u /* "GID2": priv really is a struct ax_gicd_v2 */
+#define NR_SGIS	     16u
+#define NR_PRIVATE   32u /* SGIs + PPIs, banked per CPU */
+#define NR_SPIS_MAX  (AX_GICD_V2_MAX_IRQS - NR_PRIVATE)
+#define NR_SPI_WORDS (NR_SPIS_MAX / 32)
 
 struct irq_state {
 	uint8_t priority;
@@ -44,6 +46,7 @@ struct gicc_cpu {
 struct cpu_bank {
 	struct irq_state irqs[NR_PRIVATE];
 	uint8_t sgi_sources[NR_SGIS]; /* pending SGIs: one bit per sending CPU */
+	uint32_t cands;		      /* candidates among ids 0..31 (irq_cands.h) */
 	struct gicc_cpu cc;
 };
 
@@ -64,6 +67,7 @@ struct ax_gicd_v2 {
 	bool reg_cpu_irq, reg_ppi, reg_input;
 	struct cpu_bank cpus[AX_GICD_V2_MAX_CPUS];
 	struct irq_state spis[NR_SPIS_MAX];
+	struct irq_cands_spi spi_cands; /* marked by gicv2_note_change (irq_cands.h) */
 	/* GICC_IAR / GICC_AIAR reads per CPU interface, by INTID class (kept across resets) */
 	struct ax_irq_ack_stats acks[AX_GICD_V2_MAX_CPUS];
 };
@@ -83,6 +87,8 @@ uint8_t gicv2_irq_targets(const struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq
 			  const struct irq_state *s);
 bool gicv2_irq_deliverable(struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq);
 void gicv2_note_change(struct gicd_op *op, uint32_t cpu, uint32_t irq);
+/* Drops irq from cpu's candidates when it is no longer enabled, pending and inactive. */
+void gicv2_prune_candidate(struct ax_gicd_v2 *g, uint32_t cpu, uint32_t irq);
 void gicv2_level_locked(struct gicd_op *op, uint32_t cpu, uint32_t irq, bool level);
 /* pending -> active for `cpu`; BadState when not pending there */
 enum ax_err gicv2_ack_locked(struct gicd_op *op, uint32_t cpu, uint32_t irq, uint32_t source_cpu);

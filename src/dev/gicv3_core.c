@@ -33,6 +33,7 @@ void v3_reset_redist(struct gicv3 *g)
 			cpu->priv[i].line = line;
 			cpu->priv[i].edge = i < V3_NR_SGIS;
 		}
+		cpu->cands = 0; /* every private id is disabled now */
 		cpu->sleep = true;
 	}
 }
@@ -60,6 +61,7 @@ void v3_reset_dist(struct gicv3 *g)
 		g->spis[i].line = line;
 		g->route[i] = 0;
 	}
+	irq_cands_clear_spi(&g->spi_cands); /* every SPI is disabled now */
 }
 
 enum ax_err gicv3_get(const struct ax_kind_env *env, const char *name, struct gicv3 **out,
@@ -177,6 +179,12 @@ static bool spi_routed(const struct gicv3 *g, uint32_t cpu, uint32_t id)
 	return (r & IROUTER_IRM) || aff == v3_cpu_affinity(cpu);
 }
 
+/* Enabled, pending and inactive: what makes an id one of the candidates (irq_cands.h). */
+static bool irq_live(const struct v3_irq *s)
+{
+	return s->enabled && !s->active && irq_pending(s);
+}
+
 static bool candidate(struct gicv3 *g, uint32_t cpu, uint32_t id)
 {
 	const struct v3_irq *s = v3_irq_at(g, cpu, id);
@@ -206,7 +214,13 @@ uint32_t v3_best(struct gicv3 *g, uint32_t cpu, uint8_t *priority)
 	uint32_t best = V3_SPURIOUS;
 	uint8_t best_prio = 0xff;
 
-	for (uint32_t id = 0; id < g->nr_irqs; id++) {
+	struct v3_cpu *c = &g->cpus[cpu];
+
+	/* only the ids that may be enabled, pending and inactive, in ascending order */
+	for (uint32_t id = irq_cands_next(c->cands, &g->spi_cands, 0); id < g->nr_irqs;
+	     id = irq_cands_next(c->cands, &g->spi_cands, id + 1)) {
+		if (!irq_live(v3_irq_at(g, cpu, id)))
+			irq_cands_drop(&c->cands, &g->spi_cands, id);
 		if (!candidate(g, cpu, id))
 			continue;
 		uint8_t p = v3_irq_at(g, cpu, id)->priority;
@@ -239,6 +253,9 @@ uint32_t v3_deliverable(struct gicv3 *g, uint32_t cpu)
 void v3_note(struct v3_op *op, uint32_t cpu, uint32_t id)
 {
 	struct gicv3 *g = op->g;
+
+	if (irq_live(v3_irq_at(g, cpu, id)))
+		irq_cands_mark(&g->cpus[cpu].cands, &g->spi_cands, id);
 
 	if (id < V3_NR_PRIV) {
 		if (candidate(g, cpu, id) && beats(g, cpu, v3_irq_at(g, cpu, id)->priority))

@@ -28,6 +28,7 @@
 #include <axdevice/kind.h>
 
 #include "../core/util.h"
+#include "irq_cands.h"
 
 #define V3_NR_SGIS    16u
 #define V3_NR_PRIV    32u
@@ -58,6 +59,7 @@ struct v3_cpu {
 	bool eoimode;	/* ICC_CTLR_EL1.EOImode */
 	bool igrpen1;	/* ICC_IGRPEN1_EL1.Enable */
 	uint32_t ap1r0; /* ICC_AP1R0_EL1: bit n = group priority n << 3 active */
+	uint32_t cands; /* candidates among ids 0..31 (irq_cands.h) */
 	/* ICC_IAR1_EL1 / ICC_IAR0_EL1 reads by INTID class (icc.c; kept across resets) */
 	struct ax_irq_ack_stats acks;
 };
@@ -73,7 +75,8 @@ struct gicv3 {
 	bool has_gicd;	  /* a distributor gates delivery with its GICD_CTLR */
 	uint32_t gicd_ctlr;
 	struct v3_irq spis[V3_NR_SPIS];
-	uint64_t route[V3_NR_SPIS]; /* GICD_IROUTER<n> */
+	uint64_t route[V3_NR_SPIS];	/* GICD_IROUTER<n> */
+	struct irq_cands_spi spi_cands; /* marked by v3_note (irq_cands.h) */
 	struct v3_cpu cpus[];
 };
 
