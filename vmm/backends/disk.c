@@ -157,13 +157,16 @@ void axvm_disk_count(struct axvm_disk *d, const struct ax_block_request *req)
 		atomic_fetch_add_explicit(&d->ops[req->op], 1, memory_order_relaxed);
 }
 
+const char *axvm_disk_op_name(enum ax_block_op op)
+{
+	return (unsigned)op <= AX_BLOCK_WRITE_ZEROES ? op_names[op] : "request";
+}
+
 void axvm_disk_warn(const struct axvm_disk *d, const struct ax_block_request *req, uint64_t offset,
 		    int errnum)
 {
-	const char *op = (unsigned)req->op <= AX_BLOCK_WRITE_ZEROES ? op_names[req->op] : "request";
-
-	axvm_warn("%s: block %s at byte %llu failed: %s", d->device, op, (unsigned long long)offset,
-		  strerror(errnum));
+	axvm_warn("%s: block %s at byte %llu failed: %s", d->device, axvm_disk_op_name(req->op),
+		  (unsigned long long)offset, strerror(errnum));
 }
 
 int axvm_disk_format_ops(const struct axvm_disk *d, char *buf, size_t len)

@@ -52,6 +52,8 @@ void axvm_disk_close(struct axvm_disk *d);
 /* The descriptor for a READ or WRITE: direct_fd if it has one and the request is aligned. */
 int axvm_disk_fd_for(const struct axvm_disk *d, const struct ax_block_request *req);
 void axvm_disk_count(struct axvm_disk *d, const struct ax_block_request *req);
+/* "read", "write", "flush", "discard", "write-zeroes"; "request" for another number. */
+const char *axvm_disk_op_name(enum ax_block_op op);
 /* The warning of a failed request: device, what, the byte offset that failed, errno's text. */
 void axvm_disk_warn(const struct axvm_disk *d, const struct ax_block_request *req, uint64_t offset,
 		    int errnum);

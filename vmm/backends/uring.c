@@ -325,6 +325,21 @@ static void reap(struct axvm_uring *u, struct op ***tail)
 	}
 }
 
+/*
+ * -vv traces every request at submit and at completion (tests/vm/crash.sh checks from it
+ * that a FLUSH's fdatasync went in after the writes before it had completed, and that it
+ * had succeeded before the guest wrote on).
+ */
+static void trace(const struct axvm_uring *u, const char *what, const struct ax_block_request *req,
+		  const char *result)
+{
+	if (axvm_log_level >= AXVM_LOG_DEBUG)
+		axvm_debug("%s: uring: %s %s at byte %llu, %llu bytes%s%s", u->d->device, what,
+			   axvm_disk_op_name(req->op), (unsigned long long)req->offset,
+			   (unsigned long long)req->length, result ? ": " : "",
+			   result ? result : "");
+}
+
 /* complete() of each finished op, unlocked; then their ops go back to the pool. */
 static void finish(struct axvm_uring *u, struct op *done)
 {
@@ -334,6 +349,7 @@ static void finish(struct axvm_uring *u, struct op *done)
 	for (struct op *op = done; op; op = op->next) {
 		if (op->err)
 			axvm_disk_warn(u->d, op->req, op->offset, op->err);
+		trace(u, "done", op->req, op->err ? strerror(op->err) : "ok");
 		op->req->complete(op->req, op->err ? AX_ERR_IO : AX_OK);
 		last = op;
 		n++;
@@ -448,6 +464,7 @@ static enum ax_err uring_submit(void *ctx, struct ax_block_request *req)
 	}
 	u->outstanding++;
 	atomic_store_explicit(&u->outstanding_now, u->outstanding, memory_order_relaxed);
+	trace(u, "submit", req, NULL);
 	start(u, op);
 	flush_sq(u);
 	pthread_mutex_unlock(&u->lock);
