@@ -252,6 +252,14 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIBS:%.c=$(BUILD)/obj/%.o) $(pl
 	@echo "  LINK    $@"
 	$(Q)$(CC) -o $@ $^ -pthread -lm
 
+# The block engines' queue depth: axvm's backends (vmm/), so axvm's objects and libraries too.
+$(BUILD)/obj/bench/bench_blk_depth.o: CFLAGS += -Ivmm
+$(BUILD)/bench/bench_blk_depth: $(BUILD)/obj/bench/bench_blk_depth.o \
+                  $(BENCH_LIBS:%.c=$(BUILD)/obj/%.o) $(BUILD)/libaxvm.a $(BUILD)/libaxdevice.a
+	@mkdir -p $(@D)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -o $@ $^ $(UNICORN_LIBS) $(FDT_LIBS) $(URING_LIBS) -pthread -lm
+
 bench: $(BENCH_BINS) $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/icount.sh"; BENCH_ICOUNT=$(BUILD)/bench/bench_icount bench/icount.sh

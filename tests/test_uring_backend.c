@@ -3,8 +3,9 @@
  * axvm's block backends driven directly, as the virtio-blk model drives
  * them (struct ax_block_backend, tests at the contract): the io_uring engine
  * (vmm/backends/uring.c) above all, and the synchronous one (file.c) on the
- * same checks. The image is a temporary file; every result is compared with
- * what pread sees in it.
+ * same checks. The io_uring cases turn its RWF_NOWAIT fast path off (every
+ * request through the ring) except test_inline, which checks that path. The image is a temporary
+ * file; every result is compared with what pread sees in it.
  *
  * Covered: READ/WRITE/FLUSH/DISCARD/WRITE_ZEROES (with and without unmap)
  * against the file; queue depth (the first completion held in complete()
@@ -131,6 +132,16 @@ static unsigned done_count(void)
 	n = tr.done;
 	pthread_mutex_unlock(&tr.lock);
 	return n;
+}
+
+static bool other_thread(void)
+{
+	bool b;
+
+	pthread_mutex_lock(&tr.lock);
+	b = tr.other_thread;
+	pthread_mutex_unlock(&tr.lock);
+	return b;
 }
 
 static void wait_holding(void)
@@ -286,6 +297,14 @@ static void fill(uint8_t *buf, size_t len, uint8_t seed)
 		buf[i] = (uint8_t)(seed ^ (i * 29u));
 }
 
+/* io_uring: every request through the ring (no RWF_NOWAIT fast path), so that the ring's
+ * behaviour is what the test sees; nothing for the synchronous engine. */
+static void ring_only(void)
+{
+	if (bs.items[0].disk->uring)
+		axvm_uring_set_inline(bs.items[0].disk->uring, false);
+}
+
 static void stats(struct axvm_uring_stats *s)
 {
 	assert_non_null(bs.items[0].disk->uring);
@@ -301,6 +320,7 @@ static void check_ops(const char *options, const char *aio)
 	char line[320];
 
 	open_spec(options);
+	ring_only();
 	assert_int_equal(be()->capacity, IMAGE_SIZE);
 	/* READ of the pattern */
 	assert_int_equal(run(AX_BLOCK_READ, 8192, buf, sizeof(buf)), AX_OK);
@@ -354,10 +374,8 @@ static void check_ops(const char *options, const char *aio)
 	assert_true(axvm_backends_format_ops(&bs, "vblk", line, sizeof(line)) > 0);
 	assert_non_null(strstr(line, "reads=3 writes=1 flushes=1 discards=1 write_zeroes=2"));
 	assert_non_null(strstr(line, aio));
-	pthread_mutex_lock(&tr.lock);
 	/* io_uring completes on its own thread; the synchronous engine inside submit */
-	assert_int_equal(tr.other_thread, strcmp(aio, "aio=uring") == 0);
-	pthread_mutex_unlock(&tr.lock);
+	assert_int_equal(other_thread(), strcmp(aio, "aio=uring") == 0);
 }
 
 static void test_ops_uring(void **state)
@@ -378,6 +396,31 @@ static void test_ops_sync(void **state)
 	check_ops(",aio=sync", "aio=sync");
 }
 
+/* The RWF_NOWAIT fast path: a cached read or a write the page cache takes at once is done
+ * inside submit, on the submitter's thread; the data is the same. */
+static void test_inline(void **state)
+{
+	static uint8_t buf[8192];
+	struct axvm_uring_stats s;
+
+	(void)state;
+	SKIP_WITHOUT_URING();
+	make_image("/tmp", IMAGE_SIZE);
+	open_spec("");
+	assert_int_equal(run(AX_BLOCK_READ, 8192, buf, sizeof(buf)), AX_OK); /* just written */
+	for (size_t i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], pattern_byte(8192 + i));
+	stats(&s);
+	assert_int_equal(s.inlined, 1);
+	assert_false(other_thread());
+	fill(buf, sizeof(buf), 0x42);
+	assert_int_equal(run(AX_BLOCK_WRITE, 16384, buf, sizeof(buf)), AX_OK);
+	assert_int_equal(run(AX_BLOCK_FLUSH, 0, NULL, 0), AX_OK); /* through the ring */
+	expect_file(16384, buf, sizeof(buf));
+	stats(&s);
+	print_message("inline: %llu of 2 transfers done inside submit\n", s.inlined);
+}
+
 /* --- depth ------------------------------------------------------------------------------ */
 
 static void test_depth(void **state)
@@ -390,6 +433,7 @@ static void test_depth(void **state)
 	SKIP_WITHOUT_URING();
 	make_image("/tmp", IMAGE_SIZE);
 	open_spec("");
+	ring_only();
 	pthread_mutex_lock(&tr.lock);
 	tr.hold = true;
 	pthread_mutex_unlock(&tr.lock);
@@ -430,6 +474,7 @@ static void test_fifo(void **state)
 	d = open_spec(",aio=sync");
 	assert_null(d->uring);
 	assert_int_equal(axvm_uring_start(d, 4, why, sizeof(why)), 0); /* a 4-entry ring */
+	ring_only();
 	pthread_mutex_lock(&tr.lock);
 	tr.hold = true;
 	pthread_mutex_unlock(&tr.lock);
@@ -462,6 +507,7 @@ static void test_short_read_eof(void **state)
 	SKIP_WITHOUT_URING();
 	make_image("/tmp", IMAGE_SIZE);
 	open_spec("");
+	ring_only();
 	assert_int_equal(ftruncate(check_fd, end), 0);
 	memset(buf, 0xee, sizeof(buf));
 	/* 3000 bytes come, then end of file: IOERR, the part before EOF read in place */
@@ -483,6 +529,7 @@ static void test_short_write_fsize(void **state)
 	SKIP_WITHOUT_URING();
 	make_image("/tmp", IMAGE_SIZE);
 	open_spec("");
+	ring_only();
 	fill(buf, sizeof(buf), 0x33);
 	signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
@@ -622,6 +669,7 @@ static void test_close_in_flight(void **state)
 	SKIP_WITHOUT_URING();
 	make_image("/tmp", IMAGE_SIZE);
 	open_spec("");
+	ring_only();
 	for (unsigned i = 0; i < NREQ; i++) {
 		fill(bufs[i], sizeof(bufs[i]), (uint8_t)(i + 1));
 		submit(&r[i], i % 2 ? AX_BLOCK_WRITE : AX_BLOCK_READ, (uint64_t)i * 8192, bufs[i],
@@ -705,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_spec),
 		cmocka_unit_test_teardown(test_ops_uring, teardown),
 		cmocka_unit_test_teardown(test_ops_sync, teardown),
+		cmocka_unit_test_teardown(test_inline, teardown),
 		cmocka_unit_test_teardown(test_depth, teardown),
 		cmocka_unit_test_teardown(test_fifo, teardown),
 		cmocka_unit_test_teardown(test_short_read_eof, teardown),

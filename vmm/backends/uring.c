@@ -47,6 +47,7 @@
 #define PUNCH_HOLE  (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)
 #define ZERO_RANGE  (FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)
 #define RETRY_DELAY 1000000L /* ns: a submission the kernel refused is tried again after */
+#define INLINE_IOVS 64u	     /* the fast path copies the iovecs on the stack: up to this many */
 
 static const uint8_t zeros[ZERO_CHUNK];
 
@@ -87,7 +88,8 @@ struct axvm_uring {
 	bool stopping;
 	struct op *free_ops, *all_ops;
 	struct op *fifo_head, **fifo_tail;
-	_Atomic unsigned long long inflight_max, queued_max, resubmits, fallbacks;
+	atomic_bool inline_reads, inline_writes; /* the RWF_NOWAIT fast path, per direction */
+	_Atomic unsigned long long inflight_max, queued_max, resubmits, fallbacks, inlined;
 	_Atomic unsigned long long outstanding_now;
 };
 
@@ -395,13 +397,48 @@ static void *reaper(void *arg)
 	}
 }
 
+/*
+ * The fast path of a buffered READ or WRITE: preadv2/pwritev2 with RWF_NOWAIT
+ * moves what the page cache can without waiting (a cached read, a write the
+ * file system takes at once) right here, as the synchronous engine would;
+ * the ring gets only the rest, which would have to wait. Without it every
+ * cached read paid a wake-up of the reaper thread and a context switch (10x
+ * fewer IOPS than pread on a cached image). Returns the bytes moved.
+ */
+static uint64_t try_inline(struct axvm_uring *u, const struct ax_block_request *req, uint64_t bytes)
+{
+	bool write = req->op == AX_BLOCK_WRITE;
+	struct iovec iov[INLINE_IOVS];
+	ssize_t n;
+
+	if (req->iovcnt > INLINE_IOVS ||
+	    !atomic_load_explicit(write ? &u->inline_writes : &u->inline_reads,
+				  memory_order_relaxed))
+		return 0;
+	for (uint32_t i = 0; i < req->iovcnt; i++)
+		iov[i] = (struct iovec){ req->iov[i].base, req->iov[i].len };
+	do
+		n = write ? pwritev2(u->d->fd, iov, (int)req->iovcnt, (off_t)req->offset,
+				     RWF_NOWAIT)
+			  : preadv2(u->d->fd, iov, (int)req->iovcnt, (off_t)req->offset,
+				    RWF_NOWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) /* never here: stop trying */
+		atomic_store_explicit(write ? &u->inline_writes : &u->inline_reads, false,
+				      memory_order_relaxed);
+	if (n <= 0)
+		return 0; /* EAGAIN (it would wait), an error or end of file: the ring says */
+	return (uint64_t)n < bytes ? (uint64_t)n : bytes;
+}
+
 static enum ax_err uring_submit(void *ctx, struct ax_block_request *req)
 {
 	struct axvm_uring *u = ctx;
 	struct axvm_disk *d = u->d;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, moved = 0;
 	uint32_t iovs = 0;
 	struct op *op;
+	int fd = d->fd;
 
 	axvm_disk_count(d, req);
 	switch (req->op) {
@@ -427,6 +464,18 @@ static enum ax_err uring_submit(void *ctx, struct ax_block_request *req)
 		req->complete(req, AX_OK);
 		return AX_OK;
 	}
+	trace(u, "submit", req, NULL);
+	if (req->op == AX_BLOCK_READ || req->op == AX_BLOCK_WRITE) {
+		fd = axvm_disk_fd_for(d, req);
+		if (fd == d->fd)
+			moved = try_inline(u, req, bytes);
+		if (moved == bytes) {
+			bump(&u->inlined);
+			trace(u, "done", req, "ok");
+			req->complete(req, AX_OK);
+			return AX_OK;
+		}
+	}
 	pthread_mutex_lock(&u->lock);
 	op = op_get(u, iovs);
 	if (!op) {
@@ -447,10 +496,15 @@ static enum ax_err uring_submit(void *ctx, struct ax_block_request *req)
 	case AX_BLOCK_WRITE:
 		op->step = STEP_RW;
 		op->write = req->op == AX_BLOCK_WRITE;
-		op->fd = axvm_disk_fd_for(d, req);
+		op->fd = fd;
 		for (uint32_t i = 0; i < req->iovcnt; i++)
 			op->iov[i] = (struct iovec){ req->iov[i].base, req->iov[i].len };
 		op->count = req->iovcnt;
+		if (moved) { /* the fast path took the start: the ring does the rest */
+			advance(op, moved);
+			op->offset += moved;
+			op->left -= moved;
+		}
 		break;
 	case AX_BLOCK_FLUSH:
 		op->step = STEP_FLUSH;
@@ -464,7 +518,6 @@ static enum ax_err uring_submit(void *ctx, struct ax_block_request *req)
 	}
 	u->outstanding++;
 	atomic_store_explicit(&u->outstanding_now, u->outstanding, memory_order_relaxed);
-	trace(u, "submit", req, NULL);
 	start(u, op);
 	flush_sq(u);
 	pthread_mutex_unlock(&u->lock);
@@ -538,6 +591,8 @@ int axvm_uring_start(struct axvm_disk *d, unsigned depth, char *why, size_t cap)
 		pthread_mutex_destroy(&u->lock);
 		goto fail;
 	}
+	atomic_init(&u->inline_reads, true);
+	atomic_init(&u->inline_writes, true);
 	d->uring = u;
 	d->block.ctx = u;
 	d->block.submit = uring_submit;
@@ -582,6 +637,13 @@ void axvm_uring_get_stats(const struct axvm_uring *u, struct axvm_uring_stats *o
 	out->queued_max = atomic_load(&u->queued_max);
 	out->resubmits = atomic_load(&u->resubmits);
 	out->fallbacks = atomic_load(&u->fallbacks);
+	out->inlined = atomic_load(&u->inlined);
+}
+
+void axvm_uring_set_inline(struct axvm_uring *u, bool on)
+{
+	atomic_store(&u->inline_reads, on);
+	atomic_store(&u->inline_writes, on);
 }
 
 int axvm_uring_format_stats(const struct axvm_uring *u, char *buf, size_t len)
@@ -589,7 +651,8 @@ int axvm_uring_format_stats(const struct axvm_uring *u, char *buf, size_t len)
 	struct axvm_uring_stats s;
 
 	axvm_uring_get_stats(u, &s);
-	return snprintf(buf, len,
-			" inflight_max=%llu queued_max=%llu resubmits=%llu fallbacks=%llu",
-			s.inflight_max, s.queued_max, s.resubmits, s.fallbacks);
+	return snprintf(
+		buf, len,
+		" inline=%llu inflight_max=%llu queued_max=%llu resubmits=%llu fallbacks=%llu",
+		s.inlined, s.inflight_max, s.queued_max, s.resubmits, s.fallbacks);
 }
