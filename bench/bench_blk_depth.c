@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Queue depth of axvm's block engines (vmm/backends/): 4 KiB random reads
- * through struct ax_block_backend, as the virtio-blk model submits them, on
+ * and writes through struct ax_block_backend, as the virtio-blk model submits them, on
  * one file (BENCH_BLK_DIR, /tmp by default; BENCH_BLK_MB MiB, 128),
  * for aio=sync and aio=uring, buffered and direct=on, at queue depth 1 and
  * 32: one thread keeps QD requests submitted and submits again as each
  * completes, for BENCH_BLK_SECONDS (1) per case. The synchronous engine
  * completes inside submit, so its depth is 1 whatever the submitter wants.
  * Prints
- *   blkdepth engine=E direct=on|off qd=N iops=X inflight_max=M
+ *   blkdepth op=randread|randwrite engine=E direct=on|off qd=N iops=X inflight_max=M
  * and the QD32/QD1 ratio per engine.
  */
 #include <errno.h>
@@ -69,8 +69,8 @@ static uint64_t next_rand(void)
 }
 
 /* One case: IOPS, or -1 if the backend could not open. */
-static double run_case(const char *path, const char *opts, unsigned qd, double seconds,
-		       unsigned long long *inflight_max)
+static double run_case(const char *path, const char *opts, enum ax_block_op op, unsigned qd,
+		       double seconds, unsigned long long *inflight_max)
 {
 	static struct axvm_config cfg;
 	static struct axvm_backends bs;
@@ -124,7 +124,7 @@ static double run_case(const char *path, const char *opts, unsigned qd, double s
 				break;
 		}
 		s->br = (struct ax_block_request){
-			.op = AX_BLOCK_READ,
+			.op = op,
 			.offset = (next_rand() % blocks) * BLOCK,
 			.length = BLOCK,
 			.iov = &s->iov,
@@ -145,7 +145,7 @@ static double run_case(const char *path, const char *opts, unsigned qd, double s
 	axvm_backends_close(&bs); /* waits for the requests still in flight */
 	free(bufs);
 	if (errors)
-		fprintf(stderr, "bench_blk_depth: %llu read errors\n", errors);
+		fprintf(stderr, "bench_blk_depth: %llu errors\n", errors);
 	return (double)done0 / (t1 - t0);
 }
 
@@ -191,23 +191,31 @@ int main(void)
 	fdatasync(fd);
 	close(fd);
 	free(chunk);
-	printf("# 4 KiB random reads, %u MiB file in %s, %.0f s per case\n", mb, dir, seconds);
-	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		double iops[2] = { -1, -1 };
-		unsigned qds[2] = { 1, QD_MAX };
+	printf("# 4 KiB random reads and writes, %u MiB file in %s, %.0f s per case\n", mb, dir,
+	       seconds);
+	for (unsigned w = 0; w < 2; w++) {
+		const char *name = w ? "randwrite" : "randread";
 
-		for (unsigned q = 0; q < 2; q++) {
-			unsigned long long im = 0;
+		for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+			double iops[2] = { -1, -1 };
+			unsigned qds[2] = { 1, QD_MAX };
 
-			iops[q] = run_case(path, cases[c].opts, qds[q], seconds, &im);
-			if (iops[q] < 0)
-				break;
-			printf("blkdepth engine=%s direct=%s qd=%u iops=%.0f inflight_max=%llu\n",
-			       cases[c].engine, cases[c].direct, qds[q], iops[q], im);
+			for (unsigned q = 0; q < 2; q++) {
+				unsigned long long im = 0;
+
+				iops[q] = run_case(path, cases[c].opts,
+						   w ? AX_BLOCK_WRITE : AX_BLOCK_READ, qds[q],
+						   seconds, &im);
+				if (iops[q] < 0)
+					break;
+				printf("blkdepth op=%s engine=%s direct=%s qd=%u iops=%.0f "
+				       "inflight_max=%llu\n",
+				       name, cases[c].engine, cases[c].direct, qds[q], iops[q], im);
+			}
+			if (iops[0] > 0 && iops[1] > 0)
+				printf("blkdepth op=%s engine=%s direct=%s qd32/qd1=%.2f\n", name,
+				       cases[c].engine, cases[c].direct, iops[1] / iops[0]);
 		}
-		if (iops[0] > 0 && iops[1] > 0)
-			printf("blkdepth engine=%s direct=%s qd32/qd1=%.2f\n", cases[c].engine,
-			       cases[c].direct, iops[1] / iops[0]);
 	}
 	unlink(path);
 	return 0;
