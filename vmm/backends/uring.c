@@ -518,6 +518,7 @@ static enum ax_err uring_submit(void *ctx, struct ax_block_request *req)
 	}
 	u->outstanding++;
 	atomic_store_explicit(&u->outstanding_now, u->outstanding, memory_order_relaxed);
+	refill(u); /* whoever waits in the FIFO goes first */
 	start(u, op);
 	flush_sq(u);
 	pthread_mutex_unlock(&u->lock);
