@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Crash consistency of axvm's file block backend, on each of its engines
 # (aio=sync; aio=uring, buffered and direct=on; the io_uring ones SKIP where
-# io_uring cannot start), with the demo guest in
+# io_uring cannot start; buffered, io_uring's fast path writes the guest's 8 KiB
+# requests inside submit, as on ext4; with direct=on every write and the flush
+# go through the ring), with the demo guest in
 # mode=crash (guest/x86/crash_mode.h): the guest writes sectors 64..1087, flushes,
 # prints "CRASH flushed ...", then rewrites sectors 2048..4095 pass after pass
 # without flushing. Once a pass or two has gone by, axvm is killed with

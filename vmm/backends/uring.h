@@ -5,7 +5,9 @@
  * FALLOCATE for DISCARD and WRITE_ZEROES) and returns; the engine's own
  * thread reaps the completions and calls req->complete(), never inside
  * anyone's submit(). A buffered READ or WRITE the page cache can serve at
- * once (RWF_NOWAIT) is done inside submit() and completed there instead. Up to `depth` requests are
+ * once (RWF_NOWAIT; a small buffered write where the file system has no
+ * RWF_NOWAIT writes, as io_uring would only run it on a worker thread) is
+ * done inside submit() and completed there instead. Up to `depth` requests are
  * in the kernel at once; more wait in a FIFO of the engine's and go in as completions make room, so
  * submit() never blocks on the ring and never drops a request.
  */
@@ -39,8 +41,8 @@ int axvm_uring_start(struct axvm_disk *d, unsigned depth, char *why, size_t cap)
 void axvm_uring_stop(struct axvm_uring *u);
 
 void axvm_uring_get_stats(const struct axvm_uring *u, struct axvm_uring_stats *out);
-/* Turns the RWF_NOWAIT fast path on (the default) or off (tests: every request through the
- * ring). */
+/* Turns the fast path of buffered READs and WRITEs on (the default) or off (tests: every
+ * request through the ring). */
 void axvm_uring_set_inline(struct axvm_uring *u, bool on);
 /* " inline=N inflight_max=N queued_max=N resubmits=N fallbacks=N" (note the leading space). */
 int axvm_uring_format_stats(const struct axvm_uring *u, char *buf, size_t len);
