@@ -14,14 +14,15 @@
  * else zero the range, else write zeroes). The guest sees the request
  * complete once, after the last step.
  *
- * FLUSH: virtio 1.2 §5.2.6 makes a write stable once it has completed and a
- * FLUSH submitted after that completion has completed; a write still in
- * flight when the FLUSH arrives is promised nothing. A write completes to
- * the device only here, after its CQE, when the kernel has taken all its
- * bytes (in the page cache, or on the device for O_DIRECT), so a
- * fdatasync submitted afterwards covers it, and the FLUSH goes in at once
- * with no IOSQE_IO_DRAIN: draining the writes in flight would only delay
- * the flush for writes the guest has not yet been told about.
+ * FLUSH: virtio 1.2 (virtio-blk, device operation) makes a write stable
+ * once it has completed and a FLUSH submitted after that completion has
+ * completed; a write still in flight when the FLUSH arrives is promised
+ * nothing. A write completes to the device only once the kernel has taken
+ * all its bytes (its CQE reaped, or pwritev2 returned on the fast path; in
+ * the page cache, or on the device for O_DIRECT), so a fdatasync submitted
+ * afterwards covers it, and the FLUSH goes in at once with no
+ * IOSQE_IO_DRAIN: draining the writes in flight would only delay the flush
+ * for writes the guest has not yet been told about.
  */
 #include "backends/uring.h"
 
