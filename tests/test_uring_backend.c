@@ -19,7 +19,9 @@
  * zeroes written where the file system cannot zero a range (tmpfs, when
  * /dev/shm is one); closing with requests in flight (waits for every
  * completion); completions on the engine's thread, never the submitter's;
- * the spec's options and their errors.
+ * a host without io_uring (io_uring_queue_init answering ENOSYS: aio=auto
+ * falls back to the synchronous engine, aio=uring is an error); the spec's
+ * options and their errors.
  *
  * SKIPs (saying so) where io_uring_queue_init fails (no io_uring, or
  * io_uring disabled), and the O_DIRECT part where the temporary directory's
@@ -30,6 +32,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
@@ -55,6 +58,23 @@
 #define NREQ	   64
 
 static const char *skip_reason; /* set in main when io_uring is missing */
+
+/*
+ * A host without io_uring, on demand: this definition takes the place of liburing's for
+ * the whole program, and answers -ENOSYS while `no_uring` is set (else it calls the real
+ * one). So the fallback of aio=auto and the error of aio=uring are tested on any host.
+ */
+static bool no_uring;
+
+int io_uring_queue_init(unsigned entries, struct io_uring *ring, unsigned flags)
+{
+	int (*real)(unsigned, struct io_uring *, unsigned);
+
+	if (no_uring)
+		return -ENOSYS;
+	*(void **)&real = dlsym(RTLD_NEXT, "io_uring_queue_init");
+	return real ? real(entries, ring, flags) : -ENOSYS;
+}
 
 #define SKIP_WITHOUT_URING()                                                                       \
 	do {                                                                                       \
@@ -692,6 +712,31 @@ static void test_close_in_flight(void **state)
 	}
 }
 
+/* --- without io_uring ---------------------------------------------------------------- */
+
+static void test_no_uring(void **state)
+{
+	char err[AXVM_ERR_MAX];
+	char line[320];
+	struct axvm_disk *d;
+
+	(void)state;
+	make_image("/tmp", IMAGE_SIZE);
+	no_uring = true;
+	d = open_spec(""); /* aio=auto: the synchronous engine, with an info line */
+	assert_null(d->uring);
+	assert_int_equal(run(AX_BLOCK_READ, 0, (uint8_t[512]){ 0 }, 512), AX_OK);
+	assert_true(axvm_backends_format_ops(&bs, "vblk", line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "aio=sync"));
+	axvm_backends_close(&bs);
+	/* aio=uring: an error naming the device and why */
+	snprintf(cfg.backends[0].spec, sizeof(cfg.backends[0].spec), "file:%s,aio=uring", path);
+	assert_int_equal(axvm_backends_open(&bs, &cfg, err, sizeof(err)), -1);
+	no_uring = false;
+	assert_string_equal(err, "vblk: aio=uring: io_uring unavailable (io_uring_queue_init: "
+				 "Function not implemented)");
+}
+
 /* --- the spec -------------------------------------------------------------------------------- */
 
 static void expect_spec_error(const char *spec, const char *why_want)
@@ -769,6 +814,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_direct, teardown),
 		cmocka_unit_test_teardown(test_zeroes_written, teardown),
 		cmocka_unit_test_teardown(test_close_in_flight, teardown),
+		cmocka_unit_test_teardown(test_no_uring, teardown),
 	};
 	struct io_uring ring;
 	int rc = io_uring_queue_init(8, &ring, 0);
