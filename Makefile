@@ -46,14 +46,17 @@ SAN_ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 # -Wno-tsan: virtqueue fences order against guest memory, which TSan cannot see anyway
 SAN_TSAN := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 
-# libfdt: the arm64 device tree; gcc-aarch64-linux-gnu: the Arm demo guest
-BUILD_DEPS := gcc libc6-dev binutils pkg-config libunicorn-dev libfdt-dev gcc-aarch64-linux-gnu
+# libfdt: the arm64 device tree; gcc-aarch64-linux-gnu: the Arm demo guest; liburing: axvm's
+# io_uring block engine (vmm/backends/uring.c)
+BUILD_DEPS := gcc libc6-dev binutils pkg-config libunicorn-dev libfdt-dev gcc-aarch64-linux-gnu \
+              liburing-dev
 TEST_DEPS := $(BUILD_DEPS) libcmocka-dev pkg-config cppcheck clang-format valgrind strace \
              acpica-tools device-tree-compiler
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # the software CPU of axvm's TCG accelerator (vmm/accel/tcg/)
 UNICORN_LIBS = $(shell pkg-config --libs unicorn 2>/dev/null || echo -lunicorn)
 FDT_LIBS = -lfdt
+URING_LIBS = $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
 
 .PHONY: all test bench freestanding install run clean deps-test check-format format cppcheck \
         test-unit test-asan test-tsan test-configs test-vm test-linux test-linux-axvm guest \
@@ -107,13 +110,13 @@ $(2)/libaxvm.a: $$($(1)_VMM)
 # axvm takes vmm/'s objects themselves, not the archive: everything under vmm/ is axvm
 $(2)/axvm: $(2)/obj/vmm/main.o $$($(1)_VMM) $(2)/libaxdevice.a
 	@echo "  LINK    $$@"
-	$$(Q)$$(CC) $(3) -o $$@ $$^ $$(UNICORN_LIBS) $$(FDT_LIBS) -pthread
+	$$(Q)$$(CC) $(3) -o $$@ $$^ $$(UNICORN_LIBS) $$(FDT_LIBS) $$(URING_LIBS) -pthread
 
 $(2)/tests/%: $(2)/obj/tests/%.o $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a
 	@mkdir -p $$(@D)
 	@echo "  LINK    $$@"
 	$$(Q)$$(CC) $(3) -o $$@ $$< $$($(1)_SUPPORT) $(2)/libaxvm.a $(2)/libaxdevice.a $$(CMOCKA_LIBS) \
-		$$(UNICORN_LIBS) $$(FDT_LIBS) -pthread
+		$$(UNICORN_LIBS) $$(FDT_LIBS) $$(URING_LIBS) -pthread
 
 -include $$($(1)_OBJS:.o=.d) $$($(1)_SUPPORT:.o=.d) $$($(1)_VMM:.o=.d) $(2)/obj/vmm/main.d \
          $$(wildcard $(2)/obj/tests/*.d $(2)/obj/bench/*.d)
@@ -248,6 +251,14 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIBS:%.c=$(BUILD)/obj/%.o) $(pl
 	@mkdir -p $(@D)
 	@echo "  LINK    $@"
 	$(Q)$(CC) -o $@ $^ -pthread -lm
+
+# The block engines' queue depth: axvm's backends (vmm/), so axvm's objects and libraries too.
+$(BUILD)/obj/bench/bench_blk_depth.o: CFLAGS += -Ivmm
+$(BUILD)/bench/bench_blk_depth: $(BUILD)/obj/bench/bench_blk_depth.o \
+                  $(BENCH_LIBS:%.c=$(BUILD)/obj/%.o) $(BUILD)/libaxvm.a $(BUILD)/libaxdevice.a
+	@mkdir -p $(@D)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -o $@ $^ $(UNICORN_LIBS) $(FDT_LIBS) $(URING_LIBS) -pthread -lm
 
 bench: $(BENCH_BINS) $(BUILD)/axvm $(GUEST_ELF) $(DEMO_DISK)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done

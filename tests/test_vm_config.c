@@ -691,6 +691,14 @@ static void test_backend_errors(void **state)
 	expect_error(text, "t.toml:9:7: invalid backend \"file:00000000000000000000000000000000000"
 			   "000000000000000000000000\" for 'blk': the path is longer than 1023 "
 			   "characters");
+	/* a block image's options (config/disk_spec.h): an unknown or badly valued one */
+	expect_error(DEVS "[backends]\nblk = \"file:d.img,aio=posix\"\n",
+		     "t.toml:9:7: invalid backend \"file:d.img,aio=posix\" for 'blk': bad value "
+		     "\"posix\" for aio (options: ro, aio=uring|sync, direct=on|off)");
+	expect_error(DEVS "[backends]\nblk = \"file:d.img,ro,cache=none\"\n",
+		     "t.toml:9:7: invalid backend \"file:d.img,ro,cache=none\" for 'blk': unknown "
+		     "option \"cache=none\" (options: ro, aio=uring|sync, direct=on|off)");
+	parse_ok(DEVS "[backends]\nblk = \"file:d.img,ro,aio=sync,direct=on\"\n");
 	expect_error(DEVS "[backends]\nblk = \"null\"\n\"blk\" = \"stdio\"\n",
 		     "t.toml:10:1: duplicate key 'blk' (first set at 9:1)");
 }
@@ -718,6 +726,10 @@ static void test_override_backend(void **state)
 	b = axvm_config_backend(&cfg, "blk");
 	assert_string_equal(b->spec, "file:b.img,ro");
 	assert_int_equal(b->pos.line, 0); /* from the command line */
+	expect_override_error(
+		"blk=file:b.img,direct=yes",
+		"backend override \"blk=file:b.img,direct=yes\": bad value \"yes\" for "
+		"direct (options: ro, aio=uring|sync, direct=on|off)");
 	/* a spec may itself contain '=' */
 	assert_int_equal(axvm_config_override_backend(&cfg, "blk=file:x=y", err, sizeof(err)), 0);
 	assert_string_equal(axvm_config_backend(&cfg, "blk")->spec, "file:x=y");

@@ -32,7 +32,7 @@ FLAGS="-std=c11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 -g -O1 -Iinclude -Isrc -Itests/support -Ivmm -Ifuzz -D_GNU_SOURCE"
 LIB_SRCS=$(ls src/core/*.c src/dev/*.c src/dev/virtio/*.c)
 SUPPORT_SRCS=$(ls tests/support/*.c)
-VMM_SRCS="vmm/config/toml.c vmm/config/vm_config.c vmm/log.c"
+VMM_SRCS="vmm/config/toml.c vmm/config/vm_config.c vmm/config/disk_spec.c vmm/log.c"
 
 if [ $# -gt 0 ]; then
 	TARGETS="$*"

@@ -607,7 +607,7 @@ static enum ax_err print_device(const struct ax_device_info *info, void *arg)
 	struct ax_device_stats st;
 	const char *type = axvm_kind_name(info->type);
 
-	char ops[160];
+	char ops[320];
 
 	if (ax_devices_stats(vm->devices, info->id, &st) == AX_OK)
 		fprintf(stderr, "axvm: stats: device %s (%s) reads=%llu writes=%llu errors=%llu\n",

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * axvm's device backends, built from the config's binding specs:
- *   "file:PATH[,ro]"  a disk image for a block device, or an output file for a console
+ *   "file:PATH[,ro][,aio=uring|sync][,direct=on|off]"
+ *                     a disk image for a block device (backends/disk.h; the
+ *                     options: config/disk_spec.h), or an output file for a console
  *   "stdio"           console output to stdout (and input from stdin)
  *   "null"            console output discarded
  *   "tap:NAME[,mac=XX:XX:XX:XX:XX:XX]"
@@ -17,6 +19,7 @@
 #include <axdevice/backend.h>
 #include <axdevice/emu_type.h>
 
+#include "backends/disk.h"
 #include "backends/tap.h"
 #include "config/vm_config.h"
 
@@ -26,11 +29,10 @@ struct axvm_backend {
 	char device[AX_NAME_MAX];
 	bool is_block;
 	bool is_stdio;
-	int fd;
-	struct axvm_tap *tap; /* a net device's */
-	struct ax_block_backend block;
+	int fd;			/* a console's */
+	struct axvm_tap *tap;	/* a net device's */
+	struct axvm_disk *disk; /* a block device's */
 	struct ax_char_backend chr;
-	_Atomic unsigned long long ops[AX_BLOCK_WRITE_ZEROES + 1]; /* block requests by op */
 };
 
 struct axvm_backends {
@@ -63,7 +65,8 @@ const struct ax_char_backend *axvm_backends_char(const struct axvm_backends *b, 
 const struct ax_net_backend *axvm_backends_net(const struct axvm_backends *b, const char *device);
 
 /*
- * "reads=N writes=N flushes=N discards=N write_zeroes=N" for a block
+ * "reads=N writes=N flushes=N discards=N write_zeroes=N aio=uring|sync
+ * direct_ops=N" and for io_uring its queue counters (axvm_disk_format_ops) for a block
  * device's backend, the tap's counters for a net device's
  * (axvm_tap_format_stats); 0 when `device` has neither.
  */

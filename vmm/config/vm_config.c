@@ -16,6 +16,7 @@
 
 #include <axdevice/emu_type.h>
 
+#include "config/disk_spec.h"
 #include "config/toml.h"
 
 #define CONFIG_MAX_BYTES (1u << 20) /* far above any real config; bounds what a file can cost */
@@ -593,10 +594,11 @@ static const struct key_rule devices_keys[] = {
 
 /* --- [backends] and command-line overrides ------------------------------------------- */
 
-/* Whether spec is "stdio", "null", "file:PATH" or "file:PATH,ro"; else says why in `why`. */
+/* Whether spec is "stdio", "null", "file:PATH[,OPTION...]" (config/disk_spec.h) or "tap:...";
+ * else says why in `why`. */
 static bool backend_spec_ok(const char *spec, char *why, size_t cap)
 {
-	size_t path_len;
+	struct axvm_disk_spec disk;
 
 	if (strcmp(spec, "stdio") == 0 || strcmp(spec, "null") == 0)
 		return true;
@@ -609,18 +611,7 @@ static bool backend_spec_ok(const char *spec, char *why, size_t cap)
 			 "\"tap:NAME[,mac=MAC]\"");
 		return false;
 	}
-	path_len = strlen(spec + 5);
-	if (path_len >= 3 && strcmp(spec + 5 + path_len - 3, ",ro") == 0)
-		path_len -= 3;
-	if (path_len == 0) {
-		snprintf(why, cap, "\"file:\" needs a path");
-		return false;
-	}
-	if (path_len >= AXVM_PATH_MAX) {
-		snprintf(why, cap, "the path is longer than %d characters", AXVM_PATH_MAX - 1);
-		return false;
-	}
-	return true;
+	return axvm_disk_spec_parse(spec + 5, &disk, why, cap) == 0;
 }
 
 static int find_device(const struct axvm_config *cfg, const char *name)
@@ -669,7 +660,7 @@ static void bind_backend(struct axvm_config *cfg, const char *device, const char
 
 static bool load_backend(struct loader *ld, const struct toml_node *v)
 {
-	char what[AX_NAME_MAX + 32], why[128];
+	char what[AX_NAME_MAX + 32], why[192];
 
 	if (find_device(ld->out, v->key) < 0)
 		return fail(ld, v->key_pos,
@@ -689,7 +680,7 @@ int axvm_config_override_backend(struct axvm_config *cfg, const char *arg, char 
 				 size_t err_len)
 {
 	const char *eq = strchr(arg, '=');
-	char name[AX_NAME_MAX], why[128];
+	char name[AX_NAME_MAX], why[192];
 	size_t name_len = eq ? (size_t)(eq - arg) : 0;
 
 	if (!eq || name_len == 0) {

@@ -18,8 +18,9 @@
  *              names mean ours either way)
  *   [backends] DEVICE_NAME = "SPEC", an axvm extension binding a backend to a
  *              device: "file:PATH" (block image, or char output file),
- *              "file:PATH,ro" (read-only image), "stdio", "null", "tap:NAME[,mac=MAC]"
- *              (virtio-net; the tap checks its own options)
+ *              "file:PATH,ro" (read-only image; more block options in
+ *              config/disk_spec.h: aio=uring|sync, direct=on|off), "stdio", "null",
+ *              "tap:NAME[,mac=MAC]" (virtio-net; the tap checks its own options)
  *
  * Anything else - an unknown table or key, a wrong type, a bad value - is an
  * error naming file:line:col and what was expected.
@@ -39,7 +40,7 @@
 #define AXVM_MAX_BACKENDS    64
 #define AXVM_PATH_MAX	     1024
 #define AXVM_CMDLINE_MAX     1024
-#define AXVM_SPEC_MAX	     1100 /* "file:" + a path + ",ro" */
+#define AXVM_SPEC_MAX	     1100 /* "file:" + a path + ",ro,aio=uring,direct=off" */
 #define AXVM_ERR_MAX	     512
 
 /*
