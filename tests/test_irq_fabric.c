@@ -224,7 +224,17 @@ static void test_shared_level_line_is_wired_or(void **state)
 	assert_int_equal(f->host.irq_raises[5], 1);
 	ax_irq_line_set_level(lines_of(f, a), 5, false);
 	assert_true(f->host.irq_level[5]);
+	/* a repeated level of one claimant changes nothing: b still holds the line */
+	ax_irq_line_set_level(lines_of(f, a), 5, false);
+	ax_irq_line_set_level(lines_of(f, b), 5, true);
+	assert_true(f->host.irq_level[5]);
 	ax_irq_line_set_level(lines_of(f, b), 5, false);
+	assert_false(f->host.irq_level[5]);
+	ax_irq_line_set_level(lines_of(f, b), 5, false);
+	ax_irq_line_set_level(lines_of(f, a), 5, true);
+	assert_true(f->host.irq_level[5]);
+	assert_int_equal(f->host.irq_raises[5], 2);
+	ax_irq_line_set_level(lines_of(f, a), 5, false);
 	assert_false(f->host.irq_level[5]);
 	/* a pulse on a line someone else holds high shows no edge */
 	ax_irq_line_set_level(lines_of(f, a), 5, true);
