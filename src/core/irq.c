@@ -542,6 +542,17 @@ static inline struct claim_slot *claim_of(struct ax_irq_lines *l, uint32_t line)
 	return NULL;
 }
 
+/* Under r->lock: the claimant's level becomes `level`, routed if the line's OR changes. */
+static inline void claim_set_level(struct ax_irq_fabric *f, struct claim_slot *c,
+				   struct line_rec *r, bool level)
+{
+	if (atomic_load_explicit(&c->level, memory_order_relaxed) == level)
+		return;
+	atomic_store_explicit(&c->level, level, memory_order_relaxed);
+	if (level ? r->asserted++ == 0 : --r->asserted == 0)
+		route_level(f, r, level);
+}
+
 /*
  * A call that leaves the claimant's own level as it is changes nothing: one
  * load and a compare, no lock. Calls of one claimant racing each other may
@@ -559,11 +570,35 @@ void ax_irq_line_set_level(struct ax_irq_lines *l, uint32_t line, bool level)
 		return;
 	r = c->rec;
 	ax_spin_lock(&r->lock, l->f->hooks);
-	if (ax_likely(atomic_load_explicit(&c->level, memory_order_relaxed) != level)) {
-		atomic_store_explicit(&c->level, level, memory_order_relaxed);
-		if (level ? r->asserted++ == 0 : --r->asserted == 0)
-			route_level(l->f, r, level);
+	claim_set_level(l->f, c, r, level);
+	ax_spin_unlock(&r->lock);
+}
+
+void ax_irq_line_update(struct ax_irq_lines *l, uint32_t line, _Atomic uint32_t *causes,
+			uint32_t set, uint32_t clear)
+{
+	uint32_t old = atomic_load_explicit(causes, memory_order_relaxed), now;
+	struct claim_slot *c;
+	struct line_rec *r;
+
+	if (((old | set) & ~clear) == old)
+		return; /* no bit changes: neither can the line */
+	c = l ? claim_of(l, line) : NULL;
+	if (ax_unlikely(!c)) {
+		while (!atomic_compare_exchange_weak_explicit(causes, &old, (old | set) & ~clear,
+							      memory_order_release,
+							      memory_order_relaxed))
+			;
+		return;
 	}
+	r = c->rec;
+	/* the word changes only under the line's lock, so word and level change as one */
+	ax_spin_lock(&r->lock, l->f->hooks);
+	old = atomic_load_explicit(causes, memory_order_relaxed);
+	now = (old | set) & ~clear;
+	/* release: what the device published before raising is there when a reader sees it */
+	atomic_store_explicit(causes, now, memory_order_release);
+	claim_set_level(l->f, c, r, now != 0);
 	ax_spin_unlock(&r->lock);
 }
 
