@@ -122,14 +122,13 @@ __attribute__((noinline)) void icount_dispatch_linear(struct ctx *c)
 
 __attribute__((noinline)) void icount_virtio_blk_read4k(struct ctx *c)
 {
-	struct vdrv_blk_req r = { VD_BLK_T_IN, (uint64_t)(c->req % (DISK_SIZE / 4096)) * 8,
-				  NULL,	       4096,
-				  0,	       0 };
-	struct vdrv_blk_req status_only = r;
+	uint64_t sector = (uint64_t)(c->req % (DISK_SIZE / 4096)) * 8;
+	const struct vdrv_blk_req r = { VD_BLK_T_IN, sector, NULL, 4096, 0, 0 };
+	/* built, not copied from r: a copy of the struct just stored stalls on store forwarding */
+	const struct vdrv_blk_req status_only = { VD_BLK_T_IN, sector, NULL, 0, 0, 0 };
 	uint32_t id, len;
 
 	vdrv_blk_start(&c->drv, &r);
-	status_only.len = 0;
 	if (!vdrv_used(&c->drv, 0, &id, &len) || vdrv_blk_result(&c->drv, &status_only) != 0 ||
 	    !c->host.irq_level[5])
 		abort();
