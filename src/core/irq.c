@@ -9,7 +9,10 @@
  * the OR of them changes, calls the line's targets (controller inputs) or
  * the host hooks under that lock, so that two claimants racing on one line
  * can never deliver their edges out of order. Uncontended, that is one
- * atomic exchange per change.
+ * atomic exchange per change; a call that leaves the claimant's level as it
+ * is takes no lock at all. A device may instead keep a word of causes
+ * (ax_irq_line_update): the word changes under the same lock, so its level
+ * is always "word != 0" without a lock of the device's own.
  *
  * Bus path (lapic, 8259, I/O APIC EOI; on Arm the CPU interface and the PPI
  * sink, a set having either a local APIC or an Arm CPU interface). The registered ops live in the
