@@ -67,6 +67,7 @@ for d in 1 16 256 4096; do
 done
 grep '^# dispatch mode' "$TMP/stdout" || true
 count virtio-blk-read4k axdevice virtio-blk-read4k icount_virtio_blk_read4k
+sed -n 's/^# dispatch mode/# virtio-blk-read4k dispatch mode/p' "$TMP/stdout"
 count uart-scratch axdevice uart-scratch icount_uart_scratch
 count gic-ack-eoi axdevice gic-ack-eoi icount_gic_ack_eoi
 count lapic-eoi axdevice lapic-eoi icount_lapic_eoi

@@ -8,7 +8,9 @@
  * huge lengths, addresses at and past the end of RAM, wrapping addresses),
  * raw avail heads and indices, register writes of any value and width in
  * any order, notifications, InterruptACK, Status writes. The first byte's
- * bit 3 builds a multiqueue device (cfg_list [16, 2], VIRTIO_BLK_F_MQ): the
+ * bit 4 keeps the synchronous disk from promising completion inside submit
+ * (completes_in_submit), so the device's completion hand-off runs; its bit
+ * 3 builds a multiqueue device (cfg_list [16, 2], VIRTIO_BLK_F_MQ): the
  * driver sets up both request queues, requests alternate between them by
  * slot, raw avail entries go to either, and every check runs per queue.
  *
@@ -391,7 +393,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	test_host_init(&st.host, false);
 	st.ram = test_host_add_ram(&st.host, RAM_GPA, RAM_SIZE);
 	ram_disk_init(&st.disk, DISK_SIZE, cfgb & 1);
-	st.disk.deferred = cfgb & 2;
+	ram_disk_set_deferred(&st.disk, cfgb & 2);
+	if (cfgb & 16) /* completes inside submit without saying so: the hand-off decides */
+		st.disk.be.completes_in_submit = false;
 	for (unsigned i = 0; i < DISK_SIZE; i += 97)
 		st.disk.data[i] = (uint8_t)(i * 7 + 1);
 	backends_clear();

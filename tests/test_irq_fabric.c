@@ -224,7 +224,17 @@ static void test_shared_level_line_is_wired_or(void **state)
 	assert_int_equal(f->host.irq_raises[5], 1);
 	ax_irq_line_set_level(lines_of(f, a), 5, false);
 	assert_true(f->host.irq_level[5]);
+	/* a repeated level of one claimant changes nothing: b still holds the line */
+	ax_irq_line_set_level(lines_of(f, a), 5, false);
+	ax_irq_line_set_level(lines_of(f, b), 5, true);
+	assert_true(f->host.irq_level[5]);
 	ax_irq_line_set_level(lines_of(f, b), 5, false);
+	assert_false(f->host.irq_level[5]);
+	ax_irq_line_set_level(lines_of(f, b), 5, false);
+	ax_irq_line_set_level(lines_of(f, a), 5, true);
+	assert_true(f->host.irq_level[5]);
+	assert_int_equal(f->host.irq_raises[5], 2);
+	ax_irq_line_set_level(lines_of(f, a), 5, false);
 	assert_false(f->host.irq_level[5]);
 	/* a pulse on a line someone else holds high shows no edge */
 	ax_irq_line_set_level(lines_of(f, a), 5, true);
@@ -820,6 +830,62 @@ static void test_threads_share_a_level_line(void **state)
 	assert_int_equal(c->rises[6], c->falls[6]);
 }
 
+/* Threads setting and clearing bits of one cause word (a completion raising, a vCPU acking). */
+struct causes_arg {
+	struct ax_irq_lines *lines;
+	_Atomic uint32_t *causes;
+	unsigned seed;
+};
+
+static void *causes_thread(void *p)
+{
+	struct causes_arg *a = p;
+	unsigned s = a->seed;
+
+	for (unsigned i = 0; i < RACE_ITERS; i++) {
+		uint32_t bits;
+
+		s = s * 1103515245u + 12345u;
+		bits = 1u << ((s >> 20) & 3);
+		if ((s >> 16) & 1)
+			ax_irq_line_update(a->lines, 7, a->causes, bits, 0);
+		else
+			ax_irq_line_update(a->lines, 7, a->causes, 0, bits);
+	}
+	return NULL;
+}
+
+static void test_threads_update_one_cause_word(void **state)
+{
+	struct fixture *f = *state;
+	static const uint64_t n24[] = { 24 };
+	uint32_t io = add(f, "ioapic", KIND_CTRL, 0, n24, 1, AX_OK);
+	struct ctrl_dev *c = priv_of(f, io);
+	struct ax_irq_lines *lines = lines_of(f, add(f, "dev", KIND_LINE, 7, LEVEL, 1, AX_OK));
+	_Atomic uint32_t causes = 0;
+	struct causes_arg args[2] = { { lines, &causes, 1 }, { lines, &causes, 2 } };
+	pthread_t t[2];
+
+	/* a change of no bit is nothing; the word follows even for an unclaimed line */
+	ax_irq_line_update(lines, 7, &causes, 0, 1);
+	assert_int_equal(c->rises[7] + c->falls[7], 0);
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, causes_thread, &args[i]), 0);
+	for (unsigned i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	/* ctrl_set_line checked the alternation; the line ends as the word says */
+	assert_int_equal(c->level[7], atomic_load(&causes) != 0);
+	ax_irq_line_update(lines, 7, &causes, 0, ~0u);
+	assert_int_equal(atomic_load(&causes), 0);
+	assert_int_equal(c->level[7], 0);
+	assert_int_equal(c->rises[7], c->falls[7]);
+	ax_irq_line_update(lines, 8, &causes, 2, 0);
+	assert_int_equal(atomic_load(&causes), 2);
+	assert_int_equal(c->level[8], 0);
+	ax_irq_line_update(NULL, 7, &causes, 0, 2);
+	assert_int_equal(atomic_load(&causes), 0);
+}
+
 /* A local APIC cleared while vCPUs ask for interrupts is never called after the clear. */
 struct drain_lapic {
 	_Atomic bool alive;
@@ -991,6 +1057,7 @@ int main(void)
 		T(test_apic_bus),
 		T(test_pc_interrupt_controllers),
 		T(test_threads_share_a_level_line),
+		T(test_threads_update_one_cause_word),
 		T(test_threads_clear_lapic_while_called),
 		T(test_arm_cpu_irq),
 		T(test_arm_ppi_sink),

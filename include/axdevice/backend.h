@@ -58,6 +58,15 @@ struct ax_block_backend {
 	bool read_only;
 	bool can_discard;
 	bool can_write_zeroes;
+	/*
+	 * Optional promise: every submit that returns OK has called complete() before it
+	 * returned (a memory or other synchronous backend). The device then publishes the
+	 * result itself after submit and skips the hand-off with a completing thread (an atomic
+	 * read-modify-write per request). Read at each submit, so a backend may change it while
+	 * none of its requests is in flight. False (the default): complete() may come at any
+	 * time, from any thread.
+	 */
+	bool completes_in_submit;
 	/* Returns OK once the request is accepted (completion follows), else an error and no
 	 * completion. */
 	enum ax_err (*submit)(void *ctx, struct ax_block_request *req);

@@ -9,7 +9,10 @@
  * the OR of them changes, calls the line's targets (controller inputs) or
  * the host hooks under that lock, so that two claimants racing on one line
  * can never deliver their edges out of order. Uncontended, that is one
- * atomic exchange per change.
+ * atomic exchange per change; a call that leaves the claimant's level as it
+ * is takes no lock at all. A device may instead keep a word of causes
+ * (ax_irq_line_update): the word changes under the same lock, so its level
+ * is always "word != 0" without a lock of the device's own.
  *
  * Bus path (lapic, 8259, I/O APIC EOI; on Arm the CPU interface and the PPI
  * sink, a set having either a local APIC or an Arm CPU interface). The registered ops live in the
@@ -56,7 +59,9 @@ struct claim_slot {
 	uint32_t line;
 	enum ax_irq_trigger trigger;
 	struct line_rec *rec;
-	bool level; /* this claimant's own level, under rec->lock */
+	/* this claimant's own level: written under rec->lock, read without it to skip a
+	 * call that changes nothing */
+	_Atomic bool level;
 };
 
 struct ax_irq_lines {
@@ -192,7 +197,7 @@ static void describe_inputs(const struct ax_irq_fabric *f, const struct ax_irq_i
 		ax_format(buf + n, cap - n, ")");
 }
 
-static void route_level(struct ax_irq_fabric *f, struct line_rec *r, bool level)
+static inline void route_level(struct ax_irq_fabric *f, struct line_rec *r, bool level)
 {
 	const struct ax_host_hooks *h = f->hooks;
 
@@ -463,7 +468,7 @@ enum ax_err ax_irq_lines_bind(struct ax_irq_lines *l, const struct ax_irq_claim 
 		l->claims[i].line = claims[i].line;
 		l->claims[i].trigger = claims[i].trigger;
 		l->claims[i].rec = r;
-		l->claims[i].level = false;
+		atomic_init(&l->claims[i].level, false);
 	}
 	if (!err) {
 		l->bound = true;
@@ -500,8 +505,8 @@ void ax_irq_lines_destroy(struct ax_irq_lines *l)
 
 		/* the device is gone: its level leaves the OR */
 		ax_spin_lock(&r->lock, f->hooks);
-		if (c->level) {
-			c->level = false;
+		if (atomic_load_explicit(&c->level, memory_order_relaxed)) {
+			atomic_store_explicit(&c->level, false, memory_order_relaxed);
 			if (--r->asserted == 0)
 				route_level(f, r, false);
 		}
@@ -522,36 +527,81 @@ void ax_irq_lines_destroy(struct ax_irq_lines *l)
 
 /* --- raise path ------------------------------------------------------------- */
 
-static struct claim_slot *claim_of(struct ax_irq_lines *l, uint32_t line)
+__attribute__((cold, noinline)) static void warn_unclaimed(struct ax_irq_lines *l, uint32_t line)
+{
+	if (!atomic_flag_test_and_set_explicit(&l->warned, memory_order_relaxed))
+		ax_log(l->f->hooks, AX_LOG_WARN, "device \"%s\": irq line %u is not claimed",
+		       l->name, line);
+}
+
+static inline struct claim_slot *claim_of(struct ax_irq_lines *l, uint32_t line)
 {
 	uint32_t n = atomic_load_explicit(&l->nr, memory_order_acquire);
 
 	for (uint32_t i = 0; i < n; i++)
-		if (l->claims[i].line == line)
+		if (ax_likely(l->claims[i].line == line))
 			return &l->claims[i];
-	if (!atomic_flag_test_and_set_explicit(&l->warned, memory_order_relaxed))
-		ax_log(l->f->hooks, AX_LOG_WARN, "device \"%s\": irq line %u is not claimed",
-		       l->name, line);
+	warn_unclaimed(l, line);
 	return NULL;
 }
 
+/* Under r->lock: the claimant's level becomes `level`, routed if the line's OR changes. */
+static inline void claim_set_level(struct ax_irq_fabric *f, struct claim_slot *c,
+				   struct line_rec *r, bool level)
+{
+	if (atomic_load_explicit(&c->level, memory_order_relaxed) == level)
+		return;
+	atomic_store_explicit(&c->level, level, memory_order_relaxed);
+	if (level ? r->asserted++ == 0 : --r->asserted == 0)
+		route_level(f, r, level);
+}
+
+/*
+ * A call that leaves the claimant's own level as it is changes nothing: one
+ * load and a compare, no lock. Calls of one claimant racing each other may
+ * take effect in either order; that one skips is the order "it came first".
+ */
 void ax_irq_line_set_level(struct ax_irq_lines *l, uint32_t line, bool level)
 {
 	struct claim_slot *c;
 	struct line_rec *r;
 
-	if (!l)
+	if (ax_unlikely(!l))
 		return;
 	c = claim_of(l, line);
-	if (!c)
+	if (!c || atomic_load_explicit(&c->level, memory_order_relaxed) == level)
 		return;
 	r = c->rec;
 	ax_spin_lock(&r->lock, l->f->hooks);
-	if (c->level != level) {
-		c->level = level;
-		if (level ? r->asserted++ == 0 : --r->asserted == 0)
-			route_level(l->f, r, level);
+	claim_set_level(l->f, c, r, level);
+	ax_spin_unlock(&r->lock);
+}
+
+void ax_irq_line_update(struct ax_irq_lines *l, uint32_t line, _Atomic uint32_t *causes,
+			uint32_t set, uint32_t clear)
+{
+	uint32_t old = atomic_load_explicit(causes, memory_order_relaxed), now;
+	struct claim_slot *c;
+	struct line_rec *r;
+
+	if (((old | set) & ~clear) == old)
+		return; /* no bit changes: neither can the line */
+	c = l ? claim_of(l, line) : NULL;
+	if (ax_unlikely(!c)) {
+		while (!atomic_compare_exchange_weak_explicit(causes, &old, (old | set) & ~clear,
+							      memory_order_release,
+							      memory_order_relaxed))
+			;
+		return;
 	}
+	r = c->rec;
+	/* the word changes only under the line's lock, so word and level change as one */
+	ax_spin_lock(&r->lock, l->f->hooks);
+	old = atomic_load_explicit(causes, memory_order_relaxed);
+	now = (old | set) & ~clear;
+	/* release: what the device published before raising is there when a reader sees it */
+	atomic_store_explicit(causes, now, memory_order_release);
+	claim_set_level(l->f, c, r, now != 0);
 	ax_spin_unlock(&r->lock);
 }
 

@@ -33,12 +33,28 @@
 #ifndef AXDEVICE_SRC_CORE_IRQ_H
 #define AXDEVICE_SRC_CORE_IRQ_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <axdevice/error.h>
 #include <axdevice/host.h>
 #include <axdevice/irq.h>
+
+/* --- device side: a level line driven by a word of causes (internal models) --- */
+/*
+ * Drives a claimed level line from a word of interrupt causes the device
+ * keeps (a status register such as virtio-mmio's InterruptStatus): sets the
+ * bits `set`, clears the bits `clear`, and makes the device's level
+ * "*causes != 0", as one step ordered with every other change of the line.
+ * Threads may so change the causes without a lock of the device's own (an
+ * acknowledge from a vCPU racing a completion), and the line always matches
+ * the word. A call that changes no bit costs one load. *causes must be changed
+ * only through this function; read it with an atomic load. Without `lines`
+ * or a claim of `line` the word is still updated.
+ */
+void ax_irq_line_update(struct ax_irq_lines *lines, uint32_t line, _Atomic uint32_t *causes,
+			uint32_t set, uint32_t clear);
 
 /* --- line inputs of a controller model (I/O APIC pins, 8259 IR lines, GIC SPIs) --- */
 struct ax_irq_input {

@@ -7,16 +7,13 @@ void ax_spin_init(struct ax_spinlock *l)
 	atomic_flag_clear(&l->flag);
 }
 
-void ax_spin_lock(struct ax_spinlock *l, const struct ax_host_hooks *hooks)
+/* The first exchange (inline in ax_spin_lock) found the lock taken: wait with relax. */
+void ax_spin_lock_contended(struct ax_spinlock *l, const struct ax_host_hooks *hooks)
 {
-	while (atomic_flag_test_and_set_explicit(&l->flag, memory_order_acquire))
+	do {
 		if (hooks->relax)
 			hooks->relax(hooks->ctx);
-}
-
-void ax_spin_unlock(struct ax_spinlock *l)
-{
-	atomic_flag_clear_explicit(&l->flag, memory_order_release);
+	} while (atomic_flag_test_and_set_explicit(&l->flag, memory_order_acquire));
 }
 
 void *ax_zalloc(const struct ax_host_hooks *hooks, size_t size)

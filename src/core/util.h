@@ -38,8 +38,19 @@ struct ax_spinlock {
 };
 
 void ax_spin_init(struct ax_spinlock *l);
-void ax_spin_lock(struct ax_spinlock *l, const struct ax_host_hooks *hooks);
-void ax_spin_unlock(struct ax_spinlock *l);
+void ax_spin_lock_contended(struct ax_spinlock *l, const struct ax_host_hooks *hooks);
+
+/* Inline: uncontended, a lock is one exchange and an unlock one store, no call. */
+static inline void ax_spin_lock(struct ax_spinlock *l, const struct ax_host_hooks *hooks)
+{
+	if (ax_unlikely(atomic_flag_test_and_set_explicit(&l->flag, memory_order_acquire)))
+		ax_spin_lock_contended(l, hooks);
+}
+
+static inline void ax_spin_unlock(struct ax_spinlock *l)
+{
+	atomic_flag_clear_explicit(&l->flag, memory_order_release);
+}
 
 /* Zeroed, cache-line aligned memory from the host; NULL on failure. */
 void *ax_zalloc(const struct ax_host_hooks *hooks, size_t size);

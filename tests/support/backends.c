@@ -51,11 +51,16 @@ static enum ax_err ram_disk_submit(void *ctx, struct ax_block_request *req)
 {
 	struct ram_disk *d = ctx;
 
-	pthread_mutex_lock(&d->lock);
-	if ((unsigned)req->op <= AX_BLOCK_WRITE_ZEROES)
-		d->count[req->op]++;
-	d->last_unmap = req->unmap;
+	/* one submit at a time (the device's lock): no read-modify-write needed */
+	if ((unsigned)req->op <= AX_BLOCK_WRITE_ZEROES) {
+		_Atomic unsigned *n = &d->count[req->op];
+
+		atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+	}
+	atomic_store_explicit(&d->last_unmap, req->unmap, memory_order_relaxed);
 	if (d->deferred) {
+		pthread_mutex_lock(&d->lock);
 		if (d->nr_pending == RAM_DISK_MAX_PENDING) {
 			pthread_mutex_unlock(&d->lock);
 			return AX_ERR_RESOURCE_BUSY;
@@ -64,7 +69,6 @@ static enum ax_err ram_disk_submit(void *ctx, struct ax_block_request *req)
 		pthread_mutex_unlock(&d->lock);
 		return AX_OK;
 	}
-	pthread_mutex_unlock(&d->lock);
 	req->complete(req, ram_disk_execute(d, req));
 	return AX_OK;
 }
@@ -96,7 +100,14 @@ void ram_disk_init(struct ram_disk *d, uint64_t size, bool read_only)
 	d->be.read_only = read_only;
 	d->be.can_discard = !read_only;
 	d->be.can_write_zeroes = !read_only;
+	d->be.completes_in_submit = true;
 	d->be.submit = ram_disk_submit;
+}
+
+void ram_disk_set_deferred(struct ram_disk *d, bool deferred)
+{
+	d->deferred = deferred;
+	d->be.completes_in_submit = !deferred;
 }
 
 void ram_disk_fini(struct ram_disk *d)

@@ -9,6 +9,7 @@
 #define TESTS_SUPPORT_BACKENDS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,21 +20,33 @@
 
 #define RAM_DISK_MAX_PENDING 1024
 
+/*
+ * Set `deferred` (through ram_disk_set_deferred) and `fail_with` while no
+ * request is in flight. A disk serves
+ * one device, whose lock serialises submit (backend.h): the bookkeeping of
+ * submit is a relaxed load and store, no lock and no read-modify-write, so
+ * that a synchronous request costs what a memory backend costs; the pending
+ * list of deferred requests, shared with the completing thread, is under `lock`.
+ */
 struct ram_disk {
 	struct ax_block_backend be;
 	uint8_t *data;
-	bool deferred;	       /* queue requests; ram_disk_complete_pending() runs them */
+	bool deferred;	       /* ram_disk_set_deferred() */
 	enum ax_err fail_with; /* AX_OK, or the result every request gets */
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;  /* pending, nr_pending */
 	struct ax_block_request *pending[RAM_DISK_MAX_PENDING];
 	unsigned nr_pending;
-	unsigned count[AX_BLOCK_WRITE_ZEROES + 1]; /* requests seen, by op */
-	bool last_unmap;
+	_Atomic unsigned count[AX_BLOCK_WRITE_ZEROES + 1]; /* requests seen, by op */
+	_Atomic bool last_unmap;
 };
 
 /* `size` bytes of zeroed disk; discard and write-zeroes supported unless read-only. */
 void ram_disk_init(struct ram_disk *d, uint64_t size, bool read_only);
 void ram_disk_fini(struct ram_disk *d);
+
+/* Deferred: requests wait for ram_disk_complete_pending(); otherwise they complete inside
+ * submit, and the backend says so (completes_in_submit). The default is not deferred. */
+void ram_disk_set_deferred(struct ram_disk *d, bool deferred);
 
 /* Completes every deferred request (from the calling thread); returns how many. */
 unsigned ram_disk_complete_pending(struct ram_disk *d);

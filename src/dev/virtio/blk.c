@@ -34,7 +34,9 @@
  * pool (one slot per queue entry), so nothing is allocated per request. The backend
  * may complete inside submit or later on any thread: a per-request atomic
  * state decides who publishes the result, the submitter (completion came
- * early, lock already held) or the completer (takes the device lock). If
+ * early, lock already held) or the completer (takes the device lock); a
+ * backend that promises to complete inside submit (completes_in_submit)
+ * skips that hand-off and the submitter always publishes. If
  * every slot of a queue is busy that queue is left alone until a completion
  * frees one.
  */
@@ -191,12 +193,47 @@ static void blk_complete(struct ax_block_request *br, enum ax_err err)
 	ax_spin_unlock(&b->dev.lock);
 }
 
+/* The completion of a backend that completes inside submit: the submitter publishes. */
+static void blk_complete_in_submit(struct ax_block_request *br, enum ax_err err)
+{
+	struct blk_req *r = (struct blk_req *)br;
+
+	r->result = err;
+	atomic_store_explicit(&r->state, REQ_DONE_EARLY, memory_order_relaxed);
+}
+
+/* Locked. The backend promised to complete inside submit: no hand-off, nothing in flight. */
+static void blk_submit_sync(struct ax_virtio_blk *b, struct blk_req *r)
+{
+	enum ax_err err;
+
+	r->br.complete = blk_complete_in_submit;
+	atomic_store_explicit(&r->state, REQ_SUBMITTING, memory_order_relaxed);
+	err = b->backend->submit(b->backend->ctx, &r->br);
+	if (err == AX_OK &&
+	    atomic_load_explicit(&r->state, memory_order_relaxed) != REQ_DONE_EARLY) {
+		/* a broken promise: the slot is reused, a late completion must not come */
+		ax_log(b->dev.hooks, AX_LOG_ERROR,
+		       "virtio \"%s\": block backend returned from submit without completing "
+		       "the request though it completes inside submit",
+		       b->dev.name);
+		err = AX_ERR_IO;
+	} else if (err == AX_OK) {
+		err = r->result;
+	}
+	blk_finish(b, r, status_of(err));
+}
+
 /* Locked. REQ_DONE_EARLY is final as well: a completion inside submit needs no CAS here. */
 static void blk_submit(struct ax_virtio_blk *b, struct blk_req *r)
 {
 	int expected = REQ_SUBMITTING;
 	enum ax_err err;
 
+	if (b->backend->completes_in_submit) {
+		blk_submit_sync(b, r);
+		return;
+	}
 	r->br.complete = blk_complete;
 	/* Relaxed: submit hands the request to the backend, which publishes it to its threads. */
 	atomic_store_explicit(&r->state, REQ_SUBMITTING, memory_order_relaxed);

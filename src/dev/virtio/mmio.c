@@ -69,6 +69,7 @@
  */
 #include "mmio.h"
 
+#include "../../core/irq.h"
 #include "../../core/util.h"
 
 #define MMIO_MAGIC   0x74726976u
@@ -97,27 +98,21 @@ struct ax_virtio_mmio {
 	uint64_t driver_features;
 	bool driver_features_beyond_64; /* accepted a bit we cannot offer */
 	uint32_t queue_sel;
-	uint32_t interrupt_status;
+	/* InterruptStatus: changed only through ax_irq_line_update, which keeps the line equal to
+	 * it, so InterruptACK needs no device lock */
+	_Atomic uint32_t interrupt_status;
 };
 
 /* --- interrupts and the device's view of the transport ------------------ */
 
 static void raise_interrupt(struct ax_virtio_mmio *m, uint32_t bit)
 {
-	uint32_t was = m->interrupt_status;
-
-	m->interrupt_status |= bit;
-	if (!was)
-		ax_irq_line_set_level(m->lines, m->irq, true);
+	ax_irq_line_update(m->lines, m->irq, &m->interrupt_status, bit, 0);
 }
 
 static void lower_interrupt(struct ax_virtio_mmio *m, uint32_t bits)
 {
-	uint32_t was = m->interrupt_status;
-
-	m->interrupt_status &= ~bits;
-	if (was && !m->interrupt_status)
-		ax_irq_line_set_level(m->lines, m->irq, false);
+	ax_irq_line_update(m->lines, m->irq, &m->interrupt_status, 0, bits);
 }
 
 static void on_used(void *ctx, uint16_t index)
@@ -207,7 +202,7 @@ static uint32_t rd_queue_ready(struct ax_virtio_mmio *m)
 
 static uint32_t rd_interrupt_status(struct ax_virtio_mmio *m)
 {
-	return m->interrupt_status;
+	return atomic_load_explicit(&m->interrupt_status, memory_order_acquire);
 }
 
 static uint32_t rd_status(struct ax_virtio_mmio *m)
@@ -431,6 +426,7 @@ struct mmio_reg {
 	const char *name;
 	uint32_t (*read)(struct ax_virtio_mmio *m);
 	enum ax_err (*write)(struct ax_virtio_mmio *m, uint32_t val);
+	bool unlocked; /* touches only what is safe without the device lock */
 };
 
 static const struct mmio_reg regs[MMIO_CONFIG / 4] = {
@@ -448,7 +444,7 @@ static const struct mmio_reg regs[MMIO_CONFIG / 4] = {
 	[0x044 / 4] = { "QueueReady", rd_queue_ready, wr_queue_ready },
 	[0x050 / 4] = { "QueueNotify", NULL, wr_queue_notify },
 	[0x060 / 4] = { "InterruptStatus", rd_interrupt_status, NULL },
-	[0x064 / 4] = { "InterruptACK", NULL, wr_interrupt_ack },
+	[0x064 / 4] = { "InterruptACK", NULL, wr_interrupt_ack, true },
 	[0x070 / 4] = { "Status", rd_status, wr_status },
 	[0x080 / 4] = { "QueueDescLow", NULL, wr_desc_low },
 	[0x084 / 4] = { "QueueDescHigh", NULL, wr_desc_high },
@@ -528,6 +524,8 @@ static enum ax_err mmio_write(void *priv, const struct ax_access *acc, uint64_t 
 		return err;
 	if (!reg->write)
 		return AX_ERR_BAD_ADDRESS;
+	if (reg->unlocked)
+		return reg->write(m, (uint32_t)val);
 	ax_spin_lock(&m->dev->lock, m->hooks);
 	err = reg->write(m, (uint32_t)val);
 	ax_spin_unlock(&m->dev->lock);

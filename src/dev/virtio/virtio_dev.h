@@ -13,7 +13,9 @@
  * reached by the guest, so the same model serves any transport.
  *
  * Locking: one spinlock per device guards the transport, the device and its
- * queues. Transports take it around every guest access; the models take it
+ * queues. Transports take it around every guest access (virtio-mmio's
+ * InterruptACK excepted: it only clears InterruptStatus bits, which
+ * ax_irq_line_update orders with the raises); the models take it
  * in host-side entry points (block completions, console input). Every
  * ax_virtio_dev_* function and every op below runs with it held. The one
  * exception is ax_virtio_dev_drain (reset, destroy): it releases the lock
