@@ -124,4 +124,5 @@ void axvm_file_engine(struct axvm_disk *d)
 {
 	d->block.ctx = d;
 	d->block.submit = file_submit;
+	d->block.completes_in_submit = true; /* every path above completes before returning */
 }
