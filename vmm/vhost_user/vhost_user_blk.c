@@ -25,7 +25,8 @@
 #include "log.h"
 
 static const char usage[] =
-	"usage: axvm vhost-user-blk --socket PATH --disk IMAGE[,ro] [--queues N] [-v]\n"
+	"usage: axvm vhost-user-blk --socket PATH --disk IMAGE[,ro][,aio=uring|sync]"
+	"[,direct=on|off] [--queues N] [-v]\n"
 	"  serves libaxdevice's virtio-blk over vhost-user on the unix socket PATH\n"
 	"  (a stale socket file is replaced); one front end at a time, until SIGINT/SIGTERM\n"
 	"  --queues N  request queues (1 to 16, default 1): give at least the front end's\n"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `axvm vhost-user-blk --socket PATH --disk IMAGE[,ro] [--queues N]`:
+ * `axvm vhost-user-blk --socket PATH --disk IMAGE[,ro][,aio=...][,direct=...] [--queues N]`:
  * serves libaxdevice's virtio-blk device model to a vhost-user front end
  * (QEMU, cloud-hypervisor, crosvm) over a unix socket, with N request
  * queues (VIRTIO_BLK_F_MQ and protocol feature MQ; default 1).
