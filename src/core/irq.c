@@ -577,19 +577,30 @@ void ax_irq_line_set_level(struct ax_irq_lines *l, uint32_t line, bool level)
 	ax_spin_unlock(&r->lock);
 }
 
+/*
+ * The raiser published something (a used-ring entry) and then looks at the word; the
+ * acknowledger clears the word and then looks at what was published. Each side's store
+ * must be ordered before its load (a store-load pair: only a full fence does it), or
+ * both can miss the other: the raiser sees the bit still set and skips, the acknowledger
+ * reads the old ring and the line is low with work published -- a lost interrupt.
+ */
 void ax_irq_line_update(struct ax_irq_lines *l, uint32_t line, _Atomic uint32_t *causes,
 			uint32_t set, uint32_t clear)
 {
-	uint32_t old = atomic_load_explicit(causes, memory_order_relaxed), now;
+	uint32_t old, now;
 	struct claim_slot *c;
 	struct line_rec *r;
 
+	if (set)
+		atomic_thread_fence(memory_order_seq_cst); /* the caller's publication, then the word */
+	old = atomic_load_explicit(causes, memory_order_relaxed);
 	if (((old | set) & ~clear) == old)
 		return; /* no bit changes: neither can the line */
 	c = l ? claim_of(l, line) : NULL;
 	if (ax_unlikely(!c)) {
+		/* seq_cst RMW: ordered with the fence above and the caller's later reads */
 		while (!atomic_compare_exchange_weak_explicit(causes, &old, (old | set) & ~clear,
-							      memory_order_release,
+							      memory_order_seq_cst,
 							      memory_order_relaxed))
 			;
 		return;
@@ -603,6 +614,8 @@ void ax_irq_line_update(struct ax_irq_lines *l, uint32_t line, _Atomic uint32_t 
 	atomic_store_explicit(causes, now, memory_order_release);
 	claim_set_level(l->f, c, r, now != 0);
 	ax_spin_unlock(&r->lock);
+	if (clear)
+		atomic_thread_fence(memory_order_seq_cst); /* the cleared word, then the caller's reads */
 }
 
 void ax_irq_line_pulse(struct ax_irq_lines *l, uint32_t line)

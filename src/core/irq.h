@@ -49,9 +49,14 @@
  * "*causes != 0", as one step ordered with every other change of the line.
  * Threads may so change the causes without a lock of the device's own (an
  * acknowledge from a vCPU racing a completion), and the line always matches
- * the word. A call that changes no bit costs one load. *causes must be changed
- * only through this function; read it with an atomic load. Without `lines`
- * or a claim of `line` the word is still updated.
+ * the word. A raise (set) puts a full fence between what the caller published
+ * before it and its look at the word; an acknowledge (clear) one between the
+ * cleared word and the caller's reads after it: a raise that finds its bit
+ * still set and skips is then always seen by the acknowledger's next read of
+ * what was published (no lost interrupt). A call that changes no bit costs the
+ * fence and one load. *causes must be changed only through this function;
+ * read it with an atomic load. Without `lines` or a claim of `line` the word
+ * is still updated.
  */
 void ax_irq_line_update(struct ax_irq_lines *lines, uint32_t line, _Atomic uint32_t *causes,
 			uint32_t set, uint32_t clear);

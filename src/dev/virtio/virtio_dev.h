@@ -14,8 +14,9 @@
  *
  * Locking: one spinlock per device guards the transport, the device and its
  * queues. Transports take it around every guest access (virtio-mmio's
- * InterruptACK excepted: it only clears InterruptStatus bits, which
- * ax_irq_line_update orders with the raises); the models take it
+ * InterruptACK excepted: it only clears InterruptStatus bits, and
+ * ax_irq_line_update fences both sides so that an acknowledge racing a
+ * completion's raise loses neither the bit nor the used entry); the models take it
  * in host-side entry points (block completions, console input). Every
  * ax_virtio_dev_* function and every op below runs with it held. The one
  * exception is ax_virtio_dev_drain (reset, destroy): it releases the lock
