@@ -48,6 +48,12 @@ struct ax_host_hooks {
 	 * the whole range is guest RAM the host registered (and writable when
 	 * `write`); NULL otherwise. Devices never turn a guest address into a
 	 * pointer any other way. Required by models that touch guest memory.
+	 * A returned pointer stays valid until the device is reset or its
+	 * queues are restarted (virtio: each queue asks once for an aligned
+	 * block of up to 2 MiB of RAM around its buffers, with `write`, and
+	 * translates buffers inside it itself), so a host must not unmap or
+	 * move RAM under a running device, and one that tracks dirty pages per
+	 * call must treat such a block as written.
 	 */
 	void *(*guest_mem)(void *ctx, uint64_t gpa, uint64_t len, bool write);
 
