@@ -127,6 +127,12 @@ INIT='' LIB_SMP=2 LIB_QUEUES=2 boot mq 0 "axtest=rw"
 check "mq: the guest sees 2 hardware queues (/sys/block/vda/mq)" \
 	[ "$(lib_val "$WORK/mq.out" hw_queues)" = 2 ]
 LIB_TAG=linux-mq lib_check_rw "$WORK/mq.out" "$img" "$WORK/mq.backend.log" "$ours"
+if [ "$ours" = 1 ]; then
+	# both rings carried requests: the backend's kicks per ring at the disconnect
+	LIB_TAG=linux-mq check "mq: both virtqueues were kicked ($(grep -o 'kicks[^)]*' \
+		"$WORK/mq.backend.log" | tail -1))" \
+		grep -Eq 'kicks q0=[1-9][0-9]* q1=[1-9]' "$WORK/mq.backend.log"
+fi
 
 if [ "$fail" = 0 ]; then
 	echo "linux ($BACKEND): all passed"
