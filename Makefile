@@ -230,7 +230,8 @@ FS_OBJS  := $(LIB_SRCS:%.c=$(FS_DIR)/%.o) $(FS_DIR)/tests/freestanding/shim.o
 $(FS_DIR)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(FS_FLAGS) -c $< -o $@
+	$(Q)$(CC) $(FS_FLAGS) -MMD -MP -c $< -o $@
+-include $(FS_OBJS:.o=.d)
 
 $(FS_DIR)/freestanding-demo: $(FS_OBJS)
 	@echo "  LINK    $@"

@@ -592,7 +592,8 @@ void ax_irq_line_update(struct ax_irq_lines *l, uint32_t line, _Atomic uint32_t 
 	struct line_rec *r;
 
 	if (set)
-		atomic_thread_fence(memory_order_seq_cst); /* the caller's publication, then the word */
+		atomic_thread_fence(
+			memory_order_seq_cst); /* the caller's publication, then the word */
 	old = atomic_load_explicit(causes, memory_order_relaxed);
 	if (((old | set) & ~clear) == old)
 		return; /* no bit changes: neither can the line */
@@ -615,7 +616,8 @@ void ax_irq_line_update(struct ax_irq_lines *l, uint32_t line, _Atomic uint32_t 
 	claim_set_level(l->f, c, r, now != 0);
 	ax_spin_unlock(&r->lock);
 	if (clear)
-		atomic_thread_fence(memory_order_seq_cst); /* the cleared word, then the caller's reads */
+		atomic_thread_fence(
+			memory_order_seq_cst); /* the cleared word, then the caller's reads */
 }
 
 void ax_irq_line_pulse(struct ax_irq_lines *l, uint32_t line)
