@@ -74,22 +74,15 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	done
 done
 
-# pick: max of a list (higher is better), or median (CPU)
-pick() { # MODE VALUES...
-	local mode=$1
-	shift
-	printf '%s\n' "$@" | sort -g | awk -v m="$mode" '{ v[NR] = $1 }
-		END { if (m == "max") print v[NR]; else print v[int((NR + 1) / 2)] }'
-}
 b1=${BACKENDS%% *}
 b2=${BACKENDS##* }
 for op in seq_write_mib_s seq_read_mib_s read_4k_qd1_iops rand_read_4k_iops cpu_s_per_gib; do
 	mode=max
 	[ "$op" = cpu_s_per_gib ] && mode=median
 	# shellcheck disable=SC2086 # word-split the lists on purpose
-	x=$(pick $mode ${best["$b1 $op"]})
+	x=$(lib_pick $mode ${best["$b1 $op"]})
 	# shellcheck disable=SC2086
-	y=$(pick $mode ${best["$b2 $op"]})
+	y=$(lib_pick $mode ${best["$b2 $op"]})
 	# ratio > 1 means better for the first backend (ours): for CPU time, less is better
 	if [ "$op" = cpu_s_per_gib ]; then
 		r=$(awk -v x="$x" -v y="$y" 'BEGIN { if (x > 0) printf "%.2f", y / x; else print "inf" }')

@@ -123,22 +123,15 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	done
 done
 
-# pick: max of a list (higher is better), or median (CPU)
-pick() { # MODE VALUES...
-	local mode=$1
-	shift
-	printf '%s\n' "$@" | sort -g | awk -v m="$mode" '{ v[NR] = $1 }
-		END { if (m == "max") print v[NR]; else print v[int((NR + 1) / 2)] }'
-}
 b1=${BACKENDS%% *}
 b2=${BACKENDS##* }
 for op in $OPS; do
 	mode=max
 	[[ $op == cpu_* ]] && mode=median
 	# shellcheck disable=SC2086 # word-split the lists on purpose
-	x=$(pick $mode ${runs["$b1 $op"]})
+	x=$(lib_pick $mode ${runs["$b1 $op"]})
 	# shellcheck disable=SC2086
-	y=$(pick $mode ${runs["$b2 $op"]})
+	y=$(lib_pick $mode ${runs["$b2 $op"]})
 	# ratio > 1 means better for the first backend (ours): for CPU time, less is better
 	if [[ $op == cpu_* ]]; then
 		r=$(awk -v x="$x" -v y="$y" 'BEGIN { if (x > 0) printf "%.2f", y / x; else print "inf" }')

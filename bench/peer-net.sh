@@ -112,13 +112,6 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	done
 done
 
-# pick: max of a list (higher is better), or median
-pick() { # MODE VALUES...
-	local mode=$1
-	shift
-	printf '%s\n' "$@" | sort -g | awk -v m="$mode" '{ v[NR] = $1 }
-		END { if (m == "max") print v[NR]; else print v[int((NR + 1) / 2)] }'
-}
 p1=${PEERS%% *}
 p2=${PEERS##* }
 for p in $PEERS; do
@@ -128,9 +121,9 @@ done
 for op in net_tx_mib_s net_rx_mib_s net_cpu_s_per_gib; do
 	mode=max
 	# shellcheck disable=SC2086 # word-split the lists on purpose
-	x=$(pick $mode ${vals["$p1 $op"]})
+	x=$(lib_pick $mode ${vals["$p1 $op"]})
 	# shellcheck disable=SC2086
-	y=$(pick $mode ${vals["$p2 $op"]})
+	y=$(lib_pick $mode ${vals["$p2 $op"]})
 	# ratio > 1 means better for the first peer (ours): for CPU time, less is better
 	if [ "$op" = net_cpu_s_per_gib ]; then
 		r=$(awk -v x="$x" -v y="$y" 'BEGIN { if (x > 0) printf "%.2f", y / x; else print "inf" }')

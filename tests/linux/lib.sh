@@ -330,3 +330,12 @@ lib_cleanup() {
 	fi
 	lib_stop_backend || true
 }
+
+# The value a benchmark reports from its runs: MODE max (the best of a list,
+# higher is better) or median (CPU costs). Prints it.
+lib_pick() { # MODE VALUES...
+	local mode=$1
+	shift
+	printf '%s\n' "$@" | sort -g | awk -v m="$mode" '{ v[NR] = $1 }
+		END { if (m == "max") print v[NR]; else print v[int((NR + 1) / 2)] }'
+}
