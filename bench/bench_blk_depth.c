@@ -72,25 +72,17 @@ static uint64_t next_rand(void)
 static double run_case(const char *path, const char *opts, enum ax_block_op op, unsigned qd,
 		       double seconds, unsigned long long *inflight_max)
 {
-	static struct axvm_config cfg;
 	static struct axvm_backends bs;
 	static struct slot slots[QD_MAX];
-	char err[AXVM_ERR_MAX];
+	char err[AXVM_ERR_MAX], disk[AXVM_SPEC_MAX];
 	const struct ax_block_backend *be;
 	uint8_t *bufs;
 	uint64_t blocks;
 	double t0, t1;
 	unsigned long long done0, iter = 0;
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_emu = 1;
-	snprintf(cfg.emu_name[0], AX_NAME_MAX, "vblk");
-	cfg.emu[0] =
-		(struct ax_emu_config){ .name = cfg.emu_name[0], .emu_type = AX_EMU_VIRTIO_BLK };
-	cfg.nr_backends = 1;
-	snprintf(cfg.backends[0].device, AX_NAME_MAX, "vblk");
-	snprintf(cfg.backends[0].spec, sizeof(cfg.backends[0].spec), "file:%s%s", path, opts);
-	if (axvm_backends_open(&bs, &cfg, err, sizeof(err)) != 0) {
+	snprintf(disk, sizeof(disk), "%s%s", path, opts);
+	if (axvm_backends_open_disk(&bs, "vblk", disk, err, sizeof(err)) != 0) {
 		fprintf(stderr, "bench_blk_depth: %s\n", err);
 		return -1;
 	}

@@ -185,7 +185,6 @@ static void release_hold(void)
 static char path[256];
 static int check_fd = -1; /* the test's own view of the image */
 static struct axvm_backends bs;
-static struct axvm_config cfg;
 
 static uint8_t pattern_byte(uint64_t offset)
 {
@@ -209,17 +208,10 @@ static void make_image(const char *dir, size_t size)
 
 static struct axvm_disk *open_spec(const char *options)
 {
-	char err[AXVM_ERR_MAX];
+	char err[AXVM_ERR_MAX], disk[AXVM_SPEC_MAX];
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_emu = 1;
-	snprintf(cfg.emu_name[0], AX_NAME_MAX, "vblk");
-	cfg.emu[0] =
-		(struct ax_emu_config){ .name = cfg.emu_name[0], .emu_type = AX_EMU_VIRTIO_BLK };
-	cfg.nr_backends = 1;
-	snprintf(cfg.backends[0].device, AX_NAME_MAX, "vblk");
-	snprintf(cfg.backends[0].spec, sizeof(cfg.backends[0].spec), "file:%s%s", path, options);
-	if (axvm_backends_open(&bs, &cfg, err, sizeof(err)) != 0)
+	snprintf(disk, sizeof(disk), "%s%s", path, options);
+	if (axvm_backends_open_disk(&bs, "vblk", disk, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_non_null(axvm_backends_block(&bs, "vblk"));
 	tracker_reset();
@@ -716,7 +708,7 @@ static void test_close_in_flight(void **state)
 
 static void test_no_uring(void **state)
 {
-	char err[AXVM_ERR_MAX];
+	char err[AXVM_ERR_MAX], disk[AXVM_SPEC_MAX];
 	char line[320];
 	struct axvm_disk *d;
 
@@ -730,8 +722,8 @@ static void test_no_uring(void **state)
 	assert_non_null(strstr(line, "aio=sync"));
 	axvm_backends_close(&bs);
 	/* aio=uring: an error naming the device and why */
-	snprintf(cfg.backends[0].spec, sizeof(cfg.backends[0].spec), "file:%s,aio=uring", path);
-	assert_int_equal(axvm_backends_open(&bs, &cfg, err, sizeof(err)), -1);
+	snprintf(disk, sizeof(disk), "%s,aio=uring", path);
+	assert_int_equal(axvm_backends_open_disk(&bs, "vblk", disk, err, sizeof(err)), -1);
 	no_uring = false;
 	assert_string_equal(err, "vblk: aio=uring: io_uring unavailable (io_uring_queue_init: "
 				 "Function not implemented)");
@@ -780,23 +772,24 @@ static void test_spec(void **state)
 	expect_spec_error(",aio=sync", "\"file:\" needs a path");
 	/* aio=uring where io_uring cannot start is an error, not a quiet fallback: not testable
 	 * here; a missing image names the device and the path */
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_emu = 1;
-	snprintf(cfg.emu_name[0], AX_NAME_MAX, "vblk");
-	cfg.emu[0] =
-		(struct ax_emu_config){ .name = cfg.emu_name[0], .emu_type = AX_EMU_VIRTIO_BLK };
-	cfg.nr_backends = 1;
-	snprintf(cfg.backends[0].device, AX_NAME_MAX, "vblk");
-	snprintf(cfg.backends[0].spec, sizeof(cfg.backends[0].spec),
-		 "file:/nonexistent/d.img,aio=uring");
-	assert_int_equal(axvm_backends_open(&bs, &cfg, err, sizeof(err)), -1);
+	assert_int_equal(axvm_backends_open_disk(&bs, "vblk", "/nonexistent/d.img,aio=uring", err,
+						 sizeof(err)),
+			 -1);
 	assert_string_equal(err, "vblk: cannot open disk image /nonexistent/d.img: No such file or "
 				 "directory");
-	snprintf(cfg.backends[0].spec, sizeof(cfg.backends[0].spec), "file:d.img,direct=1");
-	assert_int_equal(axvm_backends_open(&bs, &cfg, err, sizeof(err)), -1);
+	assert_int_equal(axvm_backends_open_disk(&bs, "vblk", "d.img,direct=1", err, sizeof(err)),
+			 -1);
 	assert_string_equal(err,
 			    "vblk: invalid backend \"file:d.img,direct=1\": bad value \"1\" for "
 			    "direct (options: ro, aio=uring|sync, direct=on|off)");
+	/* a disk that does not fit a binding is refused, naming the device */
+	char long_disk[AXVM_SPEC_MAX + 16];
+
+	memset(long_disk, 'x', sizeof(long_disk) - 1);
+	long_disk[sizeof(long_disk) - 1] = 0;
+	assert_int_equal(axvm_backends_open_disk(&bs, "vblk", long_disk, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "vblk: disk \"xxx"));
+	assert_non_null(strstr(err, "is too long"));
 }
 
 int main(void)

@@ -153,6 +153,28 @@ int axvm_backends_open(struct axvm_backends *b, const struct axvm_config *cfg, c
 	return 0;
 }
 
+int axvm_backends_open_disk(struct axvm_backends *b, const char *device, const char *disk,
+			    char *err, size_t err_len)
+{
+	struct axvm_backend_binding bind;
+	int n;
+
+	memset(&bind, 0, sizeof(bind));
+	snprintf(bind.device, sizeof(bind.device), "%s", device);
+	n = snprintf(bind.spec, sizeof(bind.spec), "file:%s", disk);
+	b->nr = 0;
+	if (n < 0 || (size_t)n >= sizeof(bind.spec)) {
+		snprintf(err, err_len, "%s: disk \"%.64s...\" is too long", device, disk);
+		return -1;
+	}
+	b->nr = 1;
+	if (open_one(&b->items[0], &bind, AX_EMU_VIRTIO_BLK, err, err_len) != 0) {
+		axvm_backends_close(b);
+		return -1;
+	}
+	return 0;
+}
+
 void axvm_backends_close(struct axvm_backends *b)
 {
 	for (unsigned i = 0; i < b->nr; i++) {

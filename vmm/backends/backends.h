@@ -47,6 +47,13 @@ struct axvm_backends {
  */
 int axvm_backends_open(struct axvm_backends *b, const struct axvm_config *cfg, char *err,
 		       size_t err_len);
+/*
+ * One virtio-blk device named `device` on the disk `disk` ("IMAGE[,options]", what
+ * follows "file:" in a config's binding), opened as axvm_backends_open would: for hosts
+ * of a single disk (axvm vhost-user-blk, the block-engine benchmark and tests).
+ */
+int axvm_backends_open_disk(struct axvm_backends *b, const char *device, const char *disk,
+			    char *err, size_t err_len);
 void axvm_backends_close(struct axvm_backends *b);
 
 /*

@@ -35,32 +35,12 @@ static const char usage[] =
 int vhost_user_blk_open(struct vhost_user_blk *b, const char *disk, unsigned queues, int stop_fd,
 			char *err, size_t err_len)
 {
-	struct axvm_config *cfg = calloc(1, sizeof(*cfg));
 	struct ax_virtio_dev *dev;
 	struct ax_diag diag = { 0 };
-	int ret;
 
 	memset(b, 0, sizeof(*b));
-	if (!cfg) {
-		snprintf(err, err_len, "out of memory");
-		return -1;
-	}
-	if (strlen(disk) + 6 > sizeof(cfg->backends[0].spec)) {
-		snprintf(err, err_len, "--disk: path too long");
-		free(cfg);
-		return -1;
-	}
-	/* one virtio-blk entry bound to "file:IMAGE[,ro]", as `axvm run` would have it */
-	cfg->nr_emu = 1;
-	snprintf(cfg->emu_name[0], AX_NAME_MAX, "%s", VHOST_USER_BLK_NAME);
-	cfg->emu[0] =
-		(struct ax_emu_config){ .name = cfg->emu_name[0], .emu_type = AX_EMU_VIRTIO_BLK };
-	cfg->nr_backends = 1;
-	snprintf(cfg->backends[0].device, AX_NAME_MAX, "%s", VHOST_USER_BLK_NAME);
-	snprintf(cfg->backends[0].spec, sizeof(cfg->backends[0].spec), "file:%s", disk);
-	ret = axvm_backends_open(&b->backends, cfg, err, err_len);
-	free(cfg);
-	if (ret != 0)
+	/* the disk bound as "file:IMAGE[,options]", as `axvm run` would have it */
+	if (axvm_backends_open_disk(&b->backends, VHOST_USER_BLK_NAME, disk, err, err_len) != 0)
 		return -1;
 	if (vu_server_init(&b->vu, stop_fd) != 0) {
 		snprintf(err, err_len, "epoll: %s", strerror(errno));
