@@ -644,8 +644,12 @@ static void test_ack_racing_completion_loses_nothing(void **state)
 	if (lost)
 		fail_msg("round %u: a completion published with InterruptStatus 0 for 2 s",
 			 lost - 1);
-	assert_int_equal(vdrv_read(&fx->blk, VD_INTERRUPT_STATUS), 0);
-	assert_false(fx->host.irq_level[BLK_IRQ]);
+	/* every entry consumed; a last raise may have come after the driver had read its entry
+	 * (harmless), and then line and status still agree */
+	uint32_t id, len, st = vdrv_read(&fx->blk, VD_INTERRUPT_STATUS);
+
+	assert_false(vdrv_used(&fx->blk, 0, &id, &len));
+	assert_int_equal(fx->host.irq_level[BLK_IRQ], st != 0);
 }
 
 /*
