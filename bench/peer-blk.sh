@@ -77,18 +77,6 @@ done
 b1=${BACKENDS%% *}
 b2=${BACKENDS##* }
 for op in seq_write_mib_s seq_read_mib_s read_4k_qd1_iops rand_read_4k_iops cpu_s_per_gib; do
-	mode=max
-	[ "$op" = cpu_s_per_gib ] && mode=median
-	# shellcheck disable=SC2086 # word-split the lists on purpose
-	x=$(lib_pick $mode ${best["$b1 $op"]})
-	# shellcheck disable=SC2086
-	y=$(lib_pick $mode ${best["$b2 $op"]})
-	# ratio > 1 means better for the first backend (ours): for CPU time, less is better
-	if [ "$op" = cpu_s_per_gib ]; then
-		r=$(awk -v x="$x" -v y="$y" 'BEGIN { if (x > 0) printf "%.2f", y / x; else print "inf" }')
-	else
-		r=$(awk -v x="$x" -v y="$y" 'BEGIN { if (y > 0) printf "%.2f", x / y; else print "inf" }')
-	fi
-	echo "peer op=$op $b1=$x $b2=$y ratio=$r"
+	lib_peer_line "$op" "$b1" "${best["$b1 $op"]}" "$b2" "${best["$b2 $op"]}"
 done
 echo "# MB=$MB RAND=$RAND SEQ4K=$SEQ4K REPS=$REPS; guest: $(head -n 1 "$LINUX_DIR/stamp")"

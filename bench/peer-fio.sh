@@ -126,18 +126,6 @@ done
 b1=${BACKENDS%% *}
 b2=${BACKENDS##* }
 for op in $OPS; do
-	mode=max
-	[[ $op == cpu_* ]] && mode=median
-	# shellcheck disable=SC2086 # word-split the lists on purpose
-	x=$(lib_pick $mode ${runs["$b1 $op"]})
-	# shellcheck disable=SC2086
-	y=$(lib_pick $mode ${runs["$b2 $op"]})
-	# ratio > 1 means better for the first backend (ours): for CPU time, less is better
-	if [[ $op == cpu_* ]]; then
-		r=$(awk -v x="$x" -v y="$y" 'BEGIN { if (x > 0) printf "%.2f", y / x; else print "inf" }')
-	else
-		r=$(awk -v x="$x" -v y="$y" 'BEGIN { if (y > 0) printf "%.2f", x / y; else print "inf" }')
-	fi
-	echo "peer op=$op $b1=$x $b2=$y ratio=$r"
+	lib_peer_line "$op" "$b1" "${runs["$b1 $op"]}" "$b2" "${runs["$b2 $op"]}"
 done
 echo "# REPS=$REPS FIO_S=$FIO_S FIO_MB=$FIO_MB SEQ_QD=$SEQ_QD SMP=$SMP QUEUES=$QUEUES FIO_JOBS=$FIO_JOBS; fio $("$(command -v fio)" --version 2>/dev/null) ioengine=$engine, qsd aio=$LIB_QSD_AIO direct=$LIB_QSD_DIRECT; guest: $(head -n 1 "$LINUX_DIR/stamp")"

@@ -119,17 +119,6 @@ for p in $PEERS; do
 		'BEGIN { printf "%.3f", (t / hz) / (r * 2 * m / 1024) }')"
 done
 for op in net_tx_mib_s net_rx_mib_s net_cpu_s_per_gib; do
-	mode=max
-	# shellcheck disable=SC2086 # word-split the lists on purpose
-	x=$(lib_pick $mode ${vals["$p1 $op"]})
-	# shellcheck disable=SC2086
-	y=$(lib_pick $mode ${vals["$p2 $op"]})
-	# ratio > 1 means better for the first peer (ours): for CPU time, less is better
-	if [ "$op" = net_cpu_s_per_gib ]; then
-		r=$(awk -v x="$x" -v y="$y" 'BEGIN { if (x > 0) printf "%.2f", y / x; else print "inf" }')
-	else
-		r=$(awk -v x="$x" -v y="$y" 'BEGIN { if (y > 0) printf "%.2f", x / y; else print "inf" }')
-	fi
-	echo "peer op=$op $p1=$x $p2=$y ratio=$r"
+	lib_peer_line "$op" "$p1" "${vals["$p1 $op"]}" "$p2" "${vals["$p2 $op"]}"
 done
 echo "# MB=$MB REPS=$REPS; guest: $(head -n 1 "$LINUX_DIR/stamp")"

@@ -339,3 +339,21 @@ lib_pick() { # MODE VALUES...
 	printf '%s\n' "$@" | sort -g | awk -v m="$mode" '{ v[NR] = $1 }
 		END { if (m == "max") print v[NR]; else print v[int((NR + 1) / 2)] }'
 }
+
+# One peer line: "peer op=OP NAME1=X NAME2=Y ratio=R", R > 1 when NAME1 does better.
+# VALUES are space-separated runs; for a *cpu_* OP they are costs (X, Y: medians,
+# R = Y / X), else rates (X, Y: the best runs, R = X / Y).
+lib_peer_line() { # OP NAME1 VALUES1 NAME2 VALUES2
+	local op=$1 n1=$2 v1=$3 n2=$4 v2=$5 mode=max x y r
+	[[ $op == *cpu_* ]] && mode=median
+	# shellcheck disable=SC2086 # word-split the lists on purpose
+	x=$(lib_pick $mode $v1)
+	# shellcheck disable=SC2086
+	y=$(lib_pick $mode $v2)
+	if [[ $op == *cpu_* ]]; then
+		r=$(awk -v x="$x" -v y="$y" 'BEGIN { if (x > 0) printf "%.2f", y / x; else print "inf" }')
+	else
+		r=$(awk -v x="$x" -v y="$y" 'BEGIN { if (y > 0) printf "%.2f", x / y; else print "inf" }')
+	fi
+	echo "peer op=$op $n1=$x $n2=$y ratio=$r"
+}
