@@ -21,6 +21,7 @@
 
 #include "host_posix.h"
 #include "linear_dispatch.h"
+#include "trivial_device.h"
 
 #define BASE	   0x40000000ull
 #define STRIDE	   0x1000ull
@@ -28,23 +29,6 @@
 #define NR_ADDRS   65536
 #define RUNS	   11
 #define OURS_ITERS 4000000 /* ~20 ms a run: warm-up after the baseline's run is noise */
-
-static enum ax_err trivial_read(void *priv, const struct ax_access *acc, uint64_t *val)
-{
-	(void)priv;
-	*val = acc->offset;
-	return AX_OK;
-}
-
-static enum ax_err trivial_write(void *priv, const struct ax_access *acc, uint64_t val)
-{
-	(void)priv;
-	(void)acc;
-	(void)val;
-	return AX_OK;
-}
-
-static const struct ax_device_ops trivial_ops = { .read = trivial_read, .write = trivial_write };
 
 static double now_ns(void)
 {
@@ -136,13 +120,13 @@ int main(int argc, char **argv)
 			struct ax_device_desc d = { .name = name,
 						    .bus = AX_BUS_MMIO,
 						    .nr_ranges = 1,
-						    .ops = &trivial_ops };
+						    .ops = &bench_trivial_ops };
 
 			snprintf(name, sizeof(name), "dev%u", i);
 			ax_range_new(AX_BUS_MMIO, BASE + i * STRIDE, DEV_LEN, &d.ranges[0]);
 			if (ax_devices_add(set, &d, NULL, NULL) != AX_OK)
 				return 1;
-			lin.devs[i] = (struct linear_dev){ d.ranges[0], &trivial_ops, NULL };
+			lin.devs[i] = (struct linear_dev){ d.ranges[0], &bench_trivial_ops, NULL };
 		}
 		for (size_t i = 0; i < NR_ADDRS; i++) {
 			rng ^= rng << 13;

@@ -40,6 +40,7 @@
 #include "backends.h"
 #include "host_posix.h"
 #include "linear_dispatch.h"
+#include "trivial_device.h"
 #include "virtio_driver.h"
 
 /* Under callgrind --instr-atstart=no (icount.sh), instrument only from the first op on: set-up of
@@ -164,23 +165,6 @@ __attribute__((noinline)) void icount_lapic_eoi(struct ctx *c)
 
 /* --- set-up and per-iteration preparation (not counted) ----------------------------------- */
 
-static enum ax_err trivial_read(void *priv, const struct ax_access *acc, uint64_t *val)
-{
-	(void)priv;
-	*val = acc->offset;
-	return AX_OK;
-}
-
-static enum ax_err trivial_write(void *priv, const struct ax_access *acc, uint64_t val)
-{
-	(void)priv;
-	(void)acc;
-	(void)val;
-	return AX_OK;
-}
-
-static const struct ax_device_ops trivial_ops = { .read = trivial_read, .write = trivial_write };
-
 static void wr32(struct ctx *c, uint64_t addr, uint32_t v)
 {
 	must(ax_devices_handle_mmio_write(c->set, 0, addr, 4, v), "mmio write");
@@ -199,13 +183,13 @@ static void setup_dispatch(struct ctx *c, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		char name[16];
 		struct ax_device_desc d = {
-			.name = name, .bus = AX_BUS_MMIO, .nr_ranges = 1, .ops = &trivial_ops
+			.name = name, .bus = AX_BUS_MMIO, .nr_ranges = 1, .ops = &bench_trivial_ops
 		};
 
 		snprintf(name, sizeof(name), "dev%u", i);
 		ax_range_new(AX_BUS_MMIO, D_BASE + i * D_STRIDE, D_LEN, &d.ranges[0]);
 		must(ax_devices_add(c->set, &d, NULL, NULL), "add");
-		c->lin.devs[i] = (struct linear_dev){ d.ranges[0], &trivial_ops, NULL };
+		c->lin.devs[i] = (struct linear_dev){ d.ranges[0], &bench_trivial_ops, NULL };
 	}
 	c->addr = D_BASE + (n / 2) * D_STRIDE + 8;
 }
