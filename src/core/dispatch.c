@@ -164,21 +164,34 @@ AX_NOINLINE static enum ax_err write_miss(struct ax_devices *set, enum ax_bus bu
 	return write_entry(slot, e, bus, vcpu, addr, addr - e->base, width, val);
 }
 
-/* Arguments checked: announce, look up, access. `fenced`: the reader pays for the barrier. */
-AX_HOT enum ax_err do_read(struct ax_devices *set, enum ax_bus bus, uint32_t vcpu, uint64_t addr,
-			   unsigned width, uint64_t mask, uint64_t *val, bool fenced)
+/*
+ * Arguments checked: announce (`fenced`: the reader pays for the barrier), then the
+ * entry that holds all of [addr, addr + width), or NULL for the out-of-line miss path.
+ */
+AX_HOT const struct ax_index_entry *announce_and_find(struct ax_devices *set,
+						      struct ax_vcpu_slot *slot, enum ax_bus bus,
+						      uint64_t addr, unsigned width, bool fenced,
+						      uint64_t *off)
 {
-	struct ax_vcpu_slot *slot = &set->vcpus[vcpu];
-
 	if (fenced)
 		ax_drain_enter_fenced(set, slot);
 	else
 		ax_drain_enter_relaxed(set, slot);
 
-	uint64_t off;
-	const struct ax_index_entry *e = ax_index_lookup_fast(ax_drain_index(set, bus), addr, &off);
+	const struct ax_index_entry *e = ax_index_lookup_fast(ax_drain_index(set, bus), addr, off);
 
-	if (ax_unlikely(!e || !fits(e, addr, bus, width)))
+	return ax_likely(e && fits(e, addr, bus, width)) ? e : NULL;
+}
+
+AX_HOT enum ax_err do_read(struct ax_devices *set, enum ax_bus bus, uint32_t vcpu, uint64_t addr,
+			   unsigned width, uint64_t mask, uint64_t *val, bool fenced)
+{
+	struct ax_vcpu_slot *slot = &set->vcpus[vcpu];
+	uint64_t off;
+	const struct ax_index_entry *e =
+		announce_and_find(set, slot, bus, addr, width, fenced, &off);
+
+	if (ax_unlikely(!e))
 		return read_miss(set, bus, vcpu, addr, width, val);
 	return read_entry(slot, e, bus, vcpu, addr, off, width, mask, val);
 }
@@ -187,16 +200,11 @@ AX_HOT enum ax_err do_write(struct ax_devices *set, enum ax_bus bus, uint32_t vc
 			    unsigned width, uint64_t val, bool fenced)
 {
 	struct ax_vcpu_slot *slot = &set->vcpus[vcpu];
-
-	if (fenced)
-		ax_drain_enter_fenced(set, slot);
-	else
-		ax_drain_enter_relaxed(set, slot);
-
 	uint64_t off;
-	const struct ax_index_entry *e = ax_index_lookup_fast(ax_drain_index(set, bus), addr, &off);
+	const struct ax_index_entry *e =
+		announce_and_find(set, slot, bus, addr, width, fenced, &off);
 
-	if (ax_unlikely(!e || !fits(e, addr, bus, width)))
+	if (ax_unlikely(!e))
 		return write_miss(set, bus, vcpu, addr, width, val);
 	return write_entry(slot, e, bus, vcpu, addr, off, width, val);
 }
