@@ -38,36 +38,35 @@ lib_build_guest() {
 	tools/build-linux-guest.sh "$LINUX_DIR"
 }
 
-# lib_require_guest WHO: lib_build_guest for a benchmark: on 77 prints SKIP and
-# exits 0, on another failure says so (as WHO) and exits 1.
-lib_require_guest() {
-	local st=0
+# lib_require_step WHO SKIPPED FAILED COMMAND...: a benchmark's build step. On
+# COMMAND's 77 (a Debian package could not be installed) prints "SKIP: SKIPPED"
+# and exits 0; on another failure says "WHO: FAILED" and exits 1.
+lib_require_step() {
+	local who=$1 skipped=$2 failed=$3 st=0
 
-	lib_build_guest || st=$?
+	shift 3
+	"$@" || st=$?
 	if [ "$st" = 77 ]; then
-		echo "SKIP: a Debian package for the Linux guest could not be installed"
+		echo "SKIP: $skipped"
 		exit 0
 	elif [ "$st" != 0 ]; then
-		echo "$1: building the Linux guest failed" >&2
+		echo "$who: $failed" >&2
 		exit 1
 	fi
 }
 
-# lib_require_fio_guest WHO: lib_require_guest, then the benchmark initramfs
-# with fio (tools/build-linux-fio.sh); sets LIB_INITRD to it. SKIP (exit 0)
-# when the fio package cannot be installed.
-lib_require_fio_guest() {
-	local st=0
+# lib_require_guest WHO: lib_build_guest for a benchmark.
+lib_require_guest() {
+	lib_require_step "$1" "a Debian package for the Linux guest could not be installed" \
+		"building the Linux guest failed" lib_build_guest
+}
 
+# lib_require_fio_guest WHO: lib_require_guest, then the benchmark initramfs
+# with fio (tools/build-linux-fio.sh); sets LIB_INITRD to it.
+lib_require_fio_guest() {
 	lib_require_guest "$1"
-	tools/build-linux-fio.sh "$LINUX_DIR" || st=$?
-	if [ "$st" = 77 ]; then
-		echo "SKIP: Debian's fio for the Linux guest could not be installed"
-		exit 0
-	elif [ "$st" != 0 ]; then
-		echo "$1: building the fio initramfs failed" >&2
-		exit 1
-	fi
+	lib_require_step "$1" "Debian's fio for the Linux guest could not be installed" \
+		"building the fio initramfs failed" tools/build-linux-fio.sh "$LINUX_DIR"
 	LIB_INITRD=$LINUX_DIR/initramfs-fio.gz
 }
 
